@@ -1,0 +1,154 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"go.uber.org/zap"
+)
+
+// Restarter finds, proves and restarts the PageKite process. Its methods may
+// be called from several goroutines, but the caller must not run two
+// Restarts at once (they would fight over the same process).
+type Restarter struct {
+	log  *zap.Logger
+	opts Options
+	self int
+}
+
+// New returns a Restarter. Zero Method, ProcessMatch, Signal and durations
+// in opts get their defaults; start from DefaultOptions for the rest.
+func New(log *zap.Logger, opts Options) *Restarter {
+	return &Restarter{log: log, opts: opts.withDefaults(), self: os.Getpid()}
+}
+
+// Find returns the one PageKite process: from Options.PIDFile when set (and
+// nothing else), else from Options.Unit's MainPID when systemd answers with
+// one, else from a scan of /proc. The process is proven (see Inspect).
+//
+// Errors: ErrNotFound (nothing running, or the pid file is missing),
+// ErrAmbiguous (the scan found several), ErrBadPIDFile, ErrStalePIDFile
+// (with ErrNotFound or ErrNotPageKite), ErrNotPageKite (the unit's MainPID
+// is not PageKite).
+func (r *Restarter) Find(ctx context.Context) (Process, error) {
+	p, _, err := r.locate(ctx)
+	return p, err
+}
+
+// Inspect reads pid from /proc and proves that it is PageKite: its command
+// line matches ProcessMatch and is not a relay, and it is neither the
+// watchdog itself nor PID 1. Errors wrap ErrNotFound or ErrNotPageKite.
+func (r *Restarter) Inspect(pid int) (Process, error) {
+	p, err := readProcess(pid)
+	if err != nil {
+		if errors.Is(err, errGone) {
+			return p, fmt.Errorf("%w: %w", ErrNotFound, err)
+		}
+		return p, err
+	}
+	if err := r.prove(p); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// prove checks that p may be signalled.
+func (r *Restarter) prove(p Process) error {
+	switch {
+	case p.PID <= 1:
+		return fmt.Errorf("%w: pid %d is init", ErrNotPageKite, p.PID)
+	case p.PID == r.self:
+		return fmt.Errorf("%w: pid %d is the watchdog itself", ErrNotPageKite, p.PID)
+	case !r.matches(p.Cmdline):
+		return fmt.Errorf("%w: pid %d (%s) does not match the process pattern", ErrNotPageKite, p.PID, programName(p.Cmdline))
+	}
+	return nil
+}
+
+// matches reports whether argv is a PageKite kite (not a relay).
+func (r *Restarter) matches(argv []string) bool {
+	if len(argv) == 0 || isFrontend(argv) {
+		return false
+	}
+	return r.opts.ProcessMatch.MatchString(strings.Join(argv, " "))
+}
+
+// programName is argv[0]'s base name, safe to log (no arguments).
+func programName(argv []string) string {
+	if len(argv) == 0 {
+		return "?"
+	}
+	name := argv[0]
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	return name
+}
+
+// Sources of a PID, for logs and results.
+const (
+	sourcePIDFile = "pidfile"
+	sourceUnit    = "unit"
+	sourceScan    = "scan"
+)
+
+// locate is Find, also saying where the PID came from.
+func (r *Restarter) locate(ctx context.Context) (Process, string, error) {
+	if r.opts.PIDFile != "" {
+		pid, err := readPIDFile(r.opts.PIDFile)
+		if err != nil {
+			return Process{}, sourcePIDFile, err
+		}
+		p, err := r.Inspect(pid)
+		if err != nil {
+			return p, sourcePIDFile, fmt.Errorf("%w %s: %w", ErrStalePIDFile, r.opts.PIDFile, err)
+		}
+		return p, sourcePIDFile, nil
+	}
+	if r.opts.Unit != "" {
+		pid, err := unitMainPID(ctx, r.opts.Unit)
+		if err != nil {
+			r.log.Debug("systemd unit lookup failed", zap.String("unit", r.opts.Unit), zap.Error(err))
+		} else if pid > 0 {
+			p, err := r.Inspect(pid)
+			return p, sourceUnit, err
+		}
+	}
+	p, err := r.scan()
+	return p, sourceScan, err
+}
+
+// scan looks through /proc for exactly one PageKite process.
+func (r *Restarter) scan() (Process, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return Process{}, fmt.Errorf("scan /proc: %w", err)
+	}
+	var found []Process
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid <= 1 || pid == r.self {
+			continue
+		}
+		p, err := readProcess(pid)
+		if err != nil || r.prove(p) != nil {
+			continue // gone meanwhile, a kernel thread, or not PageKite
+		}
+		found = append(found, p)
+	}
+	switch len(found) {
+	case 0:
+		return Process{}, fmt.Errorf("%w: no process matches %q", ErrNotFound, r.opts.ProcessMatch.String())
+	case 1:
+		return found[0], nil
+	}
+	pids := make([]string, len(found))
+	for i, p := range found {
+		pids[i] = strconv.Itoa(p.PID)
+	}
+	return Process{}, fmt.Errorf("%w: pids %s", ErrAmbiguous, strings.Join(pids, ", "))
+}

@@ -1,0 +1,153 @@
+package action
+
+import (
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
+)
+
+// fakeKite copies sleep(1) to dir/fakekite: a process whose command line
+// holds the test's own temp path, so that the test's ProcessMatch can never
+// match the PageKite processes of other tests on this machine.
+func fakeKite(t *testing.T) (dir, path string) {
+	t.Helper()
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Fatalf("LookPath(sleep): %v", err)
+	}
+	dir = t.TempDir()
+	path = filepath.Join(dir, "fakekite")
+	src, err := os.Open(sleep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir, path
+}
+
+// pathMatch matches command lines that run path.
+func pathMatch(path string) *regexp.Regexp {
+	return regexp.MustCompile("^" + regexp.QuoteMeta(path) + `(\s|$)`)
+}
+
+// startProc starts argv; t.Cleanup kills it by PID and reaps it.
+func startProc(t *testing.T, argv ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %v: %v", argv, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return cmd
+}
+
+// procState is the state letter of pid from /proc/PID/stat ("" when gone).
+func procState(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ""
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+3 > len(s) {
+		return ""
+	}
+	return s[i+2 : i+3]
+}
+
+// alive reports whether pid runs (exists and is not a zombie).
+func alive(pid int) bool {
+	st := procState(pid)
+	return st != "" && st != "Z"
+}
+
+// waitState waits up to 5s for pid to reach one of states.
+func waitState(t *testing.T, pid int, states string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if st := procState(pid); st != "" && strings.Contains(states, st) {
+			return
+		}
+	}
+	t.Fatalf("pid %d state = %q, want one of %q", pid, procState(pid), states)
+}
+
+// waitExec waits up to 5s until pid's command line matches m (a child
+// between fork and exec still shows the test binary's).
+func waitExec(t *testing.T, pid int, m *regexp.Regexp) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if m.MatchString(strings.ReplaceAll(string(b), "\x00", " ")) {
+			return
+		}
+	}
+	t.Fatalf("pid %d never ran the expected program", pid)
+}
+
+// testOptions are fast options for tests: no unit (no systemctl on every
+// poll), no diagnostics, short timeouts.
+func testOptions(m *regexp.Regexp) Options {
+	o := DefaultOptions()
+	o.Unit = ""
+	o.ProcessMatch = m
+	o.Diagnostics = false
+	o.DiagnosticsWait = 50 * time.Millisecond
+	o.KillTimeout = 2 * time.Second
+	o.RespawnTimeout = 5 * time.Second
+	o.CommandTimeout = 5 * time.Second
+	return o
+}
+
+// observed returns a logger that both writes to the test log and records.
+func observed(t *testing.T) (*zap.Logger, *observer.ObservedLogs) {
+	core, logs := observer.New(zap.DebugLevel)
+	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t).Core(), core))
+	return log, logs
+}
+
+func zapNop() *zap.Logger { return zap.NewNop() }
+
+// startProcIn is startProc with a working directory.
+func startProcIn(t *testing.T, dir string, argv ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %v: %v", argv, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return cmd
+}
+
+// pathMatchAny matches command lines whose program's base name is name.
+func pathMatchAny(name string) *regexp.Regexp {
+	return regexp.MustCompile(`^(\S*/)?` + regexp.QuoteMeta(name) + `(\s|$)`)
+}

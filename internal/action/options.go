@@ -1,0 +1,121 @@
+package action
+
+import (
+	"regexp"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Restart methods (restart.method).
+const (
+	MethodSignal  = "signal"
+	MethodSystemd = "systemd"
+	MethodCommand = "command"
+)
+
+// DefaultProcessPattern is the default restart.process_match. It is matched
+// against the process's argv joined with spaces and accepts pagekite.py
+// (/usr/bin/pagekite, pagekite.py, python3 [opts] /usr/bin/pagekite ...) and
+// pagekitec as the program, not as an argument of another program (less,
+// tail, an editor). A relay (--isfrontend or -f in argv) is excluded
+// separately, because Go's regexp has no lookahead.
+const DefaultProcessPattern = `^(\S*/)?(python[0-9.]*\s+(-\S+\s+)*)?(\S*/)?(pagekite(\.py)?|pagekitec)(\s|$)`
+
+// DefaultUnit is the default restart.unit.
+const DefaultUnit = "pagekite.service"
+
+// Defaults of the durations in Options.
+const (
+	DefaultDiagnosticsWait = 1 * time.Second
+	DefaultKillTimeout     = 30 * time.Second
+	DefaultRespawnTimeout  = 60 * time.Second
+	DefaultCommandTimeout  = 60 * time.Second
+)
+
+// DefaultProcessMatch returns DefaultProcessPattern compiled.
+func DefaultProcessMatch() *regexp.Regexp {
+	return regexp.MustCompile(DefaultProcessPattern)
+}
+
+// Options configure a Restarter (the restart.* keys of the configuration).
+type Options struct {
+	// Method is MethodSignal, MethodSystemd or MethodCommand.
+	Method string
+	// PIDFile, when set, is the only source of the PID: a stale or bad pid
+	// file means no signal, never a fall-back to a scan.
+	PIDFile string
+	// Unit is the systemd unit asked for its MainPID when PIDFile is empty;
+	// empty means no unit. Without D-Bus and systemctl the lookup falls
+	// through to the /proc scan.
+	Unit string
+	// ProcessMatch must match a process's argv (joined with spaces) for it
+	// to be PageKite.
+	ProcessMatch *regexp.Regexp
+	// Signal is the kill signal (SIGSEGV by default, for a core dump).
+	Signal unix.Signal
+	// Diagnostics sends SIGUSR1 (pagekite.py) or SIGUSR2 (pagekitec) before
+	// the kill and waits DiagnosticsWait for the log to be written.
+	Diagnostics     bool
+	DiagnosticsWait time.Duration
+	// KillTimeout is how long the process has to exit before SIGKILL.
+	KillTimeout time.Duration
+	// RespawnTimeout is how long a supervisor has to start a new PageKite
+	// (and again after StartCommand).
+	RespawnTimeout time.Duration
+	// CommandTimeout bounds StartCommand and Command.
+	CommandTimeout time.Duration
+	// StartCommand (argv, no shell) is run when no new PageKite came within
+	// RespawnTimeout, or when none was running.
+	StartCommand []string
+	// Command (argv, no shell) is the restart for MethodCommand.
+	Command []string
+	// DryRun finds and proves the process and computes the core outlook,
+	// but signals nothing and runs nothing.
+	DryRun bool
+}
+
+// DefaultOptions returns the documented defaults: method "signal", unit
+// pagekite.service, DefaultProcessMatch, SIGSEGV, diagnostics on.
+func DefaultOptions() Options {
+	return Options{
+		Method:          MethodSignal,
+		Unit:            DefaultUnit,
+		ProcessMatch:    DefaultProcessMatch(),
+		Signal:          unix.SIGSEGV,
+		Diagnostics:     true,
+		DiagnosticsWait: DefaultDiagnosticsWait,
+		KillTimeout:     DefaultKillTimeout,
+		RespawnTimeout:  DefaultRespawnTimeout,
+		CommandTimeout:  DefaultCommandTimeout,
+	}
+}
+
+// withDefaults fills zero Method, ProcessMatch, Signal and durations. It
+// cannot tell an unset Diagnostics or Unit from a deliberate false or "":
+// start from DefaultOptions for those.
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	if o.Method == "" {
+		o.Method = d.Method
+	}
+	if o.ProcessMatch == nil {
+		o.ProcessMatch = d.ProcessMatch
+	}
+	if o.Signal == 0 {
+		o.Signal = d.Signal
+	}
+	if o.DiagnosticsWait <= 0 {
+		o.DiagnosticsWait = d.DiagnosticsWait
+	}
+	if o.KillTimeout <= 0 {
+		o.KillTimeout = d.KillTimeout
+	}
+	if o.RespawnTimeout <= 0 {
+		o.RespawnTimeout = d.RespawnTimeout
+	}
+	if o.CommandTimeout <= 0 {
+		o.CommandTimeout = d.CommandTimeout
+	}
+	return o
+}

@@ -1,0 +1,311 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"golang.org/x/sys/unix"
+)
+
+// respawnPoll is how often the respawn wait looks for a new PageKite.
+const respawnPoll = 200 * time.Millisecond
+
+// Restart restarts PageKite because kite is down, and records what happened.
+// It never returns an error: Result.Outcome and Result.Reason say how it
+// went, and every step is logged.
+func (r *Restarter) Restart(ctx context.Context, kite string) Result {
+	log := r.log.With(zap.String("kite", kite), zap.String("method", r.opts.Method))
+	res := Result{Method: r.opts.Method, Signal: unix.SignalName(r.opts.Signal)}
+	if r.opts.Method == MethodCommand {
+		res = r.restartByCommand(ctx, log, res)
+	} else {
+		res = r.restartBySignal(ctx, log, res)
+	}
+	finish(log, res)
+	return res
+}
+
+// finish logs the result, at a level fitting the outcome.
+func finish(log *zap.Logger, res Result) {
+	level := zapcore.InfoLevel
+	switch res.Outcome {
+	case OutcomeNotRespawned, OutcomeFailed:
+		level = zapcore.ErrorLevel
+	case OutcomeRefused, OutcomeNoProcess:
+		level = zapcore.WarnLevel
+	}
+	log.Log(level, "restart finished",
+		zap.String("outcome", res.Outcome),
+		zap.Int("pid", res.PID),
+		zap.Int("new_pid", res.NewPID),
+		zap.String("signal", res.Signal),
+		zap.String("reason", res.Reason),
+		zap.Bool("escalated", res.Escalated),
+		zap.Int64("exit_after_ms", res.ExitAfterMS),
+		zap.Int64("respawn_after_ms", res.RespawnAfterMS),
+		zap.Bool("core_expected", res.Outlook.Expected),
+	)
+}
+
+// describe copies what may be told about p into res and logs it.
+func describe(log *zap.Logger, res *Result, p Process, source string) {
+	res.PID, res.Program, res.Kind, res.Source = p.PID, p.Program, p.Kind, source
+	log.Info("pagekite process found",
+		zap.Int("pid", p.PID),
+		zap.String("program", p.Program),
+		zap.String("kind", p.Kind),
+		zap.String("source", source),
+		zap.Duration("age", p.Age(time.Now()).Round(time.Second)),
+		zap.Int("uid", p.UID),
+	)
+	// The command line may hold the kite secret: debug only.
+	log.Debug("pagekite command line", zap.Int("pid", p.PID), zap.Strings("cmdline", p.Cmdline))
+}
+
+// notFoundOutcome maps a Find error to an outcome.
+func notFoundOutcome(err error) string {
+	if errors.Is(err, ErrNotFound) && !errors.Is(err, ErrNotPageKite) {
+		return OutcomeNoProcess
+	}
+	return OutcomeRefused
+}
+
+// restartBySignal is Restart for the methods "signal" and "systemd".
+func (r *Restarter) restartBySignal(ctx context.Context, log *zap.Logger, res Result) Result {
+	p, source, err := r.locate(ctx)
+	if err == nil {
+		describe(log, &res, p, source)
+	}
+	var h *pidHandle
+	if err == nil {
+		h, err = r.openProven(p)
+	}
+	if err != nil {
+		res.Outcome, res.Reason = notFoundOutcome(err), err.Error()
+		if res.Outcome == OutcomeNoProcess && len(r.opts.StartCommand) > 0 && !r.opts.DryRun {
+			return r.runStartCommand(ctx, log, res, Process{})
+		}
+		return res
+	}
+	defer h.close()
+	log = log.With(zap.Int("pid", p.PID))
+
+	outlook, err := coreOutlook(h.proc, res.Signal)
+	if err != nil {
+		log.Warn("core dump outlook unknown", zap.Error(err))
+		outlook.Reason = "unknown: " + err.Error()
+	}
+	res.Outlook = outlook
+	if !outlook.Expected {
+		log.Warn("no core dump expected", zap.String("reason", outlook.Reason))
+	}
+	facts := readCoreFacts(h.proc, int(r.opts.Signal), outlook.RlimitCore)
+
+	if r.opts.DryRun {
+		res.Outcome, res.Reason = OutcomeDryRun, "dry run: nothing was signalled"
+		log.Info("dry run: pagekite not signalled", zap.String("signal", res.Signal))
+		return res
+	}
+
+	exited := false
+	if r.opts.Diagnostics {
+		exited, err = r.diagnostics(ctx, log, h)
+		res.Diagnostics = err == nil
+		if err != nil {
+			log.Warn("diagnostics signal failed", zap.Error(err))
+		}
+	}
+
+	res.Started = time.Now()
+	if !exited {
+		if err := r.kill(ctx, log, h, res.Signal); err != nil {
+			res.Outcome, res.Reason = OutcomeFailed, err.Error()
+			return res
+		}
+		exited, res.Escalated, err = r.waitOrEscalate(ctx, log, h)
+		if err != nil {
+			res.Outcome, res.Reason = OutcomeFailed, err.Error()
+			return res
+		}
+	}
+	res.Exited = time.Now()
+	res.ExitAfterMS = res.Exited.Sub(res.Started).Milliseconds()
+	log.Info("pagekite exited", zap.Int64("exit_after_ms", res.ExitAfterMS), zap.Bool("escalated", res.Escalated))
+
+	res.Core = r.findCore(ctx, outlook, facts, res.Started)
+	if res.Core != nil {
+		log.Info("core dump found", zap.String("path", res.Core.Path), zap.Int64("size", res.Core.Size))
+	}
+
+	if np, ok := r.waitRespawn(ctx, h.proc, r.opts.RespawnTimeout); ok {
+		res.Outcome = OutcomeRestarted
+		respawned(log, &res, np)
+		return res
+	}
+	if len(r.opts.StartCommand) > 0 {
+		return r.runStartCommand(ctx, log, res, h.proc)
+	}
+	res.Outcome = OutcomeNotRespawned
+	res.Reason = "no new pagekite within " + r.opts.RespawnTimeout.String() + " and no start command"
+	return res
+}
+
+// diagnostics sends SIGUSR1 (pagekite.py) or SIGUSR2 (pagekitec) and waits
+// DiagnosticsWait for the log to be written. exited: the process died of it.
+func (r *Restarter) diagnostics(ctx context.Context, log *zap.Logger, h *pidHandle) (exited bool, err error) {
+	sig := unix.SIGUSR1
+	if h.proc.Kind == KindPagekitec {
+		sig = unix.SIGUSR2
+	}
+	log.Info("sending diagnostics signal", zap.String("signal", unix.SignalName(sig)))
+	if err := h.signal(sig); err != nil {
+		return false, err
+	}
+	exited, err = h.waitExit(ctx, r.opts.DiagnosticsWait)
+	if exited {
+		log.Warn("pagekite exited on the diagnostics signal", zap.String("signal", unix.SignalName(sig)))
+	}
+	return exited, err
+}
+
+// kill sends the kill signal (through systemd for method "systemd"), then
+// SIGCONT so that a stopped process gets to die.
+func (r *Restarter) kill(ctx context.Context, log *zap.Logger, h *pidHandle, name string) error {
+	log.Info("sending kill signal", zap.String("signal", name))
+	if r.opts.Method == MethodSystemd {
+		if err := killUnitMain(ctx, r.opts.Unit, r.opts.Signal); err != nil {
+			return err
+		}
+	} else if err := h.signal(r.opts.Signal); err != nil {
+		return err
+	}
+	if err := h.signal(unix.SIGCONT); err != nil && !errors.Is(err, unix.ESRCH) {
+		log.Warn("SIGCONT failed", zap.Error(err))
+	}
+	return nil
+}
+
+// waitOrEscalate waits KillTimeout for the exit, then sends SIGKILL and
+// waits KillTimeout again.
+func (r *Restarter) waitOrEscalate(ctx context.Context, log *zap.Logger, h *pidHandle) (exited, escalated bool, err error) {
+	exited, err = h.waitExit(ctx, r.opts.KillTimeout)
+	if err != nil || exited {
+		return exited, false, err
+	}
+	log.Warn("pagekite outlived the kill signal, escalating to SIGKILL", zap.Duration("kill_timeout", r.opts.KillTimeout))
+	if err := h.signal(unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+		return false, true, err
+	}
+	exited, err = h.waitExit(ctx, r.opts.KillTimeout)
+	if err == nil && !exited {
+		err = errors.New("pagekite did not exit after SIGKILL")
+	}
+	return exited, true, err
+}
+
+// findCore looks for the core the kill left, when one could come.
+func (r *Restarter) findCore(ctx context.Context, o CoreOutlook, f coreFacts, since time.Time) *CoreFile {
+	if !o.Expected {
+		return nil
+	}
+	if strings.HasPrefix(o.CorePattern, "|") {
+		if strings.Contains(o.CorePattern, "systemd-coredump") {
+			return findCoredumpctl(ctx, f.pid)
+		}
+		return nil
+	}
+	return findCoreFile(coreGlob(o.CorePattern, f), since)
+}
+
+// waitRespawn waits up to timeout for a PageKite process other than old.
+func (r *Restarter) waitRespawn(ctx context.Context, old Process, timeout time.Duration) (Process, bool) {
+	deadline := time.Now().Add(timeout)
+	for {
+		p, _, err := r.locate(ctx)
+		if err == nil && !p.sameAs(old) {
+			return p, true
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return Process{}, false
+		}
+		select {
+		case <-ctx.Done():
+			return Process{}, false
+		case <-time.After(min(left, respawnPoll)):
+		}
+	}
+}
+
+// respawned records the new process.
+func respawned(log *zap.Logger, res *Result, np Process) {
+	res.NewPID = np.PID
+	res.Respawned = time.Now()
+	since := res.Exited
+	if since.IsZero() {
+		since = res.Started
+	}
+	if !since.IsZero() {
+		res.RespawnAfterMS = res.Respawned.Sub(since).Milliseconds()
+	}
+	log.Info("pagekite respawned", zap.Int("new_pid", np.PID), zap.Int64("respawn_after_ms", res.RespawnAfterMS))
+}
+
+// runStartCommand runs StartCommand and waits for a PageKite other than old.
+func (r *Restarter) runStartCommand(ctx context.Context, log *zap.Logger, res Result, old Process) Result {
+	log.Warn("running start command", zap.String("program", programName(r.opts.StartCommand)))
+	if res.Started.IsZero() {
+		res.Started = time.Now()
+	}
+	out, err := runCommand(ctx, r.opts.StartCommand, r.opts.CommandTimeout)
+	if err != nil {
+		log.Debug("start command output", zap.String("output", tail(out)))
+		res.Outcome, res.Reason = OutcomeNotRespawned, "start command failed: "+err.Error()
+		return res
+	}
+	if np, ok := r.waitRespawn(ctx, old, r.opts.RespawnTimeout); ok {
+		res.Outcome, res.Reason = OutcomeRestartedByCommand, ""
+		respawned(log, &res, np)
+		return res
+	}
+	res.Outcome = OutcomeNotRespawned
+	res.Reason = "no new pagekite within " + r.opts.RespawnTimeout.String() + " after the start command"
+	return res
+}
+
+// restartByCommand is Restart for the method "command".
+func (r *Restarter) restartByCommand(ctx context.Context, log *zap.Logger, res Result) Result {
+	res.Signal = ""
+	old, source, err := r.locate(ctx)
+	if err == nil {
+		describe(log, &res, old, source)
+	} else {
+		log.Info("no pagekite process found before the restart command", zap.Error(err))
+		old = Process{}
+	}
+	if r.opts.DryRun {
+		res.Outcome, res.Reason = OutcomeDryRun, "dry run: restart command not run"
+		log.Info("dry run: restart command not run", zap.String("program", programName(r.opts.Command)))
+		return res
+	}
+	log.Info("running restart command", zap.String("program", programName(r.opts.Command)))
+	res.Started = time.Now()
+	out, err := runCommand(ctx, r.opts.Command, r.opts.CommandTimeout)
+	if err != nil {
+		log.Debug("restart command output", zap.String("output", tail(out)))
+		res.Outcome, res.Reason = OutcomeFailed, "restart command failed: "+err.Error()
+		return res
+	}
+	if np, ok := r.waitRespawn(ctx, old, r.opts.RespawnTimeout); ok {
+		res.Outcome = OutcomeRestartedByCommand
+		respawned(log, &res, np)
+		return res
+	}
+	res.Outcome = OutcomeNotRespawned
+	res.Reason = "no new pagekite within " + r.opts.RespawnTimeout.String() + " after the restart command"
+	return res
+}
