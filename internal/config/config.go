@@ -1,0 +1,164 @@
+package config
+
+import "time"
+
+// DefaultProcessMatch is the default restart.process_match: a regular
+// expression matched against a process's argv joined with spaces. It accepts
+// pagekite.py (/usr/bin/pagekite, pagekite.py, python3 [opts]
+// /usr/bin/pagekite ...) and pagekitec as the program, not as an argument of
+// another program (less, tail, an editor). Relays (--isfrontend) are
+// excluded separately by the action package. Same text as
+// action.DefaultProcessPattern.
+const DefaultProcessMatch = `^(\S*/)?(python[0-9.]*\s+(-\S+\s+)*)?(\S*/)?(pagekite(\.py)?|pagekitec)(\s|$)`
+
+// DefaultReportURL is where crash reports go by default.
+const DefaultReportURL = "https://pagekite.net/cgi-bin/crashes.pl"
+
+// Config is pkwatchdogd's configuration. The TOML keys are in the field tags;
+// configs/pkwatchdogd.toml documents them.
+type Config struct {
+	StateDir      string `toml:"state_dir"`
+	StatusFile    string `toml:"status_file"`
+	LogLevel      string `toml:"log_level"`
+	LogTarget     string `toml:"log_target"`
+	LogFormat     string `toml:"log_format"`
+	MetricsListen string `toml:"metrics_listen"`
+
+	Probe     Probe     `toml:"probe"`
+	Policy    Policy    `toml:"policy"`
+	Restart   Restart   `toml:"restart"`
+	Report    Report    `toml:"report"`
+	Discovery Discovery `toml:"discovery"`
+	Kites     []Kite    `toml:"kite"`
+}
+
+// Probe is the [probe] table: how and how often kites are probed.
+type Probe struct {
+	Interval           Duration `toml:"interval"`
+	Jitter             float64  `toml:"jitter"`
+	Timeout            Duration `toml:"timeout"`
+	Concurrency        int      `toml:"concurrency"`
+	RelayCache         Duration `toml:"relay_cache"`
+	InsecureSkipVerify bool     `toml:"insecure_skip_verify"`
+}
+
+// Policy is the [policy] table: when a failing kite leads to a restart.
+type Policy struct {
+	FailureThreshold int      `toml:"failure_threshold"`
+	GracePeriod      Duration `toml:"grace_period"`
+	Cooldown         Duration `toml:"cooldown"`
+	MaxCooldown      Duration `toml:"max_cooldown"`
+	MaxRestarts      int      `toml:"max_restarts"`
+	RestartWindow    Duration `toml:"restart_window"`
+	MinProcessAge    Duration `toml:"min_process_age"`
+	StartupDelay     Duration `toml:"startup_delay"`
+}
+
+// Restart is the [restart] table: how PageKite is restarted.
+type Restart struct {
+	DryRun         bool     `toml:"dry_run"`
+	Method         string   `toml:"method"`
+	PIDFile        string   `toml:"pidfile"`
+	Unit           string   `toml:"unit"`
+	ProcessMatch   string   `toml:"process_match"`
+	Signal         string   `toml:"signal"`
+	Diagnostics    bool     `toml:"diagnostics"`
+	KillTimeout    Duration `toml:"kill_timeout"`
+	RespawnTimeout Duration `toml:"respawn_timeout"`
+	StartCommand   []string `toml:"start_command"`
+	Command        []string `toml:"command"`
+	CommandTimeout Duration `toml:"command_timeout"`
+}
+
+// Report is the [report] table: the crash report sent after a restart.
+type Report struct {
+	Enabled     bool     `toml:"enabled"`
+	URL         string   `toml:"url"`
+	CAFile      string   `toml:"ca_file"`
+	MinInterval Duration `toml:"min_interval"`
+	LogFile     string   `toml:"log_file"`
+	JournalUnit string   `toml:"journal_unit"`
+	LogLines    int      `toml:"log_lines"`
+	IncludeCore bool     `toml:"include_core"`
+	Keep        int      `toml:"keep"`
+	MaxBytes    int64    `toml:"max_bytes"`
+	RedactIPs   bool     `toml:"redact_ips"`
+	Redact      []string `toml:"redact"`
+	Timeout     Duration `toml:"timeout"`
+}
+
+// Discovery is the [discovery] table.
+type Discovery struct {
+	// PagekiteDir holds pagekite.py's rc files; its kites are watched when
+	// no [[kite]] is configured, and its secrets are always redacted.
+	PagekiteDir string `toml:"pagekite_dir"`
+}
+
+// Kite is one [[kite]] entry.
+type Kite struct {
+	Name      string `toml:"name"`
+	URL       string `toml:"url"`        // default https://NAME/ (kind http)
+	ConnectTo string `toml:"connect_to"` // host:port to connect to instead of the URL's host
+	Kind      string `toml:"kind"`       // "http" (default) or "raw"
+	Port      int    `toml:"port"`       // raw: the CONNECT port
+}
+
+// Kinds of [[kite]] entries.
+const (
+	KindHTTP = "http"
+	KindRaw  = "raw"
+)
+
+// Default returns the configuration with every default filled in and no
+// kites.
+func Default() Config {
+	return Config{
+		StateDir:   "/var/lib/pkwatchdogd",
+		StatusFile: "/run/pkwatchdogd/status.json",
+		LogLevel:   "info",
+		LogTarget:  "auto",
+		LogFormat:  "console",
+		Probe: Probe{
+			Interval:    D(60 * time.Second),
+			Jitter:      0.1,
+			Timeout:     D(10 * time.Second),
+			Concurrency: 16,
+			RelayCache:  D(5 * time.Minute),
+		},
+		Policy: Policy{
+			FailureThreshold: 3,
+			GracePeriod:      D(5 * time.Minute),
+			Cooldown:         D(10 * time.Minute),
+			MaxCooldown:      D(6 * time.Hour),
+			MaxRestarts:      3,
+			RestartWindow:    D(24 * time.Hour),
+			MinProcessAge:    D(5 * time.Minute),
+			StartupDelay:     D(2 * time.Minute),
+		},
+		Restart: Restart{
+			Method:         "signal",
+			Unit:           "pagekite.service",
+			ProcessMatch:   DefaultProcessMatch,
+			Signal:         "SIGSEGV",
+			Diagnostics:    true,
+			KillTimeout:    D(30 * time.Second),
+			RespawnTimeout: D(60 * time.Second),
+			StartCommand:   []string{},
+			Command:        []string{},
+			CommandTimeout: D(60 * time.Second),
+		},
+		Report: Report{
+			Enabled:     true,
+			URL:         DefaultReportURL,
+			MinInterval: D(168 * time.Hour),
+			LogFile:     "/var/log/pagekite/pagekite.log",
+			LogLines:    2000,
+			Keep:        5,
+			MaxBytes:    64 << 20,
+			RedactIPs:   true,
+			Redact:      []string{},
+			Timeout:     D(60 * time.Second),
+		},
+		Discovery: Discovery{PagekiteDir: "/etc/pagekite.d"},
+	}
+}

@@ -1,0 +1,135 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Load reads the TOML file at path over Default(), fills the per-kite
+// defaults and validates the result.
+//
+// It returns:
+//   - (cfg, nil): a valid configuration;
+//   - (nil, *SyntaxError): the file is not valid TOML, or a value cannot be
+//     decoded into its key (a bad duration), reported as FILE:LINE:COL;
+//   - (nil, *Errors): unknown keys and invalid values, every one of them;
+//   - (nil, err): the file cannot be read, or a value has the wrong TOML
+//     type (err wraps the cause and names the file).
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return parse(path, string(data))
+}
+
+// parse is Load for text already read; name is used in errors.
+func parse(name, text string) (*Config, error) {
+	cfg := Default()
+	md, err := toml.Decode(text, &cfg)
+	if err != nil {
+		return nil, decodeError(name, err)
+	}
+	var problems []Problem
+	if undecoded := md.Undecoded(); len(undecoded) > 0 {
+		var raw map[string]any
+		if _, err := toml.Decode(text, &raw); err != nil {
+			return nil, decodeError(name, err)
+		}
+		for _, key := range undecoded {
+			for _, p := range keyPaths(raw, key) {
+				problems = append(problems, Problem{Key: p, Msg: "unknown key"})
+			}
+		}
+	}
+	cfg.fillKiteDefaults()
+	problems = append(problems, cfg.problems()...)
+	if len(problems) > 0 {
+		return nil, &Errors{File: name, Problems: problems}
+	}
+	return &cfg, nil
+}
+
+func decodeError(name string, err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		msg := pe.Message
+		if pe.LastKey != "" {
+			msg = pe.LastKey + ": " + msg
+		}
+		return &SyntaxError{File: name, Line: pe.Position.Line, Col: pe.Position.Col, Msg: msg, err: err}
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// keyPaths spells an undecoded key with the index of every array-of-tables
+// element it occurs in: "kite[1].conect_to" rather than "kite.conect_to".
+func keyPaths(raw map[string]any, key toml.Key) []string {
+	var out []string
+	walkKey(raw, key, "", &out)
+	if len(out) == 0 {
+		out = append(out, key.String())
+	}
+	return out
+}
+
+func walkKey(v any, parts []string, prefix string, out *[]string) {
+	m, ok := v.(map[string]any)
+	if !ok || len(parts) == 0 {
+		return
+	}
+	child, ok := m[parts[0]]
+	if !ok {
+		return
+	}
+	path := quoteKey(parts[0])
+	if prefix != "" {
+		path = prefix + "." + path
+	}
+	rest := parts[1:]
+	if len(rest) == 0 {
+		*out = append(*out, path)
+		return
+	}
+	switch c := child.(type) {
+	case map[string]any:
+		walkKey(c, rest, path, out)
+	case []map[string]any:
+		for i, elem := range c {
+			walkKey(elem, rest, path+"["+strconv.Itoa(i)+"]", out)
+		}
+	case []any:
+		for i, elem := range c {
+			walkKey(elem, rest, path+"["+strconv.Itoa(i)+"]", out)
+		}
+	}
+}
+
+// quoteKey quotes a key part that is not a TOML bare key.
+func quoteKey(k string) string {
+	if k == "" || strings.IndexFunc(k, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-')
+	}) >= 0 {
+		return strconv.Quote(k)
+	}
+	return k
+}
+
+// fillKiteDefaults sets each [[kite]]'s kind (http) and, for http kites, its
+// URL (https://NAME/) when they are not given.
+func (c *Config) fillKiteDefaults() {
+	for i := range c.Kites {
+		k := &c.Kites[i]
+		if k.Kind == "" {
+			k.Kind = KindHTTP
+		}
+		if k.URL == "" && k.Kind == KindHTTP && k.Name != "" {
+			k.URL = "https://" + k.Name + "/"
+		}
+	}
+}

@@ -1,0 +1,206 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeConfig writes text to a config file in a temp dir and returns its path.
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "pkwatchdogd.toml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestDefaultIsValid(t *testing.T) {
+	c := Default()
+	if err := c.Validate(); err != nil {
+		t.Errorf("Default().Validate() = %v, want nil", err)
+	}
+	if !regexp.MustCompile(c.Restart.ProcessMatch).MatchString("/usr/bin/pagekite --clean") {
+		t.Errorf("Default().Restart.ProcessMatch does not match pagekite")
+	}
+}
+
+// TestExampleFile: the shipped example loads, validates and shows exactly
+// the defaults.
+func TestExampleFile(t *testing.T) {
+	path := filepath.Join("..", "..", "configs", "pkwatchdogd.toml")
+	got, err := Load(path)
+	if err != nil {
+		t.Fatalf("Load(%s) error = %v", path, err)
+	}
+	if want := Default(); !reflect.DeepEqual(*got, want) {
+		t.Errorf("Load(%s) = %+v\nwant the defaults %+v", path, *got, want)
+	}
+}
+
+func TestLoadEmptyFileGivesDefaults(t *testing.T) {
+	got, err := Load(writeConfig(t, "# nothing\n"))
+	if err != nil {
+		t.Fatalf("Load(empty) error = %v", err)
+	}
+	if want := Default(); !reflect.DeepEqual(*got, want) {
+		t.Errorf("Load(empty) = %+v, want %+v", *got, want)
+	}
+}
+
+func TestLoadValues(t *testing.T) {
+	path := writeConfig(t, `
+log_level = "debug"
+[probe]
+interval = "2m"
+timeout = "15s"
+[policy]
+grace_period = "0s"
+[restart]
+method = "command"
+command = ["/bin/systemctl", "restart", "pagekite"]
+signal = "abrt"
+[report]
+url = "http://127.0.0.1:8080/crash"
+redact = ["token=\\S+"]
+[[kite]]
+name = "foo.pagekite.me"
+[[kite]]
+name = "bar.pagekite.me"
+kind = "raw"
+port = 22
+connect_to = "127.0.0.1:2999"
+[[kite]]
+name = "baz.pagekite.me"
+url = "http://baz.pagekite.me:8080/health"
+`)
+	got, err := Load(path)
+	if err != nil {
+		t.Fatalf("Load() error = %v", err)
+	}
+	if got.LogLevel != "debug" || got.Probe.Interval.Duration != 2*time.Minute || got.Probe.Timeout.Duration != 15*time.Second {
+		t.Errorf("Load() = %+v, want log_level debug, interval 2m, timeout 15s", got)
+	}
+	if got.Probe.Concurrency != 16 || got.Policy.Cooldown.Duration != 10*time.Minute {
+		t.Errorf("Load() lost defaults: concurrency %d, cooldown %v", got.Probe.Concurrency, got.Policy.Cooldown)
+	}
+	if got.Policy.GracePeriod.Duration != 0 {
+		t.Errorf("Load().Policy.GracePeriod = %v, want 0", got.Policy.GracePeriod)
+	}
+	wantKites := []Kite{
+		{Name: "foo.pagekite.me", URL: "https://foo.pagekite.me/", Kind: "http"},
+		{Name: "bar.pagekite.me", Kind: "raw", Port: 22, ConnectTo: "127.0.0.1:2999"},
+		{Name: "baz.pagekite.me", URL: "http://baz.pagekite.me:8080/health", Kind: "http"},
+	}
+	if !reflect.DeepEqual(got.Kites, wantKites) {
+		t.Errorf("Load().Kites = %+v, want %+v", got.Kites, wantKites)
+	}
+	if want := []string{"/bin/systemctl", "restart", "pagekite"}; !reflect.DeepEqual(got.Restart.Command, want) {
+		t.Errorf("Load().Restart.Command = %q, want %q", got.Restart.Command, want)
+	}
+	if sig, err := ParseSignal(got.Restart.Signal); err != nil || sig.String() != "aborted" {
+		t.Errorf("ParseSignal(%q) = %v, %v; want SIGABRT", got.Restart.Signal, sig, err)
+	}
+}
+
+func TestLoadUnknownKeys(t *testing.T) {
+	path := writeConfig(t, `
+log_levle = "info"
+[probe]
+intervall = "60s"
+[[kite]]
+name = "a.example.net"
+[[kite]]
+name = "b.example.net"
+conect_to = "127.0.0.1:80"
+[nosuch]
+x = 1
+`)
+	_, err := Load(path)
+	var errs *Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("Load() error = %v, want *Errors", err)
+	}
+	var keys []string
+	for _, p := range errs.Problems {
+		keys = append(keys, p.Key)
+		if p.Msg != "unknown key" {
+			t.Errorf("problem %v: Msg = %q, want \"unknown key\"", p, p.Msg)
+		}
+	}
+	want := []string{"log_levle", "probe.intervall", "kite[1].conect_to", "nosuch", "nosuch.x"}
+	if !reflect.DeepEqual(sorted(keys), sorted(want)) {
+		t.Errorf("Load() unknown keys = %q, want %q", keys, want)
+	}
+	if !strings.Contains(err.Error(), path+": kite[1].conect_to: unknown key") {
+		t.Errorf("Load() error = %q, want a line %q", err, path+": kite[1].conect_to: unknown key")
+	}
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+func TestLoadSyntaxErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		text     string
+		wantLine int
+		wantCol  int
+		wantMsg  string // substring
+	}{
+		{name: "unterminated string", text: "state_dir = \"/x\"\nlog_level = \"info\n", wantLine: 2, wantCol: 18, wantMsg: "log_level: strings cannot contain newlines"},
+		{name: "bad value", text: "\n\n[probe]\n  jitter = 0.1.2\n", wantLine: 4, wantCol: 12, wantMsg: "probe.jitter: Invalid float value"},
+		{name: "bad duration", text: "[probe]\ninterval = \"6o s\"\n", wantLine: 2, wantCol: 13, wantMsg: "probe.interval: want a duration"},
+		{name: "duration without unit", text: "[policy]\n\ncooldown = 600\n", wantLine: 3, wantCol: 12, wantMsg: "policy.cooldown: want a duration"},
+		{name: "duplicate key", text: "log_level = \"info\"\nlog_level = \"debug\"\n", wantLine: 2, wantCol: 20, wantMsg: "already been defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.text)
+			_, err := Load(path)
+			var se *SyntaxError
+			if !errors.As(err, &se) {
+				t.Fatalf("Load(%q) error = %v, want *SyntaxError", tt.text, err)
+			}
+			if se.File != path || se.Line != tt.wantLine || se.Col != tt.wantCol || !strings.Contains(se.Msg, tt.wantMsg) {
+				t.Errorf("Load(%q) = %s:%d:%d: %q, want %s:%d:%d: ...%s...", tt.text, se.File, se.Line, se.Col, se.Msg, path, tt.wantLine, tt.wantCol, tt.wantMsg)
+			}
+			wantPrefix := fmt.Sprintf("%s:%d:%d: ", path, tt.wantLine, tt.wantCol)
+			if !strings.HasPrefix(err.Error(), wantPrefix) {
+				t.Errorf("Load(%q) error = %q, want prefix %q", tt.text, err, wantPrefix)
+			}
+		})
+	}
+}
+
+func TestLoadWrongType(t *testing.T) {
+	path := writeConfig(t, "[probe]\nconcurrency = \"many\"\n")
+	_, err := Load(path)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "probe.concurrency") {
+		t.Errorf("Load(concurrency = \"many\") error = %v, want one naming the file and probe.concurrency", err)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load(missing) error = %v, want fs.ErrNotExist", err)
+	}
+}

@@ -1,0 +1,159 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/pagekite/pkwatchdogd/internal/probe"
+)
+
+func TestTargetsFromKites(t *testing.T) {
+	path := writeConfig(t, `
+[discovery]
+pagekite_dir = "testdata/stock" # not used: [[kite]] entries win
+[[kite]]
+name = "foo.pagekite.me"
+connect_to = "127.0.0.1:2999"
+[[kite]]
+name = "ssh.pagekite.me"
+kind = "raw"
+port = 22
+`)
+	c, err := Load(path)
+	if err != nil {
+		t.Fatalf("Load() error = %v", err)
+	}
+	got, err := c.Targets(zap.NewNop())
+	if err != nil {
+		t.Fatalf("Targets() error = %v", err)
+	}
+	want := []probe.Target{
+		{Name: "foo.pagekite.me", Kind: probe.KindHTTP, URL: "https://foo.pagekite.me/", ConnectTo: "127.0.0.1:2999"},
+		{Name: "ssh.pagekite.me", Kind: probe.KindRaw, Port: 22},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Targets() = %+v, want %+v", got, want)
+	}
+}
+
+func TestTargetsDiscovery(t *testing.T) {
+	tests := []struct {
+		dir     string
+		want    []probe.Target
+		wantErr error
+	}{
+		{
+			dir: "discover",
+			want: []probe.Target{
+				{Name: "web.example.net", Kind: probe.KindHTTP, URL: "https://web.example.net/"},
+				{Name: "shell.example.net", Kind: probe.KindRaw, Port: 22},
+				{Name: "ws.example.net", Kind: probe.KindHTTP, URL: "https://ws.example.net/"},
+				{Name: "alt.example.net", Kind: probe.KindHTTP, URL: "http://alt.example.net:8080/"},
+				{Name: "tls.example.net", Kind: probe.KindHTTP, URL: "https://tls.example.net:8443/"},
+			},
+		},
+		{dir: "stock", wantErr: ErrNotConfigured},
+		{dir: "norc", wantErr: ErrNoKites},
+		{dir: "missing", wantErr: fs.ErrNotExist},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dir, func(t *testing.T) {
+			c := Default()
+			c.Discovery.PagekiteDir = filepath.Join("testdata", tt.dir)
+			got, err := c.Targets(zap.NewNop())
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("Targets(%s) error = %v, want %v", tt.dir, err, tt.wantErr)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Targets(%s) = %+v, want %+v", tt.dir, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestTargetsDiscoveryBadLines: a bad rc line is logged (without the
+// secrets) and the good kites are still watched.
+func TestTargetsDiscoveryBadLines(t *testing.T) {
+	core, logs := observer.New(zapcore.WarnLevel)
+	c := Default()
+	c.Discovery.PagekiteDir = filepath.Join("testdata", "bad-rc")
+	got, err := c.Targets(zap.New(core))
+	if err != nil {
+		t.Fatalf("Targets(bad-rc) error = %v, want nil", err)
+	}
+	want := []probe.Target{{Name: "good.example.net", Kind: probe.KindHTTP, URL: "https://good.example.net/"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Targets(bad-rc) = %+v, want %+v", got, want)
+	}
+	entries := logs.All()
+	if len(entries) != 1 {
+		t.Fatalf("Targets(bad-rc) logged %d warnings, want 1", len(entries))
+	}
+	text := entries[0].Message
+	for k, v := range entries[0].ContextMap() {
+		text += " " + k + "=" + strings.TrimSpace(fmtAny(v))
+	}
+	if !strings.Contains(text, "10_account.rc:4") {
+		t.Errorf("warning %q does not name the bad line 10_account.rc:4", text)
+	}
+	for _, secret := range []string{"bad-rc-s3cret", "s3cret:with", "colons"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("warning %q contains secret %q", text, secret)
+		}
+	}
+}
+
+func fmtAny(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	if e, ok := v.(error); ok {
+		return e.Error()
+	}
+	return ""
+}
+
+func TestSecrets(t *testing.T) {
+	tests := []struct {
+		dir  string
+		want []string
+	}{
+		{dir: "discover", want: []string{"discover-s3cret", "shell-s3cret", "off-s3cret"}},
+		{dir: "stock", want: []string{"YOURSECRET"}},
+		{dir: "bad-rc", want: []string{"bad-rc-s3cret"}},
+		{dir: "missing", want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dir, func(t *testing.T) {
+			c := Default()
+			c.Discovery.PagekiteDir = filepath.Join("testdata", tt.dir)
+			c.Kites = []Kite{{Name: "explicit.example", Kind: KindHTTP, URL: "https://explicit.example/"}}
+			if got := c.Secrets(); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Secrets(%s) = %q, want %q", tt.dir, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestTargetsFromCode: a Config built in code (not loaded) gets the kite
+// defaults too.
+func TestTargetsFromCode(t *testing.T) {
+	c := Default()
+	c.Kites = []Kite{{Name: "code.example"}}
+	got, err := c.Targets(nil)
+	want := []probe.Target{{Name: "code.example", Kind: probe.KindHTTP, URL: "https://code.example/"}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Targets() = %+v, %v; want %+v", got, err, want)
+	}
+	if c.Kites[0].Kind != "" {
+		t.Errorf("Targets() changed c.Kites[0].Kind to %q", c.Kites[0].Kind)
+	}
+}

@@ -1,0 +1,272 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Validate checks c (as filled by Load, or built in code) and returns nil or
+// an *Errors listing every problem.
+func (c *Config) Validate() error {
+	if p := c.problems(); len(p) > 0 {
+		return &Errors{Problems: p}
+	}
+	return nil
+}
+
+// problems collects every problem of c.
+type problems []Problem
+
+func (ps *problems) add(key, format string, args ...any) {
+	*ps = append(*ps, Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (ps *problems) oneOf(key, value string, allowed ...string) {
+	for _, a := range allowed {
+		if value == a {
+			return
+		}
+	}
+	ps.add(key, "%q is not one of %s", value, strings.Join(allowed, ", "))
+}
+
+func (ps *problems) positive(key string, d Duration) {
+	if d.Duration <= 0 {
+		ps.add(key, "must be greater than 0, got %s", d.Duration)
+	}
+}
+
+func (ps *problems) nonNegative(key string, d Duration) {
+	if d.Duration < 0 {
+		ps.add(key, "must not be negative, got %s", d.Duration)
+	}
+}
+
+func (ps *problems) atLeast(key string, n, min int) {
+	if n < min {
+		ps.add(key, "must be at least %d, got %d", min, n)
+	}
+}
+
+func (ps *problems) regexp(key, expr string) {
+	if _, err := regexp.Compile(expr); err != nil {
+		ps.add(key, "bad regular expression: %v", err)
+	}
+}
+
+func (ps *problems) argv(key string, argv []string) {
+	if len(argv) > 0 && argv[0] == "" {
+		ps.add(key, "the program (first element) must not be empty")
+	}
+}
+
+func (c *Config) problems() []Problem {
+	var ps problems
+	if c.StateDir == "" {
+		ps.add("state_dir", "must not be empty")
+	}
+	ps.oneOf("log_level", c.LogLevel, "debug", "info", "warn", "error")
+	ps.oneOf("log_target", c.LogTarget, "auto", "journal", "stderr")
+	ps.oneOf("log_format", c.LogFormat, "console", "json")
+	if c.MetricsListen != "" {
+		if err := checkHostPort(c.MetricsListen, true); err != nil {
+			ps.add("metrics_listen", "%v", err)
+		}
+	}
+
+	p := c.Probe
+	ps.positive("probe.interval", p.Interval)
+	if p.Jitter < 0 || p.Jitter > 0.5 || p.Jitter != p.Jitter {
+		ps.add("probe.jitter", "must be between 0 and 0.5, got %g", p.Jitter)
+	}
+	ps.positive("probe.timeout", p.Timeout)
+	if p.Timeout.Duration > 0 && p.Interval.Duration > 0 && p.Timeout.Duration >= p.Interval.Duration {
+		ps.add("probe.timeout", "must be less than probe.interval (%s), got %s", p.Interval.Duration, p.Timeout.Duration)
+	}
+	ps.atLeast("probe.concurrency", p.Concurrency, 1)
+	ps.nonNegative("probe.relay_cache", p.RelayCache)
+
+	pol := c.Policy
+	ps.atLeast("policy.failure_threshold", pol.FailureThreshold, 1)
+	ps.nonNegative("policy.grace_period", pol.GracePeriod)
+	ps.positive("policy.cooldown", pol.Cooldown)
+	if pol.MaxCooldown.Duration < pol.Cooldown.Duration {
+		ps.add("policy.max_cooldown", "must be at least policy.cooldown (%s), got %s", pol.Cooldown.Duration, pol.MaxCooldown.Duration)
+	}
+	ps.atLeast("policy.max_restarts", pol.MaxRestarts, 0)
+	ps.positive("policy.restart_window", pol.RestartWindow)
+	ps.nonNegative("policy.min_process_age", pol.MinProcessAge)
+	ps.nonNegative("policy.startup_delay", pol.StartupDelay)
+
+	r := c.Restart
+	ps.oneOf("restart.method", r.Method, "signal", "systemd", "command")
+	if r.Method == "command" && len(r.Command) == 0 {
+		ps.add("restart.command", "is required when restart.method is \"command\"")
+	}
+	if r.Method == "systemd" && r.Unit == "" {
+		ps.add("restart.unit", "is required when restart.method is \"systemd\"")
+	}
+	ps.regexp("restart.process_match", r.ProcessMatch)
+	if _, err := ParseSignal(r.Signal); err != nil {
+		ps.add("restart.signal", "%v", err)
+	}
+	ps.positive("restart.kill_timeout", r.KillTimeout)
+	ps.positive("restart.respawn_timeout", r.RespawnTimeout)
+	ps.positive("restart.command_timeout", r.CommandTimeout)
+	ps.argv("restart.start_command", r.StartCommand)
+	ps.argv("restart.command", r.Command)
+
+	rep := c.Report
+	if err := checkReportURL(rep.URL); err != nil {
+		ps.add("report.url", "%v", err)
+	}
+	ps.nonNegative("report.min_interval", rep.MinInterval)
+	ps.atLeast("report.log_lines", rep.LogLines, 0)
+	ps.atLeast("report.keep", rep.Keep, 0)
+	if rep.MaxBytes <= 0 {
+		ps.add("report.max_bytes", "must be greater than 0, got %d", rep.MaxBytes)
+	}
+	for i, expr := range rep.Redact {
+		ps.regexp(fmt.Sprintf("report.redact[%d]", i), expr)
+	}
+	ps.positive("report.timeout", rep.Timeout)
+
+	if len(c.Kites) == 0 && c.Discovery.PagekiteDir == "" {
+		ps.add("discovery.pagekite_dir", "must not be empty when no [[kite]] is configured")
+	}
+
+	seen := map[string]int{}
+	for i, k := range c.Kites {
+		key := "kite[" + strconv.Itoa(i) + "]"
+		c.kiteProblems(&ps, key, k)
+		if k.Name == "" {
+			continue
+		}
+		name := strings.ToLower(k.Name)
+		if first, dup := seen[name]; dup {
+			ps.add(key+".name", "%q is also the name of kite[%d]", k.Name, first)
+		} else {
+			seen[name] = i
+		}
+	}
+	return ps
+}
+
+func (c *Config) kiteProblems(ps *problems, key string, k Kite) {
+	switch {
+	case k.Name == "":
+		ps.add(key+".name", "is required")
+	case !validHostname(k.Name):
+		ps.add(key+".name", "%q is not a host name", k.Name)
+	}
+	ps.oneOf(key+".kind", k.Kind, KindHTTP, KindRaw)
+	switch k.Kind {
+	case KindRaw:
+		if k.Port < 1 || k.Port > 65535 {
+			ps.add(key+".port", "must be a port number (1-65535) for kind \"raw\", got %d", k.Port)
+		}
+	case KindHTTP:
+		if k.Port != 0 {
+			ps.add(key+".port", "is only for kind \"raw\" (put the port in url)")
+		}
+	}
+	if k.URL != "" {
+		u, err := url.Parse(k.URL)
+		switch {
+		case err != nil:
+			ps.add(key+".url", "bad URL: %v", err)
+		case u.Scheme != "http" && u.Scheme != "https":
+			ps.add(key+".url", "must be an http:// or https:// URL, got %q", k.URL)
+		case u.Hostname() == "":
+			ps.add(key+".url", "has no host: %q", k.URL)
+		}
+	}
+	if k.ConnectTo != "" {
+		if err := checkHostPort(k.ConnectTo, false); err != nil {
+			ps.add(key+".connect_to", "%v", err)
+		}
+	}
+}
+
+// checkHostPort checks a "host:port" address with a numeric port 1-65535;
+// emptyHost allows ":port".
+func checkHostPort(addr string, emptyHost bool) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want host:port, got %q", addr)
+	}
+	if host == "" && !emptyHost {
+		return fmt.Errorf("want host:port, got %q (no host)", addr)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("want a port number 1-65535 in %q", addr)
+	}
+	return nil
+}
+
+// checkReportURL accepts https:// URLs, and http:// only to a loopback
+// address (tests, a local relay of reports).
+func checkReportURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("bad URL: %w", err)
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return fmt.Errorf("want an https:// URL, got %q", s)
+	}
+	if u.Hostname() == "" {
+		return fmt.Errorf("URL %q has no host", s)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("http:// is allowed only to a loopback address, got host %q (use https://)", u.Hostname())
+	}
+	return fmt.Errorf("want an https:// URL, got %q", s)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+// validHostname reports whether s looks like a DNS name (letters, digits,
+// '-', '_', '.'), which is what kite names are.
+func validHostname(s string) bool {
+	if len(s) > 253 || strings.HasPrefix(s, ".") || strings.HasSuffix(s, ".") || strings.Contains(s, "..") {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseSignal returns the signal named name: "SIGSEGV", or "SEGV" (any case).
+func ParseSignal(name string) (unix.Signal, error) {
+	n := strings.ToUpper(strings.TrimSpace(name))
+	if !strings.HasPrefix(n, "SIG") {
+		n = "SIG" + n
+	}
+	if s := unix.SignalNum(n); s != 0 {
+		return s, nil
+	}
+	return 0, fmt.Errorf("unknown signal %q (want a name such as SIGSEGV, SIGABRT, SIGTERM)", name)
+}
