@@ -1,0 +1,44 @@
+# pkwatchdogd: build, test, demo, install, package.
+#   make demo   the main job, on loopback: a relay, a kite, a freeze, a restart
+#   make test   every test: unit, integration with real pagekite, real systemd
+
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+BIN     := bin/pkwatchdogd
+
+.PHONY: all build test test-go test-systemd demo bench deps vet fmt clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/pkwatchdogd
+
+# deps installs what the tests and the demo run for real: Debian's pagekite.
+deps:
+	@command -v pagekite >/dev/null 2>&1 || { \
+	  echo "installing Debian's pagekite (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pagekite; }
+
+test: deps test-go test-systemd
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 10m ./...
+
+test-systemd: build
+	bash test/e2e-systemd.sh
+
+demo: deps build
+	bash demo/demo.sh
+
+bench: deps build
+	bash bench/run.sh
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin dist
+
+-include packaging/packaging.mk

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/pagekite/pkwatchdogd/internal/config"
+	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
+	"github.com/pagekite/pkwatchdogd/internal/watchdog"
+)
+
+// wedgeEnv names the test hook that wedges one kite's loop after its first
+// probe, so that the systemd watchdog test can see the pings stop.
+const wedgeEnv = "PKWATCHDOGD_TEST_WEDGE"
+
+// runDaemon is `pkwatchdogd run`: the watchdog, until SIGTERM or SIGINT.
+func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	path := fs.String("config", defaultConfig, "config `file`")
+	forceDry := fs.Bool("dry-run", false, "signal and upload nothing, whatever the config says")
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	cfg, code := loadConfig(*path, stderr)
+	if cfg == nil {
+		return code
+	}
+	if *forceDry {
+		cfg.Restart.DryRun = true
+	}
+	log, closeLog, err := newLogger(cfg, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "pkwatchdogd: %v\n", err)
+		return exitConfig
+	}
+	defer closeLog()
+	if err := serve(ctx, log, cfg, *path, *forceDry); err != nil {
+		log.Error("pkwatchdogd failed", zap.Error(err))
+		return exitDown
+	}
+	return exitOK
+}
+
+// serve runs the daemon on a valid config until a stop signal.
+func serve(ctx context.Context, log *zap.Logger, cfg *config.Config, path string, forceDry bool) error {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	notifier := sdnotify.NewNotifier(log.Named("sdnotify"))
+	parts, err := assemble(log, cfg)
+	if err != nil {
+		return err
+	}
+	defer parts.close()
+
+	monitor := sdnotify.NewMonitor(parts.maxBusy)
+	w := watchdog.New(log.Named("watchdog"), parts.settings, watchdog.Deps{
+		Prober:      parts.prober,
+		Restarter:   parts.restarter,
+		Budget:      parts.budget,
+		Reporter:    parts.reports,
+		Observer:    parts.observer(),
+		Monitor:     monitor,
+		Notify:      notifier.Status,
+		Concurrency: cfg.Probe.Concurrency,
+		Version:     version,
+		WedgeKite:   os.Getenv(wedgeEnv),
+	})
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	bg, cancelBG := context.WithCancel(ctx)
+	defer cancelBG()
+	wg.Go(func() { parts.reports.Run(bg) })
+	wg.Go(func() { sdnotify.RunWatchdog(bg, log.Named("sdnotify"), notifier, monitor, parts.ping, time.Now) })
+	if parts.serveMetrics != nil {
+		wg.Go(func() { parts.serveMetrics(bg) })
+	}
+	wg.Go(func() {
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-hup:
+				reload(bg, log, notifier, w, parts, path, forceDry)
+			}
+		}
+	})
+
+	log.Info("pkwatchdogd started",
+		zap.String("version", version),
+		zap.Int("kites", len(parts.settings.Targets)),
+		zap.Bool("dry_run", parts.settings.DryRun),
+		zap.String("config", path))
+	err = w.Run(ctx, notifier.Ready)
+	notifier.Stopping()
+	cancelBG()
+	log.Info("pkwatchdogd stopped")
+	return err
+}
+
+// reload re-reads the config on SIGHUP: an invalid config is rejected and
+// the old one keeps running; a valid one is applied.
+func reload(ctx context.Context, log *zap.Logger, n *sdnotify.Notifier, w *watchdog.Watchdog, parts *parts, path string, forceDry bool) {
+	n.Reloading()
+	defer n.Ready()
+	cfg, err := config.Load(path)
+	if err == nil && forceDry {
+		cfg.Restart.DryRun = true
+	}
+	if err == nil {
+		err = parts.reconfigure(log, cfg)
+	}
+	if err != nil {
+		log.Error("config reload rejected, keeping the running config", zap.String("config", path), zap.Error(err))
+		w.Reload(ctx, w.Settings(), firstLine(err.Error()))
+		return
+	}
+	w.Reload(ctx, parts.settings, "")
+	log.Info("config reloaded", zap.String("config", path), zap.Int("kites", len(parts.settings.Targets)))
+}
+
+func firstLine(s string) string {
+	for i, r := range s {
+		if r == '\n' {
+			return s[:i] + " (and more)"
+		}
+	}
+	return s
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/probe"
+	"github.com/pagekite/pkwatchdogd/internal/report"
+)
+
+// runReport builds a crash report bundle from the current logs, signalling
+// and uploading nothing, and prints its path and a listing so that a user
+// can read exactly what would be sent.
+func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	path := fs.String("config", defaultConfig, "config `file`")
+	kite := fs.String("kite", "", "the kite the report is about (default: the first one)")
+	dry := fs.Bool("dry-run", false, "build the bundle locally; required: reports are only sent by the daemon")
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	if !*dry {
+		fmt.Fprintln(stderr, "pkwatchdogd report: --dry-run is required: crash reports are only sent by the daemon after a restart")
+		return exitUsage
+	}
+	cfg, code := loadConfig(*path, stderr)
+	if cfg == nil {
+		return code
+	}
+	log, closeLog := commandLogger(cfg, stderr)
+	defer closeLog()
+	targets, err := cfg.Targets(log)
+	if err != nil {
+		fmt.Fprintf(stderr, "pkwatchdogd: %v\n", err)
+		return exitConfig
+	}
+	target, ok := pickTarget(targets, *kite)
+	if !ok {
+		fmt.Fprintf(stderr, "pkwatchdogd report: no kite %q in the config\n", *kite)
+		return exitUsage
+	}
+	builder, err := newBuilder(log, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "pkwatchdogd: %v\n", err)
+		return exitConfig
+	}
+	in := report.Input{Kite: target.Name, Reason: "pkwatchdogd report --dry-run", At: time.Now()}
+	if prober, err := newProber(cfg); err == nil {
+		r := prober.Probe(ctx, target)
+		in.Probes = []probe.Result{r}
+		if r.Verdict == probe.Flying {
+			in.LastFlying = r.Start
+		}
+	}
+	b, err := builder.Build(ctx, in)
+	if err != nil {
+		fmt.Fprintf(stderr, "pkwatchdogd report: %v\n", err)
+		return exitDown
+	}
+	fmt.Fprintf(stdout, "%s (%d bytes), nothing uploaded:\n", b.Path, b.Size)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	for _, m := range b.Members {
+		fmt.Fprintf(tw, "%d\t  %s\t\n", m.Size, m.Name)
+	}
+	tw.Flush()
+	return exitOK
+}
+
+// pickTarget finds the kite by name, or the first kite for "".
+func pickTarget(targets []probe.Target, name string) (probe.Target, bool) {
+	for _, t := range targets {
+		if name == "" || t.Name == name {
+			return t, true
+		}
+	}
+	return probe.Target{}, false
+}

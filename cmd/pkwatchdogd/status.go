@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/status"
+)
+
+// staleAfter is how old a status file may be before `status` calls it stale:
+// the daemon rewrites it at least every minute.
+const staleAfter = 3 * time.Minute
+
+// runStatus prints the running daemon's status file as a table or JSON, and
+// says plainly when the daemon is not running or the file is stale.
+func runStatus(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	path := fs.String("config", defaultConfig, "config `file` (for status_file)")
+	asJSON := fs.Bool("json", false, "print the status file's JSON")
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	cfg, code := loadConfig(*path, stderr)
+	if cfg == nil {
+		return code
+	}
+	f, err := status.Read(cfg.StatusFile)
+	if errors.Is(err, status.ErrNoStatus) {
+		fmt.Fprintf(stderr, "pkwatchdogd is not running (no status file at %s)\n", cfg.StatusFile)
+		return exitNotRunning
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pkwatchdogd: %v\n", err)
+		return exitDown
+	}
+	code = exitOK
+	if !alive(f.PID) {
+		fmt.Fprintf(stderr, "pkwatchdogd is not running (pid %d is gone); last status from %s:\n", f.PID, f.Updated)
+		code = exitNotRunning
+	} else if t, err := time.Parse(time.RFC3339, f.Updated); err != nil || time.Since(t) > staleAfter {
+		fmt.Fprintf(stderr, "warning: the status file is stale (updated %s): the daemon may be stuck\n", f.Updated)
+		code = exitDown
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(f)
+		return code
+	}
+	printStatus(stdout, f)
+	return code
+}
+
+func printStatus(w io.Writer, f *status.File) {
+	mode := ""
+	if f.DryRun {
+		mode = " (dry run: nothing is signalled or uploaded)"
+	}
+	fmt.Fprintf(w, "pkwatchdogd %s, pid %d, up since %s, updated %s%s\n", f.Version, f.PID, f.Started, f.Updated, mode)
+	if f.ConfigError != "" {
+		fmt.Fprintf(w, "config reload failed, running on the previous config: %s\n", f.ConfigError)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KITE\tSTATE\tSINCE\tVERDICT\tCOUNT\tDEADLINE\tRESTARTS\tNOTE")
+	for _, k := range f.Kites {
+		note := k.Note
+		if note == "" {
+			note = k.Detail
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\n",
+			k.Name, k.State, dash(k.Since), dash(k.Verdict), k.Count, dash(k.Deadline), k.RestartsInWindow, note)
+	}
+	tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// alive reports whether a process with this PID exists.
+func alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+

@@ -1,0 +1,89 @@
+package status
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/atomicfile"
+)
+
+// File is the JSON document in the status file. Times are RFC 3339 strings,
+// empty when there is no such time.
+type File struct {
+	Updated string `json:"updated"`
+	PID     int    `json:"pid"`
+	Version string `json:"version"`
+	Started string `json:"started"`
+	DryRun  bool   `json:"dry_run"`
+	// ConfigError is the last config reload error, empty when the running
+	// config is the one on disk.
+	ConfigError string `json:"config_error,omitempty"`
+	Kites       []Kite `json:"kites"`
+}
+
+// Kite is one kite's line in the status file.
+type Kite struct {
+	Name    string `json:"name"`
+	State   string `json:"state"`
+	Since   string `json:"since"`
+	Verdict string `json:"verdict"`
+	Detail  string `json:"detail"`
+	// Count is the number of consecutive kite-down verdicts in suspect.
+	Count int `json:"count"`
+	// Deadline is the end of the grace period or cooldown.
+	Deadline           string `json:"deadline"`
+	RestartsInWindow   int    `json:"restarts_in_window"`
+	NextRestartAllowed string `json:"next_restart_allowed"`
+	LastProbe          string `json:"last_probe,omitempty"`
+	LastFlying         string `json:"last_flying,omitempty"`
+	// Note says why a restart is held back or suppressed, or that PageKite
+	// did not come back after one.
+	Note        string `json:"note,omitempty"`
+	LastRestart string `json:"last_restart,omitempty"`
+	LastOutcome string `json:"last_outcome,omitempty"`
+}
+
+// FormatTime renders t for the status file: RFC 3339 in UTC, "" for zero.
+func FormatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// Write replaces the status file at path atomically, mode 0644.
+func Write(path string, f *File) error {
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode status: %w", err)
+	}
+	if err := atomicfile.Write(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write status file: %w", err)
+	}
+	return nil
+}
+
+// ErrNoStatus means there is no status file: the daemon is not running, or
+// has never run with this status_file.
+var ErrNoStatus = errors.New("no status file")
+
+// Read loads the status file at path. A missing file is ErrNoStatus; a file
+// that is not valid JSON is an error that says so.
+func Read(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", path, ErrNoStatus)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read status file: %w", err)
+	}
+	var f File
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("status file %s is not valid: %w", path, err)
+	}
+	return &f, nil
+}

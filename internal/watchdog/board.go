@@ -1,0 +1,108 @@
+package watchdog
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/fsm"
+	"github.com/pagekite/pkwatchdogd/internal/status"
+)
+
+// kiteUpdate is what a kite loop tells the main loop after each probe.
+type kiteUpdate struct {
+	kite status.Kite
+	// significant marks a change worth writing the status file for at once
+	// (state, verdict, count, deadline, note); otherwise the periodic
+	// refresh picks it up.
+	significant bool
+	// deadline is the grace or cooldown end, for the STATUS= line.
+	deadline time.Time
+}
+
+// board is the main loop's view of every kite, for the status file. Only
+// the main loop goroutine touches it.
+type board struct {
+	kites     map[string]kiteUpdate
+	dirty     bool
+}
+
+func newBoard() *board {
+	return &board{kites: make(map[string]kiteUpdate)}
+}
+
+func (b *board) set(u kiteUpdate) {
+	b.kites[u.kite.Name] = u
+	b.dirty = true
+}
+
+func (b *board) update(u kiteUpdate) {
+	if _, ok := b.kites[u.kite.Name]; !ok {
+		return // a kite removed by a reload, whose last update came late
+	}
+	b.kites[u.kite.Name] = u
+	if u.significant {
+		b.dirty = true
+	}
+}
+
+func (b *board) remove(name string) {
+	delete(b.kites, name)
+	b.dirty = true
+}
+
+// list returns the kites sorted by name.
+func (b *board) list() []status.Kite {
+	out := make([]status.Kite, 0, len(b.kites))
+	for _, u := range b.kites {
+		out = append(out, u.kite)
+	}
+	slices.SortFunc(out, func(a, b status.Kite) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// stateOrder is the order of states in the summary line.
+var stateOrder = []fsm.State{fsm.Healthy, fsm.Suspect, fsm.Grace, fsm.Restarting, fsm.Cooldown}
+
+// summary is the one-line STATUS= text, e.g.
+// "3 kites: 2 healthy, 1 grace (foo.pagekite.me, restart in 4m0s)".
+func summary(f *status.File, now time.Time) string {
+	counts := make(map[string]int)
+	var grace []string
+	for _, k := range f.Kites {
+		counts[k.State]++
+		if k.State == string(fsm.Grace) {
+			in := "due"
+			if d, err := time.Parse(time.RFC3339, k.Deadline); err == nil && d.After(now) {
+				in = "in " + d.Sub(now).Round(time.Second).String()
+			}
+			grace = append(grace, fmt.Sprintf("%s, restart %s", k.Name, in))
+		}
+	}
+	var parts []string
+	for _, s := range stateOrder {
+		if n := counts[string(s)]; n > 0 {
+			p := fmt.Sprintf("%d %s", n, s)
+			if s == fsm.Grace && len(grace) > 0 {
+				p += " (" + strings.Join(grace[:min(len(grace), 3)], "; ") + ")"
+			}
+			parts = append(parts, p)
+		}
+	}
+	noun := "kites"
+	if len(f.Kites) == 1 {
+		noun = "kite"
+	}
+	line := fmt.Sprintf("%d %s", len(f.Kites), noun)
+	if len(parts) > 0 {
+		line += ": " + strings.Join(parts, ", ")
+	}
+	if f.DryRun {
+		line += " [dry run]"
+	}
+	if f.ConfigError != "" {
+		line += "; config reload failed: " + f.ConfigError
+	}
+	return line
+}

@@ -1,0 +1,111 @@
+package watchdog
+
+import (
+	"context"
+
+	"go.uber.org/zap"
+
+	"github.com/pagekite/pkwatchdogd/internal/logging"
+	"github.com/pagekite/pkwatchdogd/internal/report"
+)
+
+// BundleBuilder builds and saves a crash report bundle (report.Builder).
+type BundleBuilder interface {
+	Build(ctx context.Context, in report.Input) (report.Bundle, error)
+}
+
+// BundleUploader uploads a bundle, rate-limited (report.Uploader).
+type BundleUploader interface {
+	Upload(ctx context.Context, b report.Bundle) (report.UploadResult, error)
+}
+
+// ReportOutcome names what became of a crash report, for metrics.
+type ReportOutcome string
+
+// Report outcomes.
+const (
+	ReportBuilt       ReportOutcome = "built"
+	ReportUploaded    ReportOutcome = "uploaded"
+	ReportRateLimited ReportOutcome = "rate-limited"
+	ReportFailed      ReportOutcome = "failed"
+)
+
+// queueSize is how many crash reports may wait; more are dropped (and
+// logged): restarts are rate-limited, so this only fills on a bug.
+const queueSize = 16
+
+// ReportQueue builds and uploads crash reports one at a time in its own
+// goroutine, so that probing never waits for one. It implements Reporter.
+type ReportQueue struct {
+	log      *zap.Logger
+	builder  BundleBuilder
+	uploader BundleUploader
+	dryRun   func() bool
+	observe  func(kite string, o ReportOutcome)
+	jobs     chan report.Input
+}
+
+// NewReportQueue returns a queue that builds with b and uploads with u (nil:
+// keep bundles local). dryRun is asked before each upload; observe, if not
+// nil, learns what became of each report.
+func NewReportQueue(log *zap.Logger, b BundleBuilder, u BundleUploader, dryRun func() bool, observe func(string, ReportOutcome)) *ReportQueue {
+	if observe == nil {
+		observe = func(string, ReportOutcome) {}
+	}
+	return &ReportQueue{log: log, builder: b, uploader: u, dryRun: dryRun, observe: observe, jobs: make(chan report.Input, queueSize)}
+}
+
+// Report queues a crash report without blocking.
+func (q *ReportQueue) Report(in report.Input) {
+	select {
+	case q.jobs <- in:
+	default:
+		q.log.Warn("crash report dropped: queue full", zap.String("kite", in.Kite))
+	}
+}
+
+// Run handles queued reports until ctx ends; an upload in flight then is
+// abandoned (its bundle stays saved).
+func (q *ReportQueue) Run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case in := <-q.jobs:
+			q.handle(ctx, in)
+		}
+	}
+}
+
+func (q *ReportQueue) handle(ctx context.Context, in report.Input) {
+	log := q.log.With(zap.String("kite", in.Kite))
+	b, err := q.builder.Build(ctx, in)
+	if err != nil {
+		q.observe(in.Kite, ReportFailed)
+		log.Error("crash report not built", zap.Error(err))
+		return
+	}
+	q.observe(in.Kite, ReportBuilt)
+	log.Info("crash report saved", zap.String("path", b.Path), zap.Int64("bytes", b.Size))
+	switch {
+	case q.dryRun():
+		log.Info("crash report not uploaded: dry run", zap.String("path", b.Path))
+		return
+	case q.uploader == nil:
+		log.Info("crash report not uploaded: uploads disabled", zap.String("path", b.Path))
+		return
+	}
+	res, err := q.uploader.Upload(ctx, b)
+	switch {
+	case err != nil:
+		q.observe(in.Kite, ReportFailed)
+		log.Warn("crash report upload failed", zap.String("path", b.Path), zap.Int("tries", res.Tries), zap.Error(err))
+	case res.RateLimited:
+		q.observe(in.Kite, ReportRateLimited)
+		log.Info("crash report not uploaded: rate limited", zap.String("path", b.Path), zap.Time("next", res.Next))
+	case res.Uploaded:
+		q.observe(in.Kite, ReportUploaded)
+		log.Info("crash report uploaded", logging.MessageID(logging.MsgReportUploaded),
+			zap.String("path", b.Path), zap.Int("status", res.Status), zap.Int("tries", res.Tries))
+	}
+}
