@@ -1,0 +1,119 @@
+package probe
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+)
+
+// probeRaw probes a raw kite: CONNECT NAME:PORT HTTP/1.0 to the relay.
+//
+//   - 503 → KiteDown (confirmed by the relay ping).
+//   - 200, then data → Flying; 200, then silence for Options.RawQuiet →
+//     Flying; 200, then EOF → BackendDown. Flying is confirmed by the relay
+//     ping (a generic proxy also answers CONNECT with 200).
+//   - any other answer → Unrecognized; no answer → see failed.
+func (p *Prober) probeRaw(ctx context.Context, t Target, res *Result) {
+	dial := t.rawDialAddr()
+	res.Relay = dial
+	if t.Port <= 0 || t.Port > 65535 {
+		res.Verdict, res.Detail = Unrecognized, fmt.Sprintf("raw probe of %s: bad port %d", t.Name, t.Port)
+		return
+	}
+	c, err := p.connect(ctx, t, dial)
+	if err != nil || ctx.Err() != nil {
+		p.failed(ctx, res, dial, err)
+		return
+	}
+	res.Status = c.Status
+	p.confirm(ctx, res, dial, c.Classification)
+}
+
+// rawAnswer is what CONNECT got: the status and what it means.
+type rawAnswer struct {
+	Status int
+	Classification
+}
+
+// errNotHTTP marks an answer to CONNECT that is not HTTP at all.
+var errNotHTTP = errors.New("answer is not http")
+
+// connect sends CONNECT through dial and sorts the answer.
+func (p *Prober) connect(ctx context.Context, t Target, dial string) (rawAnswer, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
+	defer cancel()
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", dial)
+	if err != nil {
+		return rawAnswer{}, err
+	}
+	defer conn.Close()
+	// Unblock reads and writes when ctx ends (deadline or cancel).
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	defer stop()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+
+	line := t.connectLine()
+	if _, err := fmt.Fprintf(conn, "CONNECT %s HTTP/1.0\r\nUser-Agent: %s\r\n\r\n", line, p.opts.UserAgent); err != nil {
+		return rawAnswer{}, err
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	if err != nil {
+		if isTimeout(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isNetErr(err) {
+			return rawAnswer{}, fmt.Errorf("connect %s: %w", line, err)
+		}
+		return rawAnswer{Classification: Classification{
+			Verdict: Unrecognized,
+			Detail:  fmt.Sprintf("CONNECT %s: %v: %v", line, errNotHTTP, err),
+		}}, nil
+	}
+	defer resp.Body.Close()
+	genuine := resp.Header.Get(headerUUID) != ""
+	a := rawAnswer{Status: resp.StatusCode}
+	switch resp.StatusCode {
+	case http.StatusServiceUnavailable:
+		a.Classification = Classification{KiteDown, fmt.Sprintf("CONNECT %s: %s", line, resp.Status), !genuine}
+	case http.StatusOK:
+		a.Classification = p.afterConnect(ctx, conn, br, line)
+	default:
+		a.Classification = Classification{Unrecognized, fmt.Sprintf("CONNECT %s: %s", line, resp.Status), false}
+	}
+	return a, nil
+}
+
+// afterConnect watches the tunnel after 200 Connection Established: data or
+// silence → Flying, EOF → BackendDown.
+func (p *Prober) afterConnect(ctx context.Context, conn net.Conn, br *bufio.Reader, line string) Classification {
+	if br.Buffered() > 0 {
+		return Classification{Flying, fmt.Sprintf("CONNECT %s: 200, then data", line), true}
+	}
+	quiet := time.Now().Add(p.opts.RawQuiet)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(quiet) {
+		quiet = dl
+	}
+	_ = conn.SetReadDeadline(quiet)
+	_, err := br.ReadByte()
+	switch {
+	case err == nil:
+		return Classification{Flying, fmt.Sprintf("CONNECT %s: 200, then data", line), true}
+	case errors.Is(err, io.EOF):
+		return Classification{BackendDown, fmt.Sprintf("CONNECT %s: 200, then EOF: the service behind the kite is down", line), false}
+	case isTimeout(err):
+		return Classification{Flying, fmt.Sprintf("CONNECT %s: 200, then silence for %v", line, p.opts.RawQuiet), true}
+	default:
+		return Classification{Unrecognized, fmt.Sprintf("CONNECT %s: 200, then %v", line, err), false}
+	}
+}
+
+// isNetErr reports whether err is a network error (reset, refused).
+func isNetErr(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe)
+}

@@ -1,0 +1,139 @@
+package redact
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Marker replaces every secret, credential, token and query string.
+const Marker = "[REDACTED]"
+
+// IPMarker replaces IP addresses.
+const IPMarker = "[REDACTED-IP]"
+
+// Options says what a Redactor removes besides the patterns it always knows.
+type Options struct {
+	// Secrets are removed wherever they appear, as literal text. Empty
+	// strings are ignored; every other one counts, however short.
+	Secrets []string
+	// RedactIPs removes IPv4 and IPv6 addresses.
+	RedactIPs bool
+	// Extra patterns (see CompileExtra): each match is removed, or only
+	// its capture groups when the pattern has any.
+	Extra []*regexp.Regexp
+}
+
+// Redactor removes private data from text. It is immutable and safe for
+// concurrent use.
+type Redactor struct {
+	secrets  []string // non-empty, unique, longest first
+	replacer *strings.Replacer
+	ips      bool
+	extra    []*regexp.Regexp
+}
+
+// New returns a Redactor for o.
+func New(o Options) *Redactor {
+	r := &Redactor{ips: o.RedactIPs, extra: slices.Clone(o.Extra)}
+	r.setSecrets(o.Secrets)
+	return r
+}
+
+// With returns a copy of r that also removes secrets (for instance those
+// FindSecrets found in a log).
+func (r *Redactor) With(secrets ...string) *Redactor {
+	c := *r
+	c.setSecrets(append(slices.Clone(r.secrets), secrets...))
+	return &c
+}
+
+// Secrets returns the literal secrets r removes, longest first.
+func (r *Redactor) Secrets() []string { return slices.Clone(r.secrets) }
+
+func (r *Redactor) setSecrets(secrets []string) {
+	var s []string
+	for _, v := range secrets {
+		if v != "" {
+			s = append(s, v)
+		}
+	}
+	// Longest first: strings.Replacer tries its pairs in order at each
+	// position, so a secret that contains another one is removed whole.
+	slices.SortFunc(s, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(a, b)
+	})
+	s = slices.Compact(s)
+	r.secrets = s
+	r.replacer = newReplacer(s)
+}
+
+func newReplacer(secrets []string) *strings.Replacer {
+	pairs := make([]string, 0, 2*len(secrets))
+	for _, s := range secrets {
+		pairs = append(pairs, s, Marker)
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+// String returns s with every private datum replaced by Marker (IPMarker
+// for addresses). Secrets that s itself reveals in pagekite.py's argv= line
+// or in config lines (see FindSecrets) are removed too, everywhere in s.
+func (r *Redactor) String(s string) string {
+	rep := r.replacer
+	if found := FindSecrets(s); len(found) > 0 {
+		rep = r.With(found...).replacer
+	}
+	s = rep.Replace(s)
+	for _, rule := range rules {
+		s = replaceGroups(rule, s, Marker)
+	}
+	for _, re := range r.extra {
+		s = replaceGroups(re, s, Marker)
+	}
+	if r.ips {
+		s = redactIPs(s)
+	}
+	return s
+}
+
+// Bytes is String for a byte slice. It returns a new slice.
+func (r *Redactor) Bytes(b []byte) []byte {
+	return []byte(r.String(string(b)))
+}
+
+// replaceGroups replaces what re matches in s with marker: every capture
+// group that took part in a match, or the whole match when re has no
+// groups.
+func replaceGroups(re *regexp.Regexp, s, marker string) string {
+	matches := re.FindAllStringSubmatchIndex(s, -1)
+	if matches == nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range matches {
+		spans := [][2]int{{m[0], m[1]}}
+		if len(m) > 2 {
+			spans = spans[:0]
+			for i := 2; i+1 < len(m); i += 2 {
+				if m[i] >= 0 && m[i] >= last && m[i+1] > m[i] {
+					spans = append(spans, [2]int{m[i], m[i+1]})
+				}
+			}
+		}
+		for _, sp := range spans {
+			if sp[0] < last || sp[1] <= sp[0] {
+				continue // empty, or nested in a group already replaced
+			}
+			b.WriteString(s[last:sp[0]])
+			b.WriteString(marker)
+			last = sp[1]
+		}
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}

@@ -1,0 +1,268 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"time"
+)
+
+const (
+	// maxLineBytes cuts overlong log lines.
+	maxLineBytes = 8 << 10
+	// maxRotated is how far back rotated logs are read (.1 to .9).
+	maxRotated = 9
+	// windowMargin is how much log before LastFlying is kept, to show
+	// how the kite came down.
+	windowMargin = 10 * time.Minute
+	// minContextLines is how many lines a bundle's log holds at least
+	// (within LogLines) when the window since LastFlying holds fewer,
+	// say because PageKite was quiet.
+	minContextLines = 100
+	// journalTimeout bounds journalctl.
+	journalTimeout = 30 * time.Second
+)
+
+// ErrNoJournalctl: report.journal_unit is set but journalctl is missing.
+var ErrNoJournalctl = errors.New("journalctl not found: report.journal_unit needs systemd's journal")
+
+var (
+	// lineTime finds pagekite.py's t=2026-11-23T23:40:48 (UTC).
+	lineTime = regexp.MustCompile(`\bt=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)`)
+	// startedLine finds pagekite.py's first line: started=...; version=...
+	startedLine = regexp.MustCompile(`started=[^;]*; version=([^;\s]+)`)
+)
+
+// harvest is the log taken for a bundle.
+type harvest struct {
+	lines  []string
+	source string
+	// started is the last "started=...; version=..." line seen, even
+	// outside the window: it names PageKite's version and reveals its
+	// secrets (argv=) to the redactor.
+	started string
+}
+
+// collectLog takes the log from the journal or from the log file.
+func (b *Builder) collectLog(ctx context.Context, since time.Time) (harvest, error) {
+	switch {
+	case b.opts.JournalUnit != "":
+		return b.journalLog(ctx, since)
+	case b.opts.LogFile != "":
+		return fileLog(b.opts.LogFile, b.opts.LogLines, minContextLines, since)
+	}
+	return harvest{}, errors.New("no log configured (report.log_file or report.journal_unit)")
+}
+
+// fileLog reads the last n lines of path and, while they do not reach back
+// to since (or, with since zero, while there are fewer than n), of its
+// rotated siblings path.1, path.2.gz, ... It then cuts the lines older than
+// since-windowMargin when they carry t= times, keeping at least the last
+// minLines lines read.
+func fileLog(path string, n, minLines int, since time.Time) (harvest, error) {
+	h := harvest{source: path}
+	read := 0
+	for i := 0; i <= maxRotated; i++ {
+		name, ok := rotated(path, i)
+		if !ok {
+			if i == 0 {
+				continue // the current file may be missing right after rotation
+			}
+			break
+		}
+		lines, started, err := tailFile(name, n)
+		if err != nil {
+			return h, err
+		}
+		read++
+		if h.started == "" {
+			h.started = started
+		}
+		h.lines = append(lines, h.lines...)
+		if len(h.lines) >= n {
+			h.lines = h.lines[len(h.lines)-n:]
+			break
+		}
+		if !since.IsZero() && reaches(h.lines, since.Add(-windowMargin)) {
+			break
+		}
+	}
+	if read == 0 {
+		return h, fmt.Errorf("read log %s: %w", path, fs.ErrNotExist)
+	}
+	if !since.IsZero() {
+		if c := cut(h.lines, since.Add(-windowMargin)); len(c) >= minLines {
+			h.lines = c
+		} else {
+			h.lines = h.lines[len(h.lines)-min(minLines, len(h.lines)):]
+		}
+	}
+	return h, nil
+}
+
+// rotated returns the name of the i-th rotated sibling of path (0: path
+// itself), plain or gzipped, if it exists.
+func rotated(path string, i int) (string, bool) {
+	base := path
+	if i > 0 {
+		base = path + "." + strconv.Itoa(i)
+	}
+	for _, name := range []string{base, base + ".gz"} {
+		if st, err := os.Stat(name); err == nil && st.Mode().IsRegular() {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// tailFile returns the last n lines of the file (gunzipped if its name
+// ends in .gz) and the last started= line in it.
+func tailFile(name string, n int) ([]string, string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, "", fmt.Errorf("read log: %w", err)
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if len(name) > 3 && name[len(name)-3:] == ".gz" {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, "", fmt.Errorf("read log %s: %w", name, err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	lines, started, err := tail(r, n)
+	if err != nil {
+		return nil, "", fmt.Errorf("read log %s: %w", name, err)
+	}
+	return lines, started, nil
+}
+
+// tail returns the last n lines of r, each cut to maxLineBytes, and the
+// last pagekite.py started= line.
+func tail(r io.Reader, n int) ([]string, string, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	ring := make([]string, 0, min(n, 4096))
+	next, started := 0, ""
+	for {
+		line, err := readLine(br)
+		if line != "" || err == nil {
+			if startedLine.MatchString(line) {
+				started = line
+			}
+			if len(ring) < n {
+				ring = append(ring, line)
+			} else {
+				ring[next] = line
+				next = (next + 1) % n
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, "", err
+		}
+	}
+	return append(ring[next:], ring[:next]...), started, nil
+}
+
+// readLine reads one line without its newline, keeping at most
+// maxLineBytes of it.
+func readLine(br *bufio.Reader) (string, error) {
+	var buf []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		if room := maxLineBytes - len(buf); room > 0 {
+			buf = append(buf, frag[:min(len(frag), room)]...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return string(bytes.TrimRight(buf, "\r\n")), err
+	}
+}
+
+// lineAt returns the t= time of a pagekite.py line.
+func lineAt(line string) (time.Time, bool) {
+	m := lineTime.FindStringSubmatch(line)
+	if m == nil {
+		return time.Time{}, false
+	}
+	t, err := time.ParseInLocation("2006-01-02T15:04:05", m[1], time.UTC)
+	return t, err == nil
+}
+
+// reaches reports whether the first timed line is at or before from.
+func reaches(lines []string, from time.Time) bool {
+	for _, l := range lines {
+		if t, ok := lineAt(l); ok {
+			return !t.After(from)
+		}
+	}
+	return false
+}
+
+// cut drops the lines before from. Lines without a time (tracebacks) go
+// with the timed line before them; without any time, nothing is cut.
+func cut(lines []string, from time.Time) []string {
+	for i, l := range lines {
+		if t, ok := lineAt(l); ok && !t.Before(from) {
+			// Keep the untimed lines just before, which belong to it
+			// only if no timed line precedes them: walk back.
+			j := i
+			for j > 0 {
+				if _, ok := lineAt(lines[j-1]); ok {
+					break
+				}
+				j--
+			}
+			if j == 0 {
+				return lines
+			}
+			return lines[i:]
+		}
+	}
+	for _, l := range lines {
+		if _, ok := lineAt(l); ok {
+			return nil // every timed line is older
+		}
+	}
+	return lines
+}
+
+// journalLog runs journalctl for the unit.
+func (b *Builder) journalLog(ctx context.Context, since time.Time) (harvest, error) {
+	h := harvest{source: "journal:" + b.opts.JournalUnit}
+	path, err := exec.LookPath(b.opts.Journalctl)
+	if err != nil {
+		return h, fmt.Errorf("%w (%w)", ErrNoJournalctl, err)
+	}
+	args := []string{"-u", b.opts.JournalUnit, "-o", "short-iso", "--no-pager", "-n", strconv.Itoa(b.opts.LogLines)}
+	if !since.IsZero() {
+		args = append(args, "--since", "@"+strconv.FormatInt(since.Add(-windowMargin).Unix(), 10))
+	}
+	ctx, cancel := context.WithTimeout(ctx, journalTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return h, fmt.Errorf("journalctl -u %s: %w: %s", b.opts.JournalUnit, err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	h.lines, h.started, err = tail(bytes.NewReader(out), b.opts.LogLines)
+	h.lines = slices.DeleteFunc(h.lines, func(l string) bool { return l == "-- No entries --" })
+	return h, err
+}

@@ -1,0 +1,104 @@
+package report
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/pktest"
+	"github.com/pagekite/pkwatchdogd/internal/redact"
+)
+
+// TestBundleFromRealPagekite runs Debian's pagekite as a kite on loopback
+// with secrets on its command line, then builds a bundle from the log it
+// wrote: no secret may survive, and the version comes from the log.
+func TestBundleFromRealPagekite(t *testing.T) {
+	bin := pktest.PagekiteBinary(t)
+	const (
+		svcSecret = "RealKiteS3cret81"
+		cfgPass   = "RealCfgPass27"
+	)
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "pagekite.log")
+	// A relay port nobody listens on: the kite keeps trying, and logs.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "--clean", "--frontend="+relay, "--keepalive=1800",
+		"--service_on=http:foo.kite.test:127.0.0.1:1:"+svcSecret,
+		"--service_cfg=foo.kite.test/80:password/alice:"+cfgPass,
+		"--logfile="+logFile)
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start pagekite: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		data, _ := os.ReadFile(logFile)
+		if strings.Contains(string(data), "started=") && strings.HasSuffix(string(data), "\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pagekite wrote no log in 20s: %q", data)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	raw, _ := os.ReadFile(logFile)
+	if !strings.Contains(string(raw), svcSecret) {
+		t.Fatalf("pagekite's log lacks the secret: the test would prove nothing:\n%s", raw)
+	}
+
+	// The caller knows only the service_cfg password; the service secret
+	// is found in the argv= line.
+	red := redact.New(redact.Options{Secrets: []string{cfgPass}, RedactIPs: true})
+	b := newTestBuilder(t, Options{LogFile: logFile}, red)
+	bundle, err := b.Build(context.Background(), Input{Kite: "foo.kite.test", LastFlying: time.Now().Add(-time.Minute),
+		Probes: []string{"relay " + relay + " refused; secret " + svcSecret}})
+	if err != nil {
+		t.Fatalf("Build() error = %v", err)
+	}
+	members, tarRaw := readBundle(t, bundle.Path)
+	for _, s := range []string{svcSecret, cfgPass, "127.0.0.1"} {
+		if strings.Contains(string(tarRaw), s) {
+			t.Errorf("bundle tar holds %q", s)
+		}
+		for name, data := range members {
+			if strings.Contains(string(data), s) {
+				t.Errorf("bundle member %s holds %q:\n%s", name, s, data)
+			}
+		}
+	}
+	if !strings.Contains(string(members[LogMember]), "started=/usr/bin/pagekite") {
+		t.Errorf("bundle log lacks the started= line:\n%s", members[LogMember])
+	}
+	var rep struct {
+		PageKite PageKiteInfo `json:"pagekite"`
+	}
+	if err := json.Unmarshal(members[JSONMember], &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.PageKite.Source != "log" || !strings.HasPrefix(rep.PageKite.Version, "1.5") {
+		t.Errorf("report.json pagekite = %+v, want a 1.5 version from the log", rep.PageKite)
+	}
+}

@@ -1,0 +1,92 @@
+package report
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+const (
+	// bundlePrefix starts the name of every saved bundle; the UTC time
+	// after it makes names sort by age.
+	bundlePrefix = "KITE-DOWN-"
+	// staleTemp is the age past which a temporary file is a leftover of a
+	// crash and removed.
+	staleTemp = time.Hour
+)
+
+// Bundles lists the saved bundles in dir, newest first.
+func Bundles(dir string) ([]Bundle, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Bundle
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(name, bundlePrefix) || !strings.HasSuffix(name, ".tar") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		out = append(out, Bundle{Path: filepath.Join(dir, name), Size: info.Size()})
+	}
+	slices.SortFunc(out, func(a, b Bundle) int { return strings.Compare(b.Path, a.Path) })
+	return out, nil
+}
+
+// pruneLocked keeps the newest Keep bundles within MaxBytes in all and
+// removes the others, never the one just written (keep), and temporary
+// files left by a crash. Caller holds b.mu.
+func (b *Builder) pruneLocked(dir, keep string) {
+	all, err := Bundles(dir)
+	if err != nil {
+		b.log.Warn("reports not pruned", zap.String("dir", dir), zap.Error(err))
+		return
+	}
+	var (
+		kept  int
+		total int64
+		full  bool // older bundles than a removed one are removed too
+	)
+	// The new bundle counts first, whatever its name sorts as.
+	for _, x := range all {
+		if x.Path == keep {
+			kept, total = 1, x.Size
+		}
+	}
+	for _, x := range all {
+		if x.Path == keep {
+			continue
+		}
+		if !full && kept < b.opts.Keep && total+x.Size <= b.opts.MaxBytes {
+			kept++
+			total += x.Size
+			continue
+		}
+		full = true
+		if err := os.Remove(x.Path); err != nil {
+			b.log.Warn("old report not removed", zap.String("path", x.Path), zap.Error(err))
+			continue
+		}
+		b.log.Info("old report removed", zap.String("path", x.Path), zap.Int64("bytes", x.Size))
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if info, err := e.Info(); err == nil && b.now().Sub(info.ModTime()) > staleTemp {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// PageKiteInfo names the PageKite that failed.
+type PageKiteInfo struct {
+	Kind    string `json:"kind"`
+	Version string `json:"version"`
+	// Source says where Version came from: "log" or "dpkg".
+	Source string `json:"source,omitempty"`
+}
+
+// SystemInfo names the machine.
+type SystemInfo struct {
+	OS      string `json:"os"`
+	Kernel  string `json:"kernel"`
+	Machine string `json:"machine"`
+}
+
+// pagekiteInfo reads PageKite's version from its started= log line, or else
+// asks dpkg about Debian's pagekite package.
+func pagekiteInfo(ctx context.Context, started string) PageKiteInfo {
+	if m := startedLine.FindStringSubmatch(started); m != nil {
+		return PageKiteInfo{Kind: "pagekite.py", Version: m[1], Source: "log"}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "dpkg-query", "-W", "-f=${Version}", "pagekite").Output()
+	if v := strings.TrimSpace(string(out)); err == nil && v != "" {
+		return PageKiteInfo{Kind: "pagekite.py", Version: v, Source: "dpkg"}
+	}
+	return PageKiteInfo{Kind: "unknown", Version: "unknown"}
+}
+
+// systemInfo reads the OS name from os-release and the kernel from uname.
+func systemInfo() SystemInfo {
+	s := SystemInfo{OS: "unknown", Kernel: "unknown", Machine: "unknown"}
+	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
+		if data, err := os.ReadFile(p); err == nil {
+			if v := osReleaseField(data, "PRETTY_NAME"); v != "" {
+				s.OS = v
+				break
+			}
+		}
+	}
+	var u unix.Utsname
+	if err := unix.Uname(&u); err == nil {
+		s.Kernel = unix.ByteSliceToString(u.Sysname[:]) + " " + unix.ByteSliceToString(u.Release[:]) + " " + unix.ByteSliceToString(u.Version[:])
+		s.Machine = unix.ByteSliceToString(u.Machine[:])
+	}
+	return s
+}
+
+// osReleaseField returns one KEY=value of an os-release file, unquoted.
+func osReleaseField(data []byte, key string) string {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
+		if !ok || k != key {
+			continue
+		}
+		if u, err := strconv.Unquote(v); err == nil {
+			return u
+		}
+		return strings.Trim(v, `'"`)
+	}
+	return ""
+}

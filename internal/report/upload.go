@@ -1,0 +1,289 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"os"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Limiter decides whether an upload may go now and records each one
+// (internal/ratelimit implements it, persisted).
+type Limiter interface {
+	AllowUpload(now time.Time) (ok bool, next time.Time, reason string)
+	RecordUploadAttempt(now time.Time, accepted bool) error
+}
+
+// UploadOptions configure an Uploader. Zero values take the defaults
+// (DefaultURL, DefaultTimeout, DefaultTries).
+type UploadOptions struct {
+	URL string
+	// CAFile adds a PEM CA certificate to the system's, for self-hosted
+	// collectors and tests.
+	CAFile string
+	// Timeout bounds each try.
+	Timeout time.Duration
+	// Tries bounds the tries of one upload.
+	Tries     int
+	UserAgent string
+	// Enabled false keeps bundles local: Upload then does nothing.
+	Enabled bool
+}
+
+// UploadResult says what became of one upload.
+type UploadResult struct {
+	// Uploaded: the collector accepted the bundle (2xx).
+	Uploaded bool
+	// RateLimited: nothing was sent; the next upload is allowed at Next,
+	// for Reason.
+	RateLimited bool
+	Next        time.Time
+	Reason      string
+	// Tries is how many requests were made; Status is the last HTTP
+	// status received (0 if none).
+	Tries  int
+	Status int
+}
+
+// Uploader sends bundles to the crash-report collector. It is safe for
+// concurrent use; uploads run one at a time.
+type Uploader struct {
+	log    *zap.Logger
+	opts   UploadOptions
+	lim    Limiter
+	client *http.Client
+	now    func() time.Time
+	// sleep waits between tries; tests shorten it.
+	sleep func(ctx context.Context, d time.Duration) error
+
+	// mu serializes uploads, so that each AllowUpload is followed by its
+	// RecordUploadAttempt before the next upload asks.
+	mu sync.Mutex
+}
+
+// NewUploader checks opts and returns an Uploader that asks lim before each
+// upload. It fails on a bad URL (see ValidateURL) or an unusable CA file.
+func NewUploader(log *zap.Logger, opts UploadOptions, lim Limiter) (*Uploader, error) {
+	if opts.URL == "" {
+		opts.URL = DefaultURL
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.Tries <= 0 {
+		opts.Tries = DefaultTries
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = "pkwatchdogd"
+	}
+	if err := ValidateURL(opts.URL); err != nil {
+		return nil, err
+	}
+	if lim == nil {
+		return nil, errors.New("upload: no rate limiter")
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	if opts.CAFile != "" {
+		pem, err := os.ReadFile(opts.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("upload ca_file: %w", err)
+		}
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("upload ca_file %s: no PEM certificate in it", opts.CAFile)
+		}
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	client := &http.Client{
+		Transport: tr,
+		// A redirect would turn the POST into a GET: take the 3xx as
+		// the answer.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return &Uploader{log: log, opts: opts, lim: lim, client: client, now: time.Now, sleep: sleepCtx}, nil
+}
+
+// Upload sends the bundle as multipart field "data", file name
+// KITE-DOWN.tar, if the Limiter allows, trying up to Tries times with
+// backoff (honouring Retry-After). It returns
+//   - (zero, nil): uploads are disabled;
+//   - ({RateLimited, Next, Reason}, nil): the Limiter said not now; nothing sent;
+//   - ({Uploaded, Status, Tries}, nil): accepted;
+//   - ({Status, Tries}, err): every try failed, or ctx ended.
+//
+// One attempt is recorded with the Limiter per upload that sent anything.
+func (u *Uploader) Upload(ctx context.Context, b Bundle) (UploadResult, error) {
+	if !u.opts.Enabled {
+		return UploadResult{}, nil
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return UploadResult{}, fmt.Errorf("upload: %w", err)
+	}
+	if ok, next, reason := u.lim.AllowUpload(u.now()); !ok {
+		return UploadResult{RateLimited: true, Next: next, Reason: reason}, nil
+	}
+	f, err := os.Open(b.Path)
+	if err != nil {
+		return UploadResult{}, fmt.Errorf("upload: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return UploadResult{}, fmt.Errorf("upload: %w", err)
+	}
+	body, err := newMultipartBody(f, st.Size())
+	if err != nil {
+		return UploadResult{}, fmt.Errorf("upload: %w", err)
+	}
+
+	var (
+		res     UploadResult
+		lastErr error
+	)
+	for res.Tries < u.opts.Tries {
+		if res.Tries > 0 {
+			wait := backoff(res.Tries)
+			if d, ok := retryAfter(lastRetryAfter(lastErr), u.now()); ok {
+				wait = d
+			}
+			u.log.Info("crash report upload retry", zap.Int("try", res.Tries+1), zap.Duration("wait", wait), zap.Error(lastErr))
+			if err := u.sleep(ctx, wait); err != nil {
+				lastErr = err
+				break
+			}
+		}
+		res.Tries++
+		status, err := u.try(ctx, body)
+		res.Status = status
+		if err == nil {
+			res.Uploaded = true
+			break
+		}
+		lastErr = err
+		var se *statusError
+		if ctx.Err() != nil || (errors.As(err, &se) && !retryable(se.status)) {
+			break
+		}
+	}
+	if err := u.lim.RecordUploadAttempt(u.now(), res.Uploaded); err != nil {
+		u.log.Warn("upload attempt not recorded", zap.Error(err))
+	}
+	if !res.Uploaded {
+		return res, fmt.Errorf("upload to %s failed after %d tries: %w", u.opts.URL, res.Tries, lastErr)
+	}
+	return res, nil
+}
+
+// statusError is a non-2xx answer.
+type statusError struct {
+	status     int
+	retryAfter string
+	body       string
+}
+
+func (e *statusError) Error() string {
+	if e.body != "" {
+		return fmt.Sprintf("status %d: %s", e.status, e.body)
+	}
+	return fmt.Sprintf("status %d", e.status)
+}
+
+func lastRetryAfter(err error) string {
+	var se *statusError
+	if errors.As(err, &se) {
+		return se.retryAfter
+	}
+	return ""
+}
+
+// try makes one request, bounded by the timeout. It returns the status
+// and nil for a 2xx answer.
+func (u *Uploader) try(ctx context.Context, body *multipartBody) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, u.opts.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.opts.URL, body.reader())
+	if err != nil {
+		return 0, err
+	}
+	req.ContentLength = body.size
+	req.Header.Set("Content-Type", body.contentType)
+	req.Header.Set("User-Agent", u.opts.UserAgent)
+	resp, err := u.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode/100 == 2 {
+		return resp.StatusCode, nil
+	}
+	return resp.StatusCode, &statusError{
+		status:     resp.StatusCode,
+		retryAfter: resp.Header.Get("Retry-After"),
+		body:       string(bytes.TrimSpace(msg)),
+	}
+}
+
+// multipartBody is a multipart/form-data body with the bundle as field
+// "data", streamed from the file for each try.
+type multipartBody struct {
+	head, tail  []byte
+	file        *os.File
+	fileSize    int64
+	size        int64
+	contentType string
+}
+
+func newMultipartBody(f *os.File, size int64) (*multipartBody, error) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	h := make(textproto.MIMEHeader)
+	h.Set("Content-Disposition", `form-data; name="data"; filename="`+UploadName+`"`)
+	h.Set("Content-Type", "application/x-tar")
+	if _, err := mw.CreatePart(h); err != nil {
+		return nil, err
+	}
+	head := bytes.Clone(buf.Bytes())
+	buf.Reset()
+	if err := mw.Close(); err != nil {
+		return nil, err
+	}
+	tail := bytes.Clone(buf.Bytes())
+	return &multipartBody{
+		head: head, tail: tail, file: f, fileSize: size,
+		size:        int64(len(head)) + size + int64(len(tail)),
+		contentType: mw.FormDataContentType(),
+	}, nil
+}
+
+func (m *multipartBody) reader() io.Reader {
+	return io.MultiReader(bytes.NewReader(m.head), io.NewSectionReader(m.file, 0, m.fileSize), bytes.NewReader(m.tail))
+}
+
+// sleepCtx waits for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
