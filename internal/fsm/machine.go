@@ -192,6 +192,7 @@ func (m *Machine) expire(now time.Time, st Step, gate func(time.Time) Gate) Step
 	if g.HoldUntil.After(now) {
 		m.deadline = g.HoldUntil
 		st.Note = fmt.Sprintf("restart held until %s: %s", g.HoldUntil.Format(time.RFC3339), g.HoldReason)
+		st.Held = true
 		return st
 	}
 	if g.BudgetFreeAt.After(now) {

@@ -19,14 +19,18 @@ type Step struct {
 	Detail  string
 	// Note explains the decision, e.g. "restart budget exhausted until ...".
 	Note string
+	// Held: grace ran out on a kite-down, but the gate held the restart
+	// back (Note says why); the kite stays in grace.
+	Held bool
 }
 
 // Transition is one entry of a machine's history.
 type Transition struct {
-	At       time.Time
-	From, To State
-	Event    Event
-	Verdict  probe.Verdict
-	Detail   string
-	Note     string
+	At      time.Time     `json:"at"`
+	From    State         `json:"from"`
+	To      State         `json:"to"`
+	Event   Event         `json:"event"`
+	Verdict probe.Verdict `json:"verdict,omitempty"`
+	Detail  string        `json:"detail,omitempty"`
+	Note    string        `json:"note,omitempty"`
 }

@@ -24,8 +24,8 @@ type kiteUpdate struct {
 // board is the main loop's view of every kite, for the status file. Only
 // the main loop goroutine touches it.
 type board struct {
-	kites     map[string]kiteUpdate
-	dirty     bool
+	kites map[string]kiteUpdate
+	dirty bool
 }
 
 func newBoard() *board {

@@ -261,7 +261,7 @@ func (l *kiteLoop) logStep(step fsm.Step, why string) {
 	if !step.Changed {
 		// In grace, a note means the restart is held back (startup delay,
 		// young process): said once per reason.
-		if step.To == fsm.Grace && step.Note != "" && step.Note != l.note {
+		if step.Held && step.Note != l.note {
 			l.note = step.Note
 			l.log.Info("restart held back", zap.String("state", string(step.To)), zap.String("reason", step.Note))
 		}
