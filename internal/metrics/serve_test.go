@@ -1,0 +1,215 @@
+package metrics
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/pagekite/pkwatchdogd/internal/action"
+	"github.com/pagekite/pkwatchdogd/internal/fsm"
+	"github.com/pagekite/pkwatchdogd/internal/probe"
+	"github.com/pagekite/pkwatchdogd/internal/watchdog"
+)
+
+// serve runs ServeListener on a real loopback listener and returns its base
+// URL; the server ends with the test, and the test checks that it did.
+func serve(t *testing.T, reg prometheus.Gatherer) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("net.Listen() error = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ServeListener(ctx, zaptest.NewLogger(t), ln, reg) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("ServeListener() after cancel = %v, want nil", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("ServeListener() did not return within 10s of cancel")
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+func get(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s error = %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: reading body: %v", url, err)
+	}
+	return resp, string(b)
+}
+
+func scrape(t *testing.T, base string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, body := get(t, base+"/metrics")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics status = %d, want 200", resp.StatusCode)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("parsing /metrics: %v\n%s", err, body)
+	}
+	return fams
+}
+
+// value finds the sample of family name whose labels include want.
+func value(fams map[string]*dto.MetricFamily, name string, want map[string]string) (float64, bool) {
+	f := fams[name]
+	if f == nil {
+		return 0, false
+	}
+next:
+	for _, m := range f.GetMetric() {
+		got := map[string]string{}
+		for _, l := range m.GetLabel() {
+			got[l.GetName()] = l.GetValue()
+		}
+		for k, v := range want {
+			if got[k] != v {
+				continue next
+			}
+		}
+		switch {
+		case m.Gauge != nil:
+			return m.GetGauge().GetValue(), true
+		case m.Counter != nil:
+			return m.GetCounter().GetValue(), true
+		case m.Histogram != nil:
+			return float64(m.GetHistogram().GetSampleCount()), true
+		}
+	}
+	return 0, false
+}
+
+func TestServeScrape(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := New(reg)
+	base := serve(t, reg)
+
+	const kite = "demo.kite.test"
+	m.Probed(kite, probe.Result{Verdict: probe.Flying, Duration: 12 * time.Millisecond})
+	m.Probed(kite, probe.Result{Verdict: probe.KiteDown, Duration: 1100 * time.Millisecond})
+	m.Changed(kite, fsm.Step{From: fsm.Healthy, To: fsm.Suspect, Changed: true})
+	m.Changed(kite, fsm.Step{From: fsm.Suspect, To: fsm.Grace, Changed: true})
+	m.Changed(kite, fsm.Step{From: fsm.Grace, To: fsm.Restarting, Changed: true, Restart: true})
+	m.Restarted(kite, action.Result{Outcome: action.OutcomeRestarted})
+	m.Changed(kite, fsm.Step{From: fsm.Restarting, To: fsm.Cooldown, Changed: true})
+	m.Reported(kite, watchdog.ReportBuilt)
+	m.Reported(kite, watchdog.ReportRateLimited)
+	m.WatchdogPing()
+
+	fams := scrape(t, base)
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"pkwatchdogd_kite_state", map[string]string{"kite": kite, "state": "cooldown"}, 1},
+		{"pkwatchdogd_kite_state", map[string]string{"kite": kite, "state": "healthy"}, 0},
+		{"pkwatchdogd_kite_last_verdict", map[string]string{"kite": kite, "verdict": "kite-down"}, 1},
+		{"pkwatchdogd_kite_last_verdict", map[string]string{"kite": kite, "verdict": "flying"}, 0},
+		{"pkwatchdogd_probe_duration_seconds", map[string]string{"kite": kite}, 2},
+		{"pkwatchdogd_probe_verdicts_total", map[string]string{"kite": kite, "verdict": "flying"}, 1},
+		{"pkwatchdogd_restarts_total", map[string]string{"kite": kite, "outcome": action.OutcomeRestarted}, 1},
+		{"pkwatchdogd_restarts_suppressed_total", map[string]string{"kite": kite}, 0},
+		{"pkwatchdogd_reports_total", map[string]string{"outcome": "built"}, 1},
+		{"pkwatchdogd_reports_total", map[string]string{"outcome": "rate-limited"}, 1},
+		{"pkwatchdogd_reports_total", map[string]string{"outcome": "uploaded"}, 0},
+		{"pkwatchdogd_watchdog_pings_total", nil, 1},
+		{"pkwatchdogd_kite_state_changes_total", map[string]string{"kite": kite, "from": "grace", "to": "restarting"}, 1},
+	}
+	for _, tt := range tests {
+		got, ok := value(fams, tt.name, tt.labels)
+		if !ok {
+			t.Errorf("scrape: %s%v missing", tt.name, tt.labels)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("scrape: %s%v = %v, want %v", tt.name, tt.labels, got, tt.want)
+		}
+	}
+	if got, want := fams["pkwatchdogd_probe_duration_seconds"].GetType(), dto.MetricType_HISTOGRAM; got != want {
+		t.Errorf("type of pkwatchdogd_probe_duration_seconds = %v, want %v", got, want)
+	}
+
+	// A forgotten kite disappears from the next scrape.
+	m.Forget(kite)
+	fams = scrape(t, base)
+	if _, ok := value(fams, "pkwatchdogd_kite_state", map[string]string{"kite": kite}); ok {
+		t.Errorf("scrape after Forget(%q): kite_state still present", kite)
+	}
+}
+
+func TestServeIndex(t *testing.T) {
+	base := serve(t, prometheus.NewRegistry())
+	tests := []struct {
+		path       string
+		wantStatus int
+		wantBody   string
+	}{
+		{"/", http.StatusOK, `href="/metrics"`},
+		{"/nope", http.StatusNotFound, ""},
+	}
+	for _, tt := range tests {
+		resp, body := get(t, base+tt.path)
+		if resp.StatusCode != tt.wantStatus {
+			t.Errorf("GET %s status = %d, want %d", tt.path, resp.StatusCode, tt.wantStatus)
+		}
+		if !strings.Contains(body, tt.wantBody) {
+			t.Errorf("GET %s body = %q, want it to contain %q", tt.path, body, tt.wantBody)
+		}
+	}
+}
+
+func TestServeListenError(t *testing.T) {
+	// Take a port, then ask Serve for the same one: it must fail at once.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("net.Listen() error = %v", err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = Serve(ctx, zaptest.NewLogger(t), ln.Addr().String(), prometheus.NewRegistry())
+	if err == nil || !strings.Contains(err.Error(), "metrics listen") {
+		t.Errorf("Serve(%s) on a taken port = %v, want a metrics listen error", ln.Addr(), err)
+	}
+}
+
+func TestServeEndsWithContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, zaptest.NewLogger(t), "127.0.0.1:0", prometheus.NewRegistry()) }()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve() after cancel = %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve() did not return within 10s of cancel")
+	}
+}
