@@ -184,6 +184,10 @@ func TestInconclusiveAfterGraceNeverRestarts(t *testing.T) {
 		if st := h.status().Kites[0].State; st != string(fsm.Grace) {
 			t.Errorf("state = %s, want grace (waiting for a conclusive verdict)", st)
 		}
+		// Waiting in grace probes at the usual pace, not in a tight loop.
+		if n := len(p.probeStarts("a.kite.test")); n > 400 {
+			t.Errorf("probes in an hour = %d, want about 360 (one per 10 s)", n)
+		}
 		h.stop()
 	})
 }

@@ -26,13 +26,15 @@ func firstDelay(r *rand.Rand, interval time.Duration) time.Duration {
 }
 
 // untilDecision shortens delay so that a kite whose grace or cooldown ends
-// sooner is probed right when it ends: that fresh probe decides.
+// sooner is probed right when it ends: that fresh probe decides. A deadline
+// already past was decided by the probe just made (or left undecided by an
+// inconclusive verdict, which waits for the next probe at the usual pace).
 func untilDecision(delay time.Duration, now, deadline time.Time) time.Duration {
 	if deadline.IsZero() {
 		return delay
 	}
-	if d := deadline.Sub(now); d < delay {
-		return max(d, 0)
+	if d := deadline.Sub(now); d > 0 && d < delay {
+		return d
 	}
 	return delay
 }

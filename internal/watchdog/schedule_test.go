@@ -57,7 +57,8 @@ func TestUntilDecision(t *testing.T) {
 		{time.Minute, time.Time{}, time.Minute},
 		{time.Minute, now.Add(10 * time.Second), 10 * time.Second},
 		{time.Minute, now.Add(2 * time.Minute), time.Minute},
-		{time.Minute, now.Add(-time.Second), 0},
+		{time.Minute, now.Add(-time.Second), time.Minute},
+		{time.Minute, now, time.Minute},
 	} {
 		if got := untilDecision(tc.delay, now, tc.deadline); got != tc.want {
 			t.Errorf("untilDecision(%v, now, now%+v) = %v, want %v", tc.delay, tc.deadline.Sub(now), got, tc.want)
