@@ -219,7 +219,10 @@ func TestUploadRetries(t *testing.T) {
 		{"500 then ok", []func(http.ResponseWriter, *http.Request) bool{status(500, ""), status(502, "")}, 0, true, 3, []time.Duration{5 * time.Second, 15 * time.Second}, 3},
 		{"500 always", []func(http.ResponseWriter, *http.Request) bool{status(500, ""), status(500, ""), status(500, ""), status(500, "")}, 0, false, 3, []time.Duration{5 * time.Second, 15 * time.Second}, 3},
 		{"400 not retried", []func(http.ResponseWriter, *http.Request) bool{status(400, "")}, 0, false, 1, nil, 1},
-		{"timeouts", []func(http.ResponseWriter, *http.Request) bool{hang, hang, hang}, 150 * time.Millisecond, false, 3, []time.Duration{5 * time.Second, 15 * time.Second}, 3},
+		// A whole second per try: under load, the TLS handshake alone can
+		// take longer than a shorter timeout, and the try never reaches the
+		// handler.
+		{"timeouts", []func(http.ResponseWriter, *http.Request) bool{hang, hang, hang}, time.Second, false, 3, []time.Duration{5 * time.Second, 15 * time.Second}, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
