@@ -139,6 +139,10 @@ func TestObserveTable(t *testing.T) {
 						if wantCalled := from == Grace && after && v.Down(); called != wantCalled {
 							t.Errorf("gate called = %v, want %v", called, wantCalled)
 						}
+						wantHeld := from == Grace && want == Grace && gname == "hold" && after && v.Down()
+						if st.Held != wantHeld {
+							t.Errorf("Step.Held = %v, want %v", st.Held, wantHeld)
+						}
 						if (want == Grace || want == Cooldown) == m.Deadline().IsZero() {
 							t.Errorf("Deadline() = %v in %s, want zero only outside grace and cooldown", m.Deadline(), want)
 						}
