@@ -5,6 +5,9 @@
 // keeps them in a JSON file, rewritten atomically on every change.
 //
 // Persisted times are wall-clock times. A time found in the future (the
-// wall clock went backwards) counts as "just happened": it is moved to now,
-// so a clock jump can delay a restart or an upload, never hasten one.
+// wall clock went backwards) is kept and counts until it is old enough, so
+// that a clock stepping back and forth can delay a restart or an upload,
+// never hasten one; a time further ahead than one interval is pulled back to
+// now plus that interval, so that a wildly wrong clock blocks for at most
+// two intervals.
 package ratelimit

@@ -125,7 +125,7 @@ func assertCautious(t *testing.T, s *Store, since time.Time) {
 }
 
 // TestStoreClockBackwards: after a reboot with the wall clock set back a
-// month, saved times are in the future and count as just happened.
+// month, saved times are far in the future: they block for two intervals.
 func TestStoreClockBackwards(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ratelimit.json")
 	s, _ := openStore(t, path, t0)
@@ -139,11 +139,11 @@ func TestStoreClockBackwards(t *testing.T) {
 	}
 	back := t0.Add(-30 * 24 * time.Hour)
 	s2, _ := openStore(t, path, back)
-	if ok, freeAt := s2.RestartAllowed("a.example", back); ok || !freeAt.Equal(back.Add(testWindow)) {
-		t.Errorf("RestartAllowed(clock back) = %v, %v, want false, %v", ok, freeAt, back.Add(testWindow))
+	if ok, freeAt := s2.RestartAllowed("a.example", back); ok || !freeAt.Equal(back.Add(2*testWindow)) {
+		t.Errorf("RestartAllowed(clock back) = %v, %v, want false, %v", ok, freeAt, back.Add(2*testWindow))
 	}
-	if ok, next, _ := s2.AllowUpload(back); ok || !next.Equal(back.Add(DefaultUploadMinInterval)) {
-		t.Errorf("AllowUpload(clock back) = %v, %v, want false, %v", ok, next, back.Add(DefaultUploadMinInterval))
+	if ok, next, _ := s2.AllowUpload(back); ok || !next.Equal(back.Add(2*DefaultUploadMinInterval)) {
+		t.Errorf("AllowUpload(clock back) = %v, %v, want false, %v", ok, next, back.Add(2*DefaultUploadMinInterval))
 	}
 	// The clamped times were saved: a further reopen agrees.
 	s3, _ := openStore(t, path, back.Add(time.Hour))

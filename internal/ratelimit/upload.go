@@ -23,12 +23,16 @@ type Upload struct {
 	LastAttempt time.Time
 }
 
+// normalize keeps times in the future (the wall clock went back) as they
+// are, so that a clock stepping back and forth never lets an upload through
+// early; only a time more than an interval ahead is pulled back to now plus
+// that interval, so that a wildly wrong clock blocks for at most two.
 func (u *Upload) normalize(now time.Time) {
-	if u.LastAccepted.After(now) {
-		u.LastAccepted = now
+	if limit := now.Add(u.MinInterval); u.LastAccepted.After(limit) {
+		u.LastAccepted = limit
 	}
-	if u.LastAttempt.After(now) {
-		u.LastAttempt = now
+	if limit := now.Add(u.RetryInterval); u.LastAttempt.After(limit) {
+		u.LastAttempt = limit
 	}
 }
 

@@ -6,8 +6,12 @@ import (
 )
 
 // Window allows at most Max events in any Period (a sliding window). The
-// zero Window allows nothing. Methods that take now first move any event
-// recorded after now back to now, and forget events older than Period.
+// zero Window allows nothing. Methods that take now forget events older than
+// Period. An event recorded after now (the wall clock went back) is kept as
+// it is and counts until it is Period old: a clock stepping back and forth
+// never frees the budget early. Only an event more than Period ahead is
+// pulled back to now + Period, so that a wildly wrong clock blocks for at
+// most two periods.
 type Window struct {
 	Max    int
 	Period time.Duration
@@ -15,12 +19,12 @@ type Window struct {
 	Events []time.Time
 }
 
-// normalize clamps future events to now, drops expired ones and sorts.
+// normalize bounds far-future events, drops expired ones and sorts.
 func (w *Window) normalize(now time.Time) {
 	kept := w.Events[:0]
 	for _, e := range w.Events {
-		if e.After(now) {
-			e = now
+		if limit := now.Add(w.Period); e.After(limit) {
+			e = limit
 		}
 		if now.Sub(e) < w.Period {
 			kept = append(kept, e)

@@ -59,7 +59,8 @@ func TestWindowNextAllowedMany(t *testing.T) {
 	}
 }
 
-// TestWindowClockBackwards: an event in the future counts as just happened.
+// TestWindowClockBackwards: an event in the future keeps counting until it
+// is Period old; one more than Period ahead is pulled back to now + Period.
 func TestWindowClockBackwards(t *testing.T) {
 	w := &Window{Max: 1, Period: time.Hour}
 	w.Record(t0)
@@ -67,11 +68,28 @@ func TestWindowClockBackwards(t *testing.T) {
 	if w.Allow(back) {
 		t.Fatalf("Allow(a day before the last event) = true, want false")
 	}
-	if got, want := w.NextAllowed(back), back.Add(time.Hour); !got.Equal(want) {
-		t.Errorf("NextAllowed(back) = %v, want %v", got, want)
+	if got, want := w.NextAllowed(back), back.Add(2*time.Hour); !got.Equal(want) {
+		t.Errorf("NextAllowed(back) = %v, want %v (pulled back to now + Period)", got, want)
 	}
-	if w.Allow(back.Add(time.Hour - 1)) {
-		t.Errorf("Allow(back+1h-1ns) = true, want false")
+	if w.Allow(back.Add(2*time.Hour - 1)) {
+		t.Errorf("Allow(back+2h-1ns) = true, want false")
+	}
+}
+
+// TestWindowClockBackAndForth: a clock that steps back less than a Period
+// and then forward again never frees the budget early (the events are not
+// rewritten).
+func TestWindowClockBackAndForth(t *testing.T) {
+	w := &Window{Max: 1, Period: 24 * time.Hour}
+	w.Record(t0)
+	if w.Allow(t0.Add(-12 * time.Hour)) {
+		t.Fatal("Allow(12h back) = true, want false")
+	}
+	if w.Allow(t0.Add(24*time.Hour - time.Second)) {
+		t.Errorf("Allow(24h-1s after the event, after a step back) = true, want false")
+	}
+	if !w.Allow(t0.Add(24 * time.Hour)) {
+		t.Errorf("Allow(24h after the event) = false, want true")
 	}
 }
 
@@ -109,9 +127,14 @@ func TestUpload(t *testing.T) {
 			{at: 7*day + 30*time.Minute, wantOK: false, wantNext: 7*day + time.Hour},
 			{at: 7*day + time.Hour, wantOK: true},
 		}},
-		{"clock backwards counts as just now", []op{
+		{"clock far backwards blocks for at most two intervals", []op{
 			{at: 0, record: true, accepted: true},
-			{at: -30 * day, wantOK: false, wantNext: -23 * day},
+			{at: -30 * day, wantOK: false, wantNext: -16 * day},
+		}},
+		{"clock back and forth never hastens", []op{
+			{at: 0, record: true, accepted: true},
+			{at: -12 * time.Hour, wantOK: false, wantNext: 7 * day},
+			{at: 7*day - time.Second, wantOK: false, wantNext: 7 * day},
 		}},
 	}
 	for _, tc := range tests {
