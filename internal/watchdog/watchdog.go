@@ -290,6 +290,9 @@ func (w *Watchdog) publish(board *board, force bool) {
 	}
 	board.dirty = false
 	s := w.settings.Load()
+	if s.StatusFile == "" && w.deps.Notify == nil {
+		return // nobody reads it
+	}
 	f := &status.File{
 		Updated:     status.FormatTime(time.Now()),
 		PID:         os.Getpid(),
