@@ -2,6 +2,7 @@
 #   make demo   the main job, on loopback: a relay, a kite, a freeze, a restart
 #   make test   every test: unit, integration with real pagekite, real systemd
 
+SHELL   := /bin/bash
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
@@ -22,9 +23,13 @@ deps:
 
 test: deps test-go test-systemd
 
+# The fault-injection suite runs last and verbose: its table of expected and
+# seen restarts and uploads is part of the output.
 test-go:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 10m ./...
+	$(GO) test -race -count=1 -timeout 10m $$($(GO) list ./... | grep -v /internal/faults)
+	$(GO) test -race -count=1 -timeout 5m -v -run TestFaults ./internal/faults 2>&1 | \
+	  grep -v -e '^=== ' -e '^    logger.go' -e '^        logger.go'; exit $${PIPESTATUS[0]}
 
 test-systemd: build
 	bash test/e2e-systemd.sh
