@@ -1,0 +1,69 @@
+# packaging.mk: install, static release binaries and .deb packages.
+# Included by the top-level Makefile, which defines GO, VERSION and LDFLAGS.
+#
+#   make install     [DESTDIR=] [PREFIX=/usr]: binary, unit, config (kept if present)
+#   make uninstall   the same files, except the config and the state
+#   make dist        static binaries dist/pkwatchdogd-linux-{amd64,arm64,armhf}
+#   make deb         dist/pkwatchdogd_VERSION_{amd64,arm64,armhf}.deb (with nfpm)
+
+GO          ?= go
+VERSION     ?= dev
+LDFLAGS     ?= -s -w -X main.version=$(VERSION)
+DESTDIR     ?=
+PREFIX      ?= /usr
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= /lib/systemd/system
+DISTDIR     ?= dist
+# nfpm 2.46.3 and 2.48.0 need modules the Go proxy does not serve (go.digitalxero.dev);
+# 2.41.3 builds.
+NFPM        ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.41.3
+DEB_ARCHES  := amd64 arm64 armhf
+# Debian versions must start with a digit: v1.2.3-4-gabc → 1.2.3-4-gabc,
+# dev or a bare commit → 0~VERSION.
+deb_v       := $(patsubst v%,%,$(VERSION))
+DEB_VERSION := $(if $(filter 0% 1% 2% 3% 4% 5% 6% 7% 8% 9%,$(deb_v)),$(deb_v),0~$(deb_v))
+
+.PHONY: install uninstall dist deb
+
+# goarch_armhf etc.: GOARCH/GOARM for each Debian architecture.
+goenv_amd64 := GOARCH=amd64
+goenv_arm64 := GOARCH=arm64
+goenv_armhf := GOARCH=arm GOARM=7
+
+$(DISTDIR)/pkwatchdogd-linux-%: FORCE
+	@mkdir -p $(DISTDIR)
+	CGO_ENABLED=0 GOOS=linux $(goenv_$*) $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/pkwatchdogd
+
+.PHONY: FORCE
+FORCE:
+
+dist: $(addprefix $(DISTDIR)/pkwatchdogd-linux-,$(DEB_ARCHES))
+
+deb: dist
+	@for a in $(DEB_ARCHES); do \
+	  echo "nfpm: $(DISTDIR)/pkwatchdogd_$(DEB_VERSION)_$$a.deb"; \
+	  sed -e "s|@ARCH@|$$a|" -e 's|@VERSION@|$(DEB_VERSION)|' -e "s|@BINARY@|$(DISTDIR)/pkwatchdogd-linux-$$a|" \
+	    packaging/nfpm.yaml >$(DISTDIR)/nfpm-$$a.yaml && \
+	  $(NFPM) package --config $(DISTDIR)/nfpm-$$a.yaml --packager deb \
+	    --target $(DISTDIR)/pkwatchdogd_$(DEB_VERSION)_$$a.deb || exit 1; \
+	done
+
+install: $(DISTDIR)/pkwatchdogd-linux-host
+	install -D -m 0755 $(DISTDIR)/pkwatchdogd-linux-host $(DESTDIR)$(PREFIX)/bin/pkwatchdogd
+	install -D -m 0644 packaging/systemd/pkwatchdogd.service $(DESTDIR)$(UNITDIR)/pkwatchdogd.service
+	@if [ "$(PREFIX)" != /usr ]; then \
+	  sed -i 's|/usr/bin/pkwatchdogd|$(PREFIX)/bin/pkwatchdogd|' $(DESTDIR)$(UNITDIR)/pkwatchdogd.service; fi
+	@if [ "$(SYSCONFDIR)" != /etc ]; then \
+	  sed -i 's|/etc/pkwatchdogd/|$(SYSCONFDIR)/pkwatchdogd/|' $(DESTDIR)$(UNITDIR)/pkwatchdogd.service; fi
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/pkwatchdogd
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/pkwatchdogd/pkwatchdogd.toml ]; then \
+	  echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/pkwatchdogd/pkwatchdogd.toml"; \
+	else \
+	  install -m 0640 configs/pkwatchdogd.toml $(DESTDIR)$(SYSCONFDIR)/pkwatchdogd/pkwatchdogd.toml; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/pkwatchdogd $(DESTDIR)$(UNITDIR)/pkwatchdogd.service
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/pkwatchdogd/ and /var/lib/pkwatchdogd/ (remove them by hand if wanted)"
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
