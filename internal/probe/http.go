@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 )
@@ -79,23 +77,17 @@ func (p *Prober) failed(ctx context.Context, res *Result, dial string, err error
 // fetch GETs u from dial and records the answer (at most MaxBody bytes of
 // body). It never follows redirects: a redirect is the origin's answer.
 func (p *Prober) fetch(ctx context.Context, u *url.URL, dial string) (Answer, error) {
-	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return Answer{}, fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("User-Agent", p.opts.UserAgent)
 	req.Header.Set("Accept", "*/*")
-	resp, err := p.client(dial, p.tlsConfig(u.Hostname())).Do(req)
-	if err != nil {
-		return Answer{}, err
+	var tc *tls.Config
+	if u.Scheme == "https" {
+		tc = p.tlsConfig(u.Hostname())
 	}
-	defer resp.Body.Close()
-	// A body cut short (timeout, reset) still leaves status and headers,
-	// which are what matter most.
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxBody))
-	return Answer{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
+	return p.exchange(ctx, req, dial, tc)
 }
 
 // tlsConfig is the TLS configuration for a kite: SNI and verification for
@@ -106,27 +98,5 @@ func (p *Prober) tlsConfig(serverName string) *tls.Config {
 		RootCAs:            p.opts.RootCAs,
 		InsecureSkipVerify: p.opts.InsecureSkipVerify, //nolint:gosec // the operator's choice
 		MinVersion:         tls.VersionTLS12,
-	}
-}
-
-// client is an HTTP client that dials dial whatever the URL's host, uses no
-// proxy, keeps no connection alive (each probe tests the path afresh) and
-// follows no redirect.
-func (p *Prober) client(dial string, tc *tls.Config) *http.Client {
-	d := &net.Dialer{Timeout: p.opts.Timeout}
-	tr := &http.Transport{
-		Proxy: nil,
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, network, dial)
-		},
-		TLSClientConfig:     tc,
-		TLSHandshakeTimeout: p.opts.Timeout,
-		DisableKeepAlives:   true,
-		DisableCompression:  true,
-		ForceAttemptHTTP2:   false,
-	}
-	return &http.Client{
-		Transport:     tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }

@@ -73,22 +73,18 @@ func (p *Prober) relayGenuine(ctx context.Context, dial string) (bool, string) {
 // HTTP even on port 443 (PageKite relays tell TLS from HTTP by the first
 // byte).
 func (p *Prober) ping(ctx context.Context, dial string) (bool, string) {
-	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
-	defer cancel()
-
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, "http://"+dial+"/ping", nil)
 	if err != nil {
 		return false, fmt.Sprintf("relay ping: %v", err)
 	}
 	req.Host = "ping.pagekite"
 	req.Header.Set("User-Agent", p.opts.UserAgent)
-	resp, err := p.client(dial, nil).Do(req)
+	ans, err := p.exchange(ctx, req, dial, nil)
 	if err != nil {
-		return false, "relay ping: " + describe(unwrapURL(err))
+		return false, "relay ping: " + describe(err)
 	}
-	resp.Body.Close()
-	if resp.Header.Get(headerUUID) == "" {
-		return false, fmt.Sprintf("relay ping answered %d without %s", resp.StatusCode, headerUUID)
+	if ans.Header.Get(headerUUID) == "" {
+		return false, fmt.Sprintf("relay ping answered %d without %s", ans.Status, headerUUID)
 	}
 	return true, "relay ping answered"
 }
