@@ -19,34 +19,40 @@ func TestWrite(t *testing.T) {
 		{"replace", []byte("old content"), []byte("new"), 0o644, 0o644},
 		{"empty", []byte("x"), []byte{}, 0o640, 0o640},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "f.json")
-			if tc.old != nil {
-				if err := os.WriteFile(path, tc.old, 0o666); err != nil {
+	writers := []struct {
+		name  string
+		write func(string, []byte, os.FileMode) error
+	}{{"Write", Write}, {"Replace", Replace}}
+	for _, w := range writers {
+		for _, tc := range tests {
+			t.Run(w.name+"/"+tc.name, func(t *testing.T) {
+				dir := t.TempDir()
+				path := filepath.Join(dir, "f.json")
+				if tc.old != nil {
+					if err := os.WriteFile(path, tc.old, 0o666); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := w.write(path, tc.data, tc.perm); err != nil {
+					t.Fatalf("%s(%s) = %v, want nil", w.name, path, err)
+				}
+				got, err := os.ReadFile(path)
+				if err != nil {
 					t.Fatal(err)
 				}
-			}
-			if err := Write(path, tc.data, tc.perm); err != nil {
-				t.Fatalf("Write(%s) = %v, want nil", path, err)
-			}
-			got, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, tc.data) {
-				t.Errorf("content after Write = %q, want %q", got, tc.data)
-			}
-			fi, err := os.Stat(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if fi.Mode().Perm() != tc.wantPerm {
-				t.Errorf("mode after Write = %v, want %v", fi.Mode().Perm(), tc.wantPerm)
-			}
-			assertOnlyFile(t, dir, "f.json")
-		})
+				if !bytes.Equal(got, tc.data) {
+					t.Errorf("content after %s = %q, want %q", w.name, got, tc.data)
+				}
+				fi, err := os.Stat(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fi.Mode().Perm() != tc.wantPerm {
+					t.Errorf("mode after %s = %v, want %v", w.name, fi.Mode().Perm(), tc.wantPerm)
+				}
+				assertOnlyFile(t, dir, "f.json")
+			})
+		}
 	}
 }
 

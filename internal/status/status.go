@@ -61,7 +61,7 @@ func Write(path string, f *File) error {
 	if err != nil {
 		return fmt.Errorf("encode status: %w", err)
 	}
-	if err := atomicfile.Write(path, append(data, '\n'), 0o644); err != nil {
+	if err := atomicfile.Replace(path, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write status file: %w", err)
 	}
 	return nil

@@ -59,7 +59,9 @@ func (l *kiteLoop) run(ctx context.Context) {
 	beat := l.w.deps.Monitor.Register("kite " + l.target.Name)
 	defer beat.Done()
 
-	delay := firstDelay(l.rng, l.applied.Interval)
+	s := l.applied
+	span := firstSpan(s.Interval, probeBound(s))
+	delay := l.w.cal.book(time.Now(), gridStep(s.Interval), firstDelay(l.rng, span), firstDelay(l.rng, span))
 	wake := time.Now().Add(delay)
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
@@ -76,7 +78,7 @@ func (l *kiteLoop) run(ctx context.Context) {
 		case <-timer.C:
 		}
 
-		s := l.w.settings.Load()
+		s = l.w.settings.Load()
 		if s != l.applied {
 			l.m.SetPolicy(s.Policy)
 			l.applied = s
@@ -100,7 +102,8 @@ func (l *kiteLoop) run(ctx context.Context) {
 		}
 
 		now := time.Now()
-		delay = untilDecision(nextDelay(l.rng, s.Interval, s.Jitter), now, l.m.Deadline())
+		next := l.w.cal.book(now, gridStep(s.Interval), nextDelay(l.rng, s.Interval, s.Jitter), nextDelay(l.rng, s.Interval, s.Jitter))
+		delay = untilDecision(next, now, l.m.Deadline())
 		wake = now.Add(delay)
 		timer.Reset(delay)
 	}

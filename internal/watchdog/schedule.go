@@ -2,6 +2,7 @@ package watchdog
 
 import (
 	"math/rand/v2"
+	"sync"
 	"time"
 )
 
@@ -16,13 +17,101 @@ func nextDelay(r *rand.Rand, interval time.Duration, jitter float64) time.Durati
 	return interval + time.Duration((r.Float64()*2-1)*spread)
 }
 
-// firstDelay returns a random delay in [0, interval) before a kite's first
+// firstDelay returns a random delay in [0, span) before a kite's first
 // probe, so that kites started together never probe in step.
-func firstDelay(r *rand.Rand, interval time.Duration) time.Duration {
-	if interval <= 0 {
+func firstDelay(r *rand.Rand, span time.Duration) time.Duration {
+	if span <= 0 {
 		return 0
 	}
-	return time.Duration(r.Int64N(int64(interval)))
+	return time.Duration(r.Int64N(int64(span)))
+}
+
+// firstSpan is the span over which kites' first probes are spread: the
+// interval less the longest a probe may take (bound), so that every kite has
+// a verdict within one interval of the start, however many kites time out;
+// at least half the interval.
+func firstSpan(interval, bound time.Duration) time.Duration {
+	return max(interval-bound, interval/2)
+}
+
+// gridStep is the spacing of the instants that probes are aligned to for a
+// kite probed every interval: a tenth of it, between 10 ms and 1 s.
+func gridStep(interval time.Duration) time.Duration {
+	return min(max(interval/10, 10*time.Millisecond), time.Second)
+}
+
+// calendar books the kites' next probes on a grid of instants shared by
+// all kite loops, for two reasons:
+//
+//   - Kites whose probes fall close together wake up together: one wake-up
+//     of the process serves them all. Timers that fire one by one cost far
+//     more CPU per probe than the probes themselves (bench/README.md, cost
+//     per probe).
+//   - Between two random candidates for a kite's next probe it takes the
+//     instant with fewer probes booked (the "power of two choices"), which
+//     keeps the busiest second close to the mean while every delay stays
+//     within interval ± jitter.
+//
+// It is safe for concurrent use. Bookings are advice, never a limit: a kite
+// always gets one of its two candidates.
+type calendar struct {
+	mu     sync.Mutex      // guards booked and pruned
+	booked map[int64]int32 // grid instant (Unix ns) → probes booked there
+	pruned time.Time       // when instants before it were last dropped
+}
+
+func newCalendar() *calendar {
+	return &calendar{booked: make(map[int64]int32)}
+}
+
+// book picks the less booked of now+a and now+b, each rounded to the
+// nearest multiple of step (never before now), books it and returns the
+// delay until it. On a tie it takes a.
+func (c *calendar) book(now time.Time, step, a, b time.Duration) time.Duration {
+	ta, tb := gridPoint(now, a, step), gridPoint(now, b, step)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now.Sub(c.pruned) >= time.Minute || now.Before(c.pruned) {
+		c.pruneLocked(now)
+	}
+	t := ta
+	if c.booked[tb] < c.booked[ta] {
+		t = tb
+	}
+	c.booked[t]++
+	return time.Duration(t - now.UnixNano())
+}
+
+// pruneLocked drops the instants before now.
+func (c *calendar) pruneLocked(now time.Time) {
+	at := now.UnixNano()
+	for t := range c.booked {
+		if t < at {
+			delete(c.booked, t)
+		}
+	}
+	c.pruned = now
+}
+
+// gridPoint is now+d rounded to the nearest multiple of step, in Unix
+// nanoseconds, and never before now.
+func gridPoint(now time.Time, d, step time.Duration) int64 {
+	at := now.Add(d).UnixNano()
+	if step <= 0 {
+		return at
+	}
+	r := at % int64(step)
+	if r < 0 {
+		r += int64(step)
+	}
+	g := at - r
+	if r >= int64(step)/2 {
+		g += int64(step)
+	}
+	if n := now.UnixNano(); g < n {
+		g += int64(step)
+	}
+	return g
 }
 
 // untilDecision shortens delay so that a kite whose grace or cooldown ends

@@ -85,3 +85,113 @@ func TestSleepDetector(t *testing.T) {
 
 func minDur(a, b time.Duration) time.Duration { return min(a, b) }
 func maxDur(a, b time.Duration) time.Duration { return max(a, b) }
+
+func TestFirstSpanLeavesTimeForTheProbe(t *testing.T) {
+	for _, tc := range []struct{ interval, bound, want time.Duration }{
+		{time.Minute, 10 * time.Second, 50 * time.Second},
+		{5 * time.Second, 6 * time.Second, 2500 * time.Millisecond},
+		{time.Minute, 0, time.Minute},
+	} {
+		if got := firstSpan(tc.interval, tc.bound); got != tc.want {
+			t.Errorf("firstSpan(%v, %v) = %v, want %v", tc.interval, tc.bound, got, tc.want)
+		}
+	}
+}
+
+func TestGridPoint(t *testing.T) {
+	now := time.Unix(1000, 300_000_000) // 1000.3 s
+	step := time.Second
+	for _, tc := range []struct {
+		d    time.Duration
+		want int64 // seconds
+	}{
+		{0, 1001},                       // 1000.3 rounds down to 1000, before now: next point
+		{100 * time.Millisecond, 1001},  // 1000.4 → 1000 is before now → 1001
+		{time.Second, 1001},             // 1001.3 → 1001
+		{1300 * time.Millisecond, 1002}, // 1001.6 → 1002
+		{59 * time.Second, 1059},        // 1059.3 → 1059
+	} {
+		got := gridPoint(now, tc.d, step)
+		if got != tc.want*int64(time.Second) {
+			t.Errorf("gridPoint(1000.3s, %v, 1s) = %v, want %ds", tc.d, time.Duration(got), tc.want)
+		}
+	}
+	if got, want := gridPoint(now, time.Second, 0), now.Add(time.Second).UnixNano(); got != want {
+		t.Errorf("gridPoint with step 0 = %d, want %d (no rounding)", got, want)
+	}
+}
+
+func TestCalendarTakesTheLessBookedCandidate(t *testing.T) {
+	c := newCalendar()
+	now := time.Unix(2000, 0)
+	step := time.Second
+	// Two kites book 10 s; a third, offered 10 s or 12 s, takes 12 s.
+	for range 2 {
+		if d := c.book(now, step, 10*time.Second, 10*time.Second); d != 10*time.Second {
+			t.Fatalf("book(10s, 10s) = %v, want 10s", d)
+		}
+	}
+	if d := c.book(now, step, 10*time.Second, 12*time.Second); d != 12*time.Second {
+		t.Errorf("book(10s, 12s) with 10s booked twice = %v, want 12s", d)
+	}
+	// A tie takes the first candidate, rounded to the grid.
+	if d := c.book(now, step, 20400*time.Millisecond, 30*time.Second); d != 20*time.Second {
+		t.Errorf("book(20.4s, 30s) = %v, want 20s", d)
+	}
+	// Instants in the past are dropped once a minute.
+	later := now.Add(2 * time.Minute)
+	c.book(later, step, time.Second, time.Second)
+	if n := len(c.booked); n != 1 {
+		t.Errorf("after a prune %d instants stay booked, want 1", n)
+	}
+}
+
+// TestCalendarSpreadsProbes books 1000 kites at a 60 s interval, jitter
+// 0.1, for ten minutes, as the kite loops would with zero-length probes,
+// and checks that the busiest second stays close to the mean (a single
+// random choice gives about 1.9 times the mean).
+func TestCalendarSpreadsProbes(t *testing.T) {
+	const (
+		kites    = 1000
+		interval = time.Minute
+		jitter   = 0.1
+		span     = 10 * time.Minute
+	)
+	r := rand.New(rand.NewPCG(5, 6))
+	c := newCalendar()
+	start := time.Unix(3000, 0)
+	step := gridStep(interval)
+	next := make([]time.Time, kites)
+	for i := range next {
+		next[i] = start.Add(c.book(start, step, firstDelay(r, interval), firstDelay(r, interval)))
+	}
+	perSecond := map[int64]int{}
+	probes := 0
+	end := start.Add(span)
+	for range 20 * kites { // bounded: about 10 probes per kite
+		// The kite due first probes, in time order as the loops would.
+		i := 0
+		for j := range next {
+			if next[j].Before(next[i]) {
+				i = j
+			}
+		}
+		now := next[i]
+		if !now.Before(end) {
+			break
+		}
+		perSecond[now.Unix()]++
+		probes++
+		next[i] = now.Add(c.book(now, step, nextDelay(r, interval, jitter), nextDelay(r, interval, jitter)))
+	}
+	busiest := 0
+	for _, n := range perSecond {
+		busiest = max(busiest, n)
+	}
+	mean := float64(probes) / span.Seconds()
+	if ratio := float64(busiest) / mean; ratio > 1.5 {
+		t.Errorf("busiest second %d probes, mean %.1f: ratio %.2f, want <= 1.5", busiest, mean, ratio)
+	} else {
+		t.Logf("busiest second %d probes, mean %.1f: ratio %.2f", busiest, mean, ratio)
+	}
+}

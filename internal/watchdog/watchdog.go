@@ -68,6 +68,8 @@ type Watchdog struct {
 	updates  chan kiteUpdate
 	reloads  chan reloadRequest
 	seed     atomic.Uint64
+	// cal books every kite's next probe (schedule.go).
+	cal *calendar
 
 	// configErr is the last rejected config reload; only the main loop
 	// touches it.
@@ -108,6 +110,7 @@ func New(log *zap.Logger, s *Settings, deps Deps) *Watchdog {
 		deps:    deps,
 		started: time.Now(),
 		sem:     make(chan struct{}, deps.Concurrency),
+		cal:     newCalendar(),
 		updates: make(chan kiteUpdate, 64),
 		reloads: make(chan reloadRequest),
 		kites:   make(map[string]*kiteRunner),
