@@ -60,8 +60,8 @@ func (l *kiteLoop) run(ctx context.Context) {
 	defer beat.Done()
 
 	s := l.applied
-	span := firstSpan(s.Interval, probeBound(s))
-	delay := l.w.cal.book(time.Now(), gridStep(s.Interval), firstDelay(l.rng, span), firstDelay(l.rng, span))
+	first := firstWindow(s.Interval, probeBound(s))
+	delay := l.w.cal.book(time.Now(), first, firstDelay(l.rng, first.hi), firstDelay(l.rng, first.hi))
 	wake := time.Now().Add(delay)
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
@@ -102,7 +102,7 @@ func (l *kiteLoop) run(ctx context.Context) {
 		}
 
 		now := time.Now()
-		next := l.w.cal.book(now, gridStep(s.Interval), nextDelay(l.rng, s.Interval, s.Jitter), nextDelay(l.rng, s.Interval, s.Jitter))
+		next := l.w.cal.book(now, paceWindow(s.Interval, s.Jitter), nextDelay(l.rng, s.Interval, s.Jitter), nextDelay(l.rng, s.Interval, s.Jitter))
 		delay = untilDecision(next, now, l.m.Deadline())
 		wake = now.Add(delay)
 		timer.Reset(delay)

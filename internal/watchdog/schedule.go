@@ -40,6 +40,21 @@ func gridStep(interval time.Duration) time.Duration {
 	return min(max(interval/10, 10*time.Millisecond), time.Second)
 }
 
+// window is where a kite's next probe may fall: between lo and hi from now,
+// aligned to multiples of step where one lies inside.
+type window struct{ lo, hi, step time.Duration }
+
+// paceWindow is the window of a kite's regular probes: interval ± jitter.
+func paceWindow(interval time.Duration, jitter float64) window {
+	spread := time.Duration(float64(interval) * max(jitter, 0))
+	return window{lo: interval - spread, hi: interval + spread, step: gridStep(interval)}
+}
+
+// firstWindow is the window of a kite's first probe: [0, firstSpan).
+func firstWindow(interval, bound time.Duration) window {
+	return window{lo: 0, hi: firstSpan(interval, bound), step: gridStep(interval)}
+}
+
 // calendar books the kites' next probes on a grid of instants shared by
 // all kite loops, for two reasons:
 //
@@ -49,14 +64,13 @@ func gridStep(interval time.Duration) time.Duration {
 //     per probe).
 //   - Between two random candidates for a kite's next probe it takes the
 //     instant with fewer probes booked (the "power of two choices"), which
-//     keeps the busiest second close to the mean while every delay stays
-//     within interval ± jitter.
+//     keeps the busiest second close to the mean.
 //
 // It is safe for concurrent use. Bookings are advice, never a limit: a kite
-// always gets one of its two candidates.
+// always gets one of its two candidates, within its window.
 type calendar struct {
 	mu     sync.Mutex      // guards booked and pruned
-	booked map[int64]int32 // grid instant (Unix ns) → probes booked there
+	booked map[int64]int32 // instant (Unix ns) → probes booked there
 	pruned time.Time       // when instants before it were last dropped
 }
 
@@ -64,11 +78,10 @@ func newCalendar() *calendar {
 	return &calendar{booked: make(map[int64]int32)}
 }
 
-// book picks the less booked of now+a and now+b, each rounded to the
-// nearest multiple of step (never before now), books it and returns the
-// delay until it. On a tie it takes a.
-func (c *calendar) book(now time.Time, step, a, b time.Duration) time.Duration {
-	ta, tb := gridPoint(now, a, step), gridPoint(now, b, step)
+// book picks the less booked of now+a and now+b, each aligned in w (see
+// align), books it and returns the delay until it. On a tie it takes a.
+func (c *calendar) book(now time.Time, w window, a, b time.Duration) time.Duration {
+	ta, tb := w.align(now, a), w.align(now, b)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if now.Sub(c.pruned) >= time.Minute || now.Before(c.pruned) {
@@ -93,23 +106,32 @@ func (c *calendar) pruneLocked(now time.Time) {
 	c.pruned = now
 }
 
-// gridPoint is now+d rounded to the nearest multiple of step, in Unix
-// nanoseconds, and never before now.
-func gridPoint(now time.Time, d, step time.Duration) int64 {
+// align is the instant now+d, in Unix nanoseconds, moved to the nearest
+// multiple of w.step that lies within [now+lo, now+hi], or left as it is
+// when no multiple lies there (a window narrower than a step).
+func (w window) align(now time.Time, d time.Duration) int64 {
 	at := now.Add(d).UnixNano()
-	if step <= 0 {
+	if w.step <= 0 {
 		return at
 	}
-	r := at % int64(step)
+	step := int64(w.step)
+	lo, hi := now.Add(w.lo).UnixNano(), now.Add(w.hi).UnixNano()
+	r := at % step
 	if r < 0 {
-		r += int64(step)
+		r += step
 	}
 	g := at - r
-	if r >= int64(step)/2 {
-		g += int64(step)
+	if r >= step/2 {
+		g += step
 	}
-	if n := now.UnixNano(); g < n {
-		g += int64(step)
+	if g > hi {
+		g -= step
+	}
+	if g < lo {
+		g += step
+	}
+	if g < lo || g > hi {
+		return at
 	}
 	return g
 }

@@ -98,49 +98,54 @@ func TestFirstSpanLeavesTimeForTheProbe(t *testing.T) {
 	}
 }
 
-func TestGridPoint(t *testing.T) {
+func TestWindowAlign(t *testing.T) {
 	now := time.Unix(1000, 300_000_000) // 1000.3 s
-	step := time.Second
+	sec := int64(time.Second)
 	for _, tc := range []struct {
+		name string
+		w    window
 		d    time.Duration
-		want int64 // seconds
+		want int64 // Unix ns
 	}{
-		{0, 1001},                       // 1000.3 rounds down to 1000, before now: next point
-		{100 * time.Millisecond, 1001},  // 1000.4 → 1000 is before now → 1001
-		{time.Second, 1001},             // 1001.3 → 1001
-		{1300 * time.Millisecond, 1002}, // 1001.6 → 1002
-		{59 * time.Second, 1059},        // 1059.3 → 1059
+		{"nearest, down", window{0, time.Minute, time.Second}, time.Second, 1001 * sec},                             // 1001.3 → 1001
+		{"nearest, up", window{0, time.Minute, time.Second}, 1300 * time.Millisecond, 1002 * sec},                   // 1001.6 → 1002
+		{"not before now+lo", window{0, time.Minute, time.Second}, 0, 1001 * sec},                                   // 1000.3 → 1000 < now → 1001
+		{"not after now+hi", window{54 * time.Second, 66 * time.Second, time.Second}, 66 * time.Second, 1066 * sec}, // 1066.3 → 1066
+		{"hi edge, rounds up past hi", window{54 * time.Second, 66 * time.Second, time.Second}, 65800 * time.Millisecond, 1066 * sec},
+		{"lo edge", window{54 * time.Second, 66 * time.Second, time.Second}, 54 * time.Second, 1055 * sec}, // 1054.3 → 1054 < lo → 1055
+		{"window narrower than a step", window{time.Minute, time.Minute, time.Second}, time.Minute, now.Add(time.Minute).UnixNano()},
+		{"no step", window{0, time.Minute, 0}, time.Second, now.Add(time.Second).UnixNano()},
 	} {
-		got := gridPoint(now, tc.d, step)
-		if got != tc.want*int64(time.Second) {
-			t.Errorf("gridPoint(1000.3s, %v, 1s) = %v, want %ds", tc.d, time.Duration(got), tc.want)
+		got := tc.w.align(now, tc.d)
+		if got != tc.want {
+			t.Errorf("%s: align(1000.3s, %v) = %v, want %v", tc.name, tc.d, time.Duration(got), time.Duration(tc.want))
 		}
-	}
-	if got, want := gridPoint(now, time.Second, 0), now.Add(time.Second).UnixNano(); got != want {
-		t.Errorf("gridPoint with step 0 = %d, want %d (no rounding)", got, want)
+		if lo, hi := now.Add(tc.w.lo).UnixNano(), now.Add(tc.w.hi).UnixNano(); got < lo || got > hi {
+			t.Errorf("%s: align(1000.3s, %v) = %v, outside the window [%v, %v]", tc.name, tc.d, time.Duration(got), time.Duration(lo), time.Duration(hi))
+		}
 	}
 }
 
 func TestCalendarTakesTheLessBookedCandidate(t *testing.T) {
 	c := newCalendar()
 	now := time.Unix(2000, 0)
-	step := time.Second
+	w := window{0, time.Minute, time.Second}
 	// Two kites book 10 s; a third, offered 10 s or 12 s, takes 12 s.
 	for range 2 {
-		if d := c.book(now, step, 10*time.Second, 10*time.Second); d != 10*time.Second {
+		if d := c.book(now, w, 10*time.Second, 10*time.Second); d != 10*time.Second {
 			t.Fatalf("book(10s, 10s) = %v, want 10s", d)
 		}
 	}
-	if d := c.book(now, step, 10*time.Second, 12*time.Second); d != 12*time.Second {
+	if d := c.book(now, w, 10*time.Second, 12*time.Second); d != 12*time.Second {
 		t.Errorf("book(10s, 12s) with 10s booked twice = %v, want 12s", d)
 	}
-	// A tie takes the first candidate, rounded to the grid.
-	if d := c.book(now, step, 20400*time.Millisecond, 30*time.Second); d != 20*time.Second {
+	// A tie takes the first candidate, aligned.
+	if d := c.book(now, w, 20400*time.Millisecond, 30*time.Second); d != 20*time.Second {
 		t.Errorf("book(20.4s, 30s) = %v, want 20s", d)
 	}
 	// Instants in the past are dropped once a minute.
 	later := now.Add(2 * time.Minute)
-	c.book(later, step, time.Second, time.Second)
+	c.book(later, w, time.Second, time.Second)
 	if n := len(c.booked); n != 1 {
 		t.Errorf("after a prune %d instants stay booked, want 1", n)
 	}
@@ -160,10 +165,10 @@ func TestCalendarSpreadsProbes(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	c := newCalendar()
 	start := time.Unix(3000, 0)
-	step := gridStep(interval)
+	first, pace := firstWindow(interval, 0), paceWindow(interval, jitter)
 	next := make([]time.Time, kites)
 	for i := range next {
-		next[i] = start.Add(c.book(start, step, firstDelay(r, interval), firstDelay(r, interval)))
+		next[i] = start.Add(c.book(start, first, firstDelay(r, first.hi), firstDelay(r, first.hi)))
 	}
 	perSecond := map[int64]int{}
 	probes := 0
@@ -182,7 +187,11 @@ func TestCalendarSpreadsProbes(t *testing.T) {
 		}
 		perSecond[now.Unix()]++
 		probes++
-		next[i] = now.Add(c.book(now, step, nextDelay(r, interval, jitter), nextDelay(r, interval, jitter)))
+		d := c.book(now, pace, nextDelay(r, interval, jitter), nextDelay(r, interval, jitter))
+		if d < pace.lo || d > pace.hi {
+			t.Fatalf("book gave %v, outside interval ± jitter [%v, %v]", d, pace.lo, pace.hi)
+		}
+		next[i] = now.Add(d)
 	}
 	busiest := 0
 	for _, n := range perSecond {
