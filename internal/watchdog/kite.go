@@ -116,10 +116,14 @@ func probeBound(s *Settings) time.Duration { return 2 * s.Timeout }
 // probe runs one probe under the shared concurrency limit. ok is false when
 // ctx ended first.
 func (l *kiteLoop) probe(ctx context.Context) (probe.Result, bool) {
+	asked := time.Now()
 	select {
 	case l.w.sem <- struct{}{}:
 	case <-ctx.Done():
 		return probe.Result{}, false
+	}
+	if waited := time.Since(asked); waited > l.applied.Interval/4 {
+		l.w.warnQueued(waited, l.applied)
 	}
 	res := l.w.deps.Prober.Probe(ctx, l.target)
 	<-l.w.sem
@@ -350,4 +354,23 @@ func (l *kiteLoop) snapshot(now time.Time, s *Settings) kiteUpdate {
 		k.Note = "dry run: nothing was signalled"
 	}
 	return kiteUpdate{kite: k, deadline: l.m.Deadline()}
+}
+
+// queuedWarnEvery is how often at most the watchdog says that probes wait
+// for a free slot.
+const queuedWarnEvery = 10 * time.Minute
+
+// warnQueued says, at most once per queuedWarnEvery, that a probe waited
+// waited for one of the probe.concurrency slots: kites are then probed
+// later than their interval says, and probe.concurrency is too low for
+// this many kites.
+func (w *Watchdog) warnQueued(waited time.Duration, s *Settings) {
+	now := time.Now().UnixNano()
+	last := w.queuedWarned.Load()
+	if last != 0 && now-last < int64(queuedWarnEvery) || !w.queuedWarned.CompareAndSwap(last, now) {
+		return
+	}
+	w.log.Warn("probes wait for a free slot: raise probe.concurrency",
+		zap.Duration("waited", waited), zap.Int("concurrency", cap(w.sem)), zap.Int("kites", len(s.Targets)),
+		zap.Duration("interval", s.Interval))
 }

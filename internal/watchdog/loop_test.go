@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
@@ -213,6 +214,30 @@ func TestConcurrencyCapAndNoOverlap(t *testing.T) {
 			t.Error("a kite's probe overlapped its previous one")
 		}
 		h.stop()
+	})
+}
+
+// TestQueuedProbesWarnOnce starves the probe slots (50 kites, probes of 8 s
+// every 10 s, 5 slots) and checks that the operator is told to raise
+// probe.concurrency, once per queuedWarnEvery, not once per probe.
+func TestQueuedProbesWarnOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var kites []string
+		for i := range 50 {
+			kites = append(kites, "k"+itoa(i)+".kite.test")
+		}
+		p := newFakeProber(8*time.Second, func(string, time.Time) probe.Verdict { return probe.Flying })
+		core, logs := observer.New(zap.WarnLevel)
+		h := start(t, testSettings(t, kites...), p, 5, zap.New(core))
+		time.Sleep(queuedWarnEvery - time.Minute)
+		h.stop()
+		warned := logs.FilterMessage("probes wait for a free slot: raise probe.concurrency").All()
+		if len(warned) != 1 {
+			t.Fatalf("%d warnings about queued probes in %v, want 1", len(warned), queuedWarnEvery-time.Minute)
+		}
+		if c := warned[0].ContextMap()["concurrency"]; c != int64(5) {
+			t.Errorf("warning says concurrency %v, want 5", c)
+		}
 	})
 }
 

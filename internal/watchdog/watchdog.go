@@ -70,6 +70,8 @@ type Watchdog struct {
 	seed     atomic.Uint64
 	// cal books every kite's next probe (schedule.go).
 	cal *calendar
+	// queuedWarned is when (Unix ns) warnQueued last logged.
+	queuedWarned atomic.Int64
 
 	// configErr is the last rejected config reload; only the main loop
 	// touches it.
