@@ -300,7 +300,7 @@ echo "  saved bundle(s): ${BUNDLES:-none}"
 echo "  collector:  $(grep -h ' report [0-9]*:' "$DIR/collector/collector.log" | head -n 1 | sed 's/^collector: //')"
 # The status file follows a state change within about a second.
 for i in $(seq 1 10); do
-	grep -q '"state": "healthy"' "$DIR/status.json" 2>/dev/null && break
+	grep -q '"state": *"healthy"' "$DIR/status.json" 2>/dev/null && break
 	sleep 0.5
 done
 echo "  pkwatchdogd status:"

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/status"
 )
@@ -21,19 +23,28 @@ type kiteUpdate struct {
 	deadline time.Time
 }
 
+// entry is one kite on the board: its status and its encoded line.
+type entry struct {
+	kite status.Kite
+	line []byte // status.EncodeKite(&kite); nil if that failed
+}
+
 // board is the main loop's view of every kite, for the status file. Only
-// the main loop goroutine touches it.
+// the main loop goroutine touches it. Each kite's line is encoded when the
+// kite reports, so that writing the file costs no encoding of the kites
+// that did not change.
 type board struct {
-	kites map[string]kiteUpdate
+	log   *zap.Logger
+	kites map[string]entry
 	dirty bool
 }
 
-func newBoard() *board {
-	return &board{kites: make(map[string]kiteUpdate)}
+func newBoard(log *zap.Logger) *board {
+	return &board{log: log, kites: make(map[string]entry)}
 }
 
 func (b *board) set(u kiteUpdate) {
-	b.kites[u.kite.Name] = u
+	b.kites[u.kite.Name] = b.entry(u)
 	b.dirty = true
 }
 
@@ -41,10 +52,18 @@ func (b *board) update(u kiteUpdate) {
 	if _, ok := b.kites[u.kite.Name]; !ok {
 		return // a kite removed by a reload, whose last update came late
 	}
-	b.kites[u.kite.Name] = u
+	b.kites[u.kite.Name] = b.entry(u)
 	if u.significant {
 		b.dirty = true
 	}
+}
+
+func (b *board) entry(u kiteUpdate) entry {
+	line, err := status.EncodeKite(&u.kite)
+	if err != nil {
+		b.log.Warn("kite left out of the status file", zap.String("kite", u.kite.Name), zap.Error(err))
+	}
+	return entry{kite: u.kite, line: line}
 }
 
 func (b *board) remove(name string) {
@@ -52,14 +71,23 @@ func (b *board) remove(name string) {
 	b.dirty = true
 }
 
-// list returns the kites sorted by name.
-func (b *board) list() []status.Kite {
-	out := make([]status.Kite, 0, len(b.kites))
-	for _, u := range b.kites {
-		out = append(out, u.kite)
+// list returns the kites and their encoded lines, sorted by name.
+func (b *board) list() ([]status.Kite, [][]byte) {
+	names := make([]string, 0, len(b.kites))
+	for name := range b.kites {
+		names = append(names, name)
 	}
-	slices.SortFunc(out, func(a, b status.Kite) int { return strings.Compare(a.Name, b.Name) })
-	return out
+	slices.Sort(names)
+	kites := make([]status.Kite, 0, len(names))
+	lines := make([][]byte, 0, len(names))
+	for _, name := range names {
+		e := b.kites[name]
+		kites = append(kites, e.kite)
+		if e.line != nil {
+			lines = append(lines, e.line)
+		}
+	}
+	return kites, lines
 }
 
 // stateOrder is the order of states in the summary line.

@@ -153,7 +153,7 @@ func (w *Watchdog) Run(ctx context.Context, ready func()) error {
 	beat := w.deps.Monitor.Register("main")
 	defer beat.Done()
 
-	board := newBoard()
+	board := newBoard(w.log)
 	w.apply(loopCtx, board, w.settings.Load())
 	w.publish(board, true)
 	if ready != nil {
@@ -305,10 +305,11 @@ func (w *Watchdog) publish(board *board, force bool) {
 		Started:     status.FormatTime(w.started),
 		DryRun:      s.DryRun,
 		ConfigError: w.configErr,
-		Kites:       board.list(),
 	}
+	var lines [][]byte
+	f.Kites, lines = board.list()
 	if s.StatusFile != "" {
-		if err := status.Write(s.StatusFile, f); err != nil {
+		if err := status.WriteEncoded(s.StatusFile, f, lines); err != nil {
 			w.log.Warn("status file not written", zap.Error(err))
 		}
 	}
