@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -45,6 +46,9 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	defer closeLog()
 	if err := serve(ctx, log, cfg, *path, *forceDry); err != nil {
 		log.Error("pkwatchdogd failed", zap.Error(err))
+		if errors.Is(err, errUnusableConfig) {
+			return exitConfig
+		}
 		return exitDown
 	}
 	return exitOK

@@ -45,7 +45,7 @@ func writeConfig(t *testing.T, body string) string {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "pkwatchdogd.toml")
-		if err := os.WriteFile(path, []byte(statusHeader(path)+body), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(statusHeader(path)+body), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -113,6 +113,16 @@ func TestCommandLineErrors(t *testing.T) {
 	good := writeConfig(t, kiteEntry("a.kite.test", "127.0.0.1:9"))
 	bad := writeConfig(t, "[probe]\ninterval = \"-1s\"\njitter = 0.9\n[[kite]]\nconect_to = \"x\"\n")
 	syntax := writeConfig(t, "[probe\n")
+	// PageKite installed but not configured (Debian's stock rc file), no
+	// [[kite]]: nothing to watch.
+	unconfigured := writeConfig(t, "")
+	pkDir := filepath.Join(filepath.Dir(unconfigured), "no-pagekite.d")
+	if err := os.MkdirAll(pkDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pkDir, "10_account.rc"), []byte("abort_not_configured\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -128,6 +138,9 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"report", "--config", good}, exitUsage, []string{"--dry-run is required"}},
 		{[]string{"version"}, exitOK, []string{"pkwatchdogd "}},
 		{[]string{"status", "--config", good}, exitNotRunning, []string{"not running"}},
+		// Nothing to watch: EX_CONFIG, which the unit does not restart.
+		{[]string{"validate", "--config", unconfigured}, exitConfig, []string{"not configured"}},
+		{[]string{"run", "--config", unconfigured}, exitConfig, nil}, // says why in its log
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, out, errOut := runCmd(t, tc.args...)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -132,11 +133,18 @@ type parts struct {
 	maxBusy time.Duration
 }
 
-// assemble builds every component from cfg.
+// errUnusableConfig marks an assemble error that comes from the config or
+// what it points at (no kites, PageKite not configured, an unreadable CA
+// file): restarting the daemon will not fix it, so it exits 78
+// (EX_CONFIG), which the unit does not restart.
+var errUnusableConfig = errors.New("config not usable")
+
+// assemble builds every component from cfg. Errors from the config carry
+// errUnusableConfig; others (the state dir) may pass.
 func assemble(log *zap.Logger, cfg *config.Config) (*parts, error) {
 	p := &parts{prober: &swapProber{}, restarter: &swapRestarter{}}
 	if err := p.reconfigure(log, cfg); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", errUnusableConfig, err)
 	}
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("state dir: %w", err)
@@ -171,7 +179,7 @@ func assemble(log *zap.Logger, cfg *config.Config) (*parts, error) {
 			Enabled:   true,
 		}, store)
 		if err != nil {
-			return nil, fmt.Errorf("report upload: %w", err)
+			return nil, fmt.Errorf("%w: report upload: %w", errUnusableConfig, err)
 		}
 		uploader = u
 	}
@@ -268,7 +276,9 @@ func (s *swapProber) Probe(ctx context.Context, t probe.Target) probe.Result {
 }
 
 // swapRestarter is a watchdog.Restarter whose restarter a reload replaces.
-type swapRestarter struct{ r atomic.Pointer[action.Restarter] }
+type swapRestarter struct {
+	r atomic.Pointer[action.Restarter]
+}
 
 func (s *swapRestarter) Find(ctx context.Context) (action.Process, error) {
 	return s.r.Load().Find(ctx)
@@ -277,4 +287,3 @@ func (s *swapRestarter) Find(ctx context.Context) (action.Process, error) {
 func (s *swapRestarter) Restart(ctx context.Context, kite string) action.Result {
 	return s.r.Load().Restart(ctx, kite)
 }
-
