@@ -31,8 +31,11 @@ test-go:
 	$(GO) test -race -count=1 -timeout 5m -v -run TestFaults ./internal/faults 2>&1 | \
 	  grep -v -e '^=== ' -e '^    logger.go' -e '^        logger.go'; exit $${PIPESTATUS[0]}
 
-test-systemd: build
-	bash test/e2e-systemd.sh
+# The systemd end-to-end test installs the .deb for this machine's architecture.
+test-systemd:
+	arch=$$(dpkg --print-architecture) && \
+	  $(MAKE) --no-print-directory deb DEB_ARCHES=$$arch VERSION='$(VERSION)' && \
+	  PKWD_E2E_DEB=dist/pkwatchdogd_$(DEB_VERSION)_$$arch.deb bash test/e2e-systemd.sh
 
 demo: deps build
 	bash demo/demo.sh

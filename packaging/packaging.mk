@@ -18,17 +18,25 @@ DISTDIR     ?= dist
 # 2.41.3 builds.
 NFPM        ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.41.3
 DEB_ARCHES  := amd64 arm64 armhf
-# Debian versions must start with a digit: v1.2.3-4-gabc → 1.2.3-4-gabc,
-# dev or a bare commit → 0~VERSION.
-deb_v       := $(patsubst v%,%,$(VERSION))
-DEB_VERSION := $(if $(filter 0% 1% 2% 3% 4% 5% 6% 7% 8% 9%,$(deb_v)),$(deb_v),0~$(deb_v))
+# DEB_ARCHES can be narrowed on the command line: make deb DEB_ARCHES=amd64.
+# The Debian version, from VERSION (git describe): v1.2.3 → 1.2.3;
+# v1.2.3-4-gabc1234-dirty → 1.2.3+4.gabc1234.dirty (after 1.2.3, before 1.2.4);
+# v1.2.3-rc1 → 1.2.3~rc1 (before 1.2.3); anything not starting with N.N (dev,
+# a bare commit such as 3ce967d-dirty) → 0~dev, 0~3ce967d+dirty, below every
+# release. A bare commit must not pass for a version just because its hash
+# starts with a digit.
+DEB_VERSION := $(shell printf '%s\n' '$(VERSION)' | sed -E -e 's/^v//' -e '/^[0-9]+\.[0-9]/!s/^/0~/' \
+                 -e 's/-(alpha|beta|rc|pre)/~\1/' -e 's/-/+/' -e 's/-/./g')
 
 .PHONY: install uninstall dist deb
 
-# goarch_armhf etc.: GOARCH/GOARM for each Debian architecture.
+# goenv_armhf etc.: GOARCH/GOARM for each Debian architecture. armhf is
+# GOARM=6, not 7: Raspberry Pi OS's armhf also runs on the ARMv6 Pi 1 and
+# Pi Zero (W), whose VFPv2 cannot run a GOARM=7 binary (SIGILL under
+# qemu-arm -cpu arm1176); a GOARM=6 one runs on ARMv6, ARMv7 and ARMv8 alike.
 goenv_amd64 := GOARCH=amd64
 goenv_arm64 := GOARCH=arm64
-goenv_armhf := GOARCH=arm GOARM=7
+goenv_armhf := GOARCH=arm GOARM=6
 
 $(DISTDIR)/pkwatchdogd-linux-%: FORCE
 	@mkdir -p $(DISTDIR)
@@ -41,6 +49,7 @@ dist: $(addprefix $(DISTDIR)/pkwatchdogd-linux-,$(DEB_ARCHES))
 
 deb: dist
 	@for a in $(DEB_ARCHES); do \
+	  rm -f $(DISTDIR)/pkwatchdogd_*_$$a.deb; \
 	  echo "nfpm: $(DISTDIR)/pkwatchdogd_$(DEB_VERSION)_$$a.deb"; \
 	  sed -e "s|@ARCH@|$$a|" -e 's|@VERSION@|$(DEB_VERSION)|' -e "s|@BINARY@|$(DISTDIR)/pkwatchdogd-linux-$$a|" \
 	    packaging/nfpm.yaml >$(DISTDIR)/nfpm-$$a.yaml && \

@@ -2,9 +2,12 @@
 # e2e-systemd.sh: pkwatchdogd end to end under a real systemd (`make test-systemd`).
 #
 # Boots Debian bookworm's systemd 252 in systemd-nspawn (see
-# /work/shared/reference/real-systemd.md), with pkwatchdogd installed from
-# packaging/systemd/pkwatchdogd.service, a PageKite relay and a web server as
-# units inside, and Debian's own pagekite.service as the kite. Then checks,
+# /work/shared/reference/real-systemd.md), with a PageKite relay and a web
+# server as units inside, Debian's own pagekite.service as the kite, and
+# pkwatchdogd installed either from the .deb named by PKWD_E2E_DEB (with
+# `apt-get install ./FILE.deb` inside, as a user would; `make test-systemd`
+# does this) or, without it, as a static binary plus
+# packaging/systemd/pkwatchdogd.service copied into the root. Then checks,
 # with systemctl and journalctl as a user would:
 #   0. systemd-analyze verify finds nothing wrong with the unit (and the
 #      exposure score of systemd-analyze security is printed)
@@ -14,13 +17,21 @@
 #   3. the journal has the kite's state changes (KITE=) and the restart's MESSAGE_ID
 #   4. a reload with a broken config keeps the old one; a fixed one is applied
 #   5. a wedged loop stops the watchdog pings: systemd kills and restarts pkwatchdogd
+#   6. (only from the .deb) right after `apt-get install`, dpkg says the
+#      package is installed, and its postinst enabled and started the unit;
+#      the config written before the install was kept (it is a conffile)
+# From the .deb, the test config is in place before `apt-get install`, so
+# that the postinst's start runs it, not the example; the test then stops and
+# disables the unit, so that check 1 starts from a stopped, disabled unit.
 # Prints PASS:/FAIL: per check, then "N passed, N failed"; exits 1 on any
 # failure. The container shares the host's network; every port is on
 # 127.0.0.1. Everything it starts is ended by PID and every cgroup and file
 # it made is removed on exit (KEEP=1 keeps the work directory for a look).
 #
-# Environment: PKWATCHDOGD (a static binary; default: built here with
-# CGO_ENABLED=0), PKWD_E2E_CACHE (see test/e2e-root.sh), KEEP=1.
+# Environment: PKWD_E2E_DEB (a pkwatchdogd .deb for this machine's
+# architecture, from `make deb`), PKWATCHDOGD (without PKWD_E2E_DEB: a static
+# binary; default: built here with CGO_ENABLED=0), PKWD_E2E_CACHE (see
+# test/e2e-root.sh), KEEP=1.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -137,8 +148,12 @@ journal() { inside journalctl -b -u pkwatchdogd --no-pager -o cat "$@"; }
 
 # --- the binary and the root ---------------------------------------------------
 
+DEB=${PKWD_E2E_DEB:-}
 BIN=${PKWATCHDOGD:-}
-if [ -z "$BIN" ]; then
+if [ -n "$DEB" ]; then
+	[ -f "$DEB" ] || die "PKWD_E2E_DEB=$DEB: no such file"
+	case $DEB in *.deb) ;; *) die "PKWD_E2E_DEB=$DEB: not a .deb" ;; esac
+elif [ -z "$BIN" ]; then
 	say "building a static pkwatchdogd"
 	(cd "$SRC" && CGO_ENABLED=0 go build -trimpath -o "$WORK/pkwatchdogd" ./cmd/pkwatchdogd) || die "go build failed"
 	BIN=$WORK/pkwatchdogd
@@ -153,9 +168,11 @@ MSG_RESTART=$(sed -n 's/^\s*MsgRestart\s*=\s*"\([0-9a-f]*\)".*/\1/p' "$SRC/inter
 RPORT=$(free_port) OPORT=$(free_port)
 while [ "$OPORT" = "$RPORT" ]; do OPORT=$(free_port); done
 
-# pkwatchdogd, as the package installs it.
-install -m 0755 "$BIN" "$R/usr/bin/pkwatchdogd"
-install -m 0644 "$SRC/packaging/systemd/pkwatchdogd.service" "$R/lib/systemd/system/pkwatchdogd.service"
+# pkwatchdogd: from the .deb once booted, or now as the package installs it.
+if [ -z "$DEB" ]; then
+	install -m 0755 "$BIN" "$R/usr/bin/pkwatchdogd"
+	install -m 0644 "$SRC/packaging/systemd/pkwatchdogd.service" "$R/lib/systemd/system/pkwatchdogd.service"
+fi
 mkdir -p "$R/etc/pkwatchdogd"
 write_config() { # write_config INTERVAL: the test config, short intervals
 	cat >"$R/etc/pkwatchdogd/pkwatchdogd.toml" <<EOF
@@ -275,6 +292,31 @@ inside systemctl enable --now pagekite.service >/dev/null 2>&1 || die "could not
 wait_for 60 "the kite to fly through the relay" kite_flying || die "the kite never flew"
 say "the kite flies through the relay on 127.0.0.1:$RPORT"
 
+# --- the package ----------------------------------------------------------------------
+
+# Installed from the .deb: what the postinst did is recorded here and
+# judged by check 6; then the unit is stopped and disabled for check 1.
+if [ -n "$DEB" ]; then
+	DEB_IN=/var/tmp/$(basename "$DEB")
+	install -m 0644 "$DEB" "$R$DEB_IN"
+	say "apt-get install $DEB_IN inside"
+	# The config is not the package's: dpkg asks whether to keep it;
+	# confold keeps it (the package's goes to .dpkg-dist).
+	if ! inside env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$DEB_IN" >"$WORK/apt.log" 2>&1; then
+		sed 's/^/    /' "$WORK/apt.log"
+		die "apt-get install $DEB_IN failed"
+	fi
+	rm -f "$R$DEB_IN"
+	DPKG_STATUS=$(inside dpkg-query -W -f '${Status} ${Version}' pkwatchdogd 2>&1 || true)
+	DEB_ENABLED=$(inside systemctl is-enabled pkwatchdogd.service 2>&1 || true)
+	DEB_ACTIVE=$(prop pkwatchdogd ActiveState)/$(prop pkwatchdogd SubState)
+	DEB_CONFIG=replaced
+	if grep -q "^name *= \"$KITE\"" "$R/etc/pkwatchdogd/pkwatchdogd.toml"; then DEB_CONFIG=kept; fi
+	say "installed: dpkg '$DPKG_STATUS', is-enabled $DEB_ENABLED, $DEB_ACTIVE, test config $DEB_CONFIG"
+	inside systemctl disable --now pkwatchdogd.service >/dev/null 2>&1 || die "systemctl disable --now pkwatchdogd failed"
+fi
+
 # --- 0. the unit file -----------------------------------------------------------------
 
 if out=$(inside systemd-analyze verify /lib/systemd/system/pkwatchdogd.service 2>&1) && [ -z "$out" ]; then
@@ -299,8 +341,23 @@ if inside systemctl enable --now pkwatchdogd.service >"$WORK/enable.log" 2>&1; t
 else
 	fail "1. systemctl enable --now pkwatchdogd failed: $(cat "$WORK/enable.log")"
 fi
+# check_package: check 6, from what was recorded right after apt-get install.
+check_package() {
+	[ -n "$DEB" ] || return 0
+	if [ "${DPKG_STATUS% *}" = "install ok installed" ] && [ "$DEB_ENABLED" = enabled ] &&
+		[ "$DEB_ACTIVE" = active/running ] && [ "$DEB_CONFIG" = kept ]; then
+		pass "6. apt-get install ./$(basename "$DEB"): dpkg says '$DPKG_STATUS'; the postinst enabled it (is-enabled: $DEB_ENABLED) and started it ($DEB_ACTIVE); the existing config was kept"
+	else
+		fail "6. apt-get install ./$(basename "$DEB"): dpkg '$DPKG_STATUS', is-enabled $DEB_ENABLED, $DEB_ACTIVE after the postinst, config $DEB_CONFIG"
+		sed 's/^/    /' "$WORK/apt.log"
+	fi
+}
+summary() { echo "$PASSED passed, $FAILED failed ($(($(date +%s) - T0))s)"; }
+
 if [ "$(prop pkwatchdogd ActiveState)" != active ]; then
 	for n in 2 3 4 5; do fail "$n. skipped: pkwatchdogd is not running"; done
+	check_package
+	summary
 	exit 1
 fi
 
@@ -395,5 +452,6 @@ rm -rf "$R/etc/systemd/system/pkwatchdogd.service.d"
 
 # --- summary ---------------------------------------------------------------------------
 
-echo "$PASSED passed, $FAILED failed ($(($(date +%s) - T0))s)"
+check_package
+summary
 [ "$FAILED" = 0 ]
