@@ -4,10 +4,8 @@ import (
 	"context"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -106,42 +104,6 @@ func startStandIn(t *testing.T, m relayMode) (*standInRelay, string) {
 	s := &standInRelay{}
 	s.set(m)
 	return s, pktest.StartHandler(t, s)
-}
-
-// blackHole accepts connections and never answers; it ends with the test.
-func blackHole(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("net.Listen() = %v", err)
-	}
-	var (
-		mu    sync.Mutex // guards conns
-		conns []net.Conn
-		done  = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String()
 }
 
 // realProber is the real prober with short timeouts and no relay cache, so
@@ -258,7 +220,7 @@ func networkScenarios() []scenario {
 			}, nil, repeat(probe.Unreachable, n)),
 		netScenario("black-hole timeouts", 0, 0,
 			func(t *testing.T) (probe.Target, *standInRelay) {
-				return probe.Target{Name: kite, URL: "http://" + kite + "/", ConnectTo: blackHole(t)}, nil
+				return probe.Target{Name: kite, URL: "http://" + kite + "/", ConnectTo: pktest.BlackHole(t, "127.0.0.1")}, nil
 			}, nil, repeat(probe.Unreachable, n)),
 		netScenario("TLS errors (unknown certificate)", 0, 0,
 			func(t *testing.T) (probe.Target, *standInRelay) {

@@ -26,9 +26,11 @@ func (p *Prober) probeHTTP(ctx context.Context, t Target, res *Result) {
 
 	magic := *page
 	magic.Path, magic.RawPath, magic.RawQuery, magic.Fragment = magicPath(t.Name), "", "", ""
+	relay := p.checkRelay(ctx, dial, res.Start)
+	defer relay.close()
 	ans, err := p.fetch(ctx, &magic, dial)
 	if err != nil {
-		p.failed(ctx, res, dial, err)
+		p.failed(ctx, res, dial, relay, err)
 		return
 	}
 	c := Classify(ans)
@@ -39,7 +41,7 @@ func (p *Prober) probeHTTP(ctx context.Context, t Target, res *Result) {
 		}
 	}
 	res.Status = ans.Status
-	p.confirm(ctx, res, dial, c)
+	p.confirm(ctx, res, dial, relay, c)
 }
 
 // failed sorts a request that got no HTTP answer.
@@ -48,7 +50,7 @@ func (p *Prober) probeHTTP(ctx context.Context, t Target, res *Result) {
 //     and no certificate for the name).
 //   - a timeout: a genuine relay → Stalled, else Unreachable.
 //   - anything else (DNS, refused, reset, other TLS failures) → Unreachable.
-func (p *Prober) failed(ctx context.Context, res *Result, dial string, err error) {
+func (p *Prober) failed(ctx context.Context, res *Result, dial string, relay *relayCheck, err error) {
 	if err != nil {
 		err = unwrapURL(err)
 	}
@@ -56,13 +58,13 @@ func (p *Prober) failed(ctx context.Context, res *Result, dial string, err error
 	case ctx.Err() != nil:
 		res.Verdict, res.Detail = Unreachable, fmt.Sprintf("relay %s: probe cancelled: %v", dial, context.Cause(ctx))
 	case isAccessDenied(err):
-		if ok, why := p.relayGenuine(ctx, dial); ok {
+		if ok, why := relay.genuine(ctx); ok {
 			res.Verdict, res.Detail = KiteDown, fmt.Sprintf("relay %s: TLS alert 49 (access denied); %s", dial, why)
 		} else {
 			res.Verdict, res.Detail = Unreachable, fmt.Sprintf("relay %s: TLS alert 49 (access denied), and %s", dial, why)
 		}
 	case isTimeout(err):
-		if ok, why := p.relayGenuine(ctx, dial); ok {
+		if ok, why := relay.genuine(ctx); ok {
 			res.Verdict, res.Detail = Stalled, fmt.Sprintf("relay %s: no answer within %v; %s", dial, p.opts.Timeout, why)
 		} else {
 			res.Verdict, res.Detail = Unreachable, fmt.Sprintf("relay %s: no answer within %v; %s", dial, p.opts.Timeout, why)

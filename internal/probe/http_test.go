@@ -6,52 +6,15 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/pktest"
 )
 
 // shortOpts are Options for tests against Go sockets, which answer at once.
 func shortOpts() Options {
 	return Options{Timeout: 500 * time.Millisecond, UserAgent: "pkwatchdogd-test", RawQuiet: 200 * time.Millisecond}
-}
-
-// blackHole accepts connections and never answers; it closes them when
-// the test ends.
-func blackHole(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String()
 }
 
 // closedAddr is an address on which nothing listens.
@@ -216,7 +179,7 @@ func TestProbeHTTPStandIns(t *testing.T) {
 		{
 			name: "black hole",
 			target: func(t *testing.T) Target {
-				return Target{Name: "foo.kite.test", URL: "http://foo.kite.test/", ConnectTo: blackHole(t)}
+				return Target{Name: "foo.kite.test", URL: "http://foo.kite.test/", ConnectTo: pktest.BlackHole(t, "127.0.0.1")}
 			},
 			want: Unreachable, detail: "no answer within",
 		},

@@ -87,12 +87,12 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 
 // confirm turns a classification into the result, asking the relay at dial
 // whether it is genuine when the classification needs it.
-func (p *Prober) confirm(ctx context.Context, res *Result, dial string, c Classification) {
+func (p *Prober) confirm(ctx context.Context, res *Result, dial string, relay *relayCheck, c Classification) {
 	res.Verdict, res.Detail = c.Verdict, fmt.Sprintf("relay %s: %s", dial, c.Detail)
 	if !c.NeedsRelayCheck {
 		return
 	}
-	if ok, why := p.relayGenuine(ctx, dial); !ok {
+	if ok, why := relay.genuine(ctx); !ok {
 		res.Verdict = Unrecognized
 		res.Detail = fmt.Sprintf("%s: %s, but %s is not a PageKite relay: %s", dial, c.Detail, dial, why)
 	}

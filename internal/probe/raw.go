@@ -25,13 +25,15 @@ func (p *Prober) probeRaw(ctx context.Context, t Target, res *Result) {
 		res.Verdict, res.Detail = Unrecognized, fmt.Sprintf("raw probe of %s: bad port %d", t.Name, t.Port)
 		return
 	}
+	relay := p.checkRelay(ctx, dial, res.Start)
+	defer relay.close()
 	c, err := p.connect(ctx, t, dial)
 	if err != nil || ctx.Err() != nil {
-		p.failed(ctx, res, dial, err)
+		p.failed(ctx, res, dial, relay, err)
 		return
 	}
 	res.Status = c.Status
-	p.confirm(ctx, res, dial, c.Classification)
+	p.confirm(ctx, res, dial, relay, c.Classification)
 }
 
 // rawAnswer is what CONNECT got: the status and what it means.

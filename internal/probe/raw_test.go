@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/pktest"
 )
 
 // rawStandIn is a Go stand-in for a relay's CONNECT handling (used to get
@@ -129,7 +131,7 @@ func TestProbeRawErrors(t *testing.T) {
 		detail string
 	}{
 		{"refused", Target{Name: "foo.kite.test", Kind: KindRaw, Port: 22, ConnectTo: closedAddr(t)}, Unreachable, "refused"},
-		{"black hole", Target{Name: "foo.kite.test", Kind: KindRaw, Port: 22, ConnectTo: blackHole(t)}, Unreachable, "no answer within"},
+		{"black hole", Target{Name: "foo.kite.test", Kind: KindRaw, Port: 22, ConnectTo: pktest.BlackHole(t, "127.0.0.1")}, Unreachable, "no answer within"},
 		{"bad port", Target{Name: "foo.kite.test", Kind: KindRaw, Port: 0, ConnectTo: "127.0.0.1:1"}, Unrecognized, "bad port"},
 		{"unknown kind", Target{Name: "foo.kite.test", Kind: "gopher"}, Unrecognized, "unknown probe kind"},
 	}
@@ -147,8 +149,8 @@ func TestProbeCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, target := range []Target{
-		{Name: "foo.kite.test", URL: "http://foo.kite.test/", ConnectTo: blackHole(t)},
-		{Name: "foo.kite.test", Kind: KindRaw, Port: 22, ConnectTo: blackHole(t)},
+		{Name: "foo.kite.test", URL: "http://foo.kite.test/", ConnectTo: pktest.BlackHole(t, "127.0.0.1")},
+		{Name: "foo.kite.test", Kind: KindRaw, Port: 22, ConnectTo: pktest.BlackHole(t, "127.0.0.1")},
 	} {
 		got := New(shortOpts()).Probe(ctx, target)
 		if got.Verdict != Unreachable || !strings.Contains(got.Detail, "cancelled") {

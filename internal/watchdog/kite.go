@@ -60,7 +60,7 @@ func (l *kiteLoop) run(ctx context.Context) {
 	defer beat.Done()
 
 	s := l.applied
-	first := firstWindow(s.Interval, probeBound(s))
+	first := firstWindow(s.Interval, s.Timeout)
 	delay := l.w.cal.book(time.Now(), first, firstDelay(l.rng, first.hi), firstDelay(l.rng, first.hi))
 	wake := time.Now().Add(delay)
 	timer := time.NewTimer(delay)

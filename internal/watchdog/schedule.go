@@ -27,11 +27,12 @@ func firstDelay(r *rand.Rand, span time.Duration) time.Duration {
 }
 
 // firstSpan is the span over which kites' first probes are spread: the
-// interval less the longest a probe may take (bound), so that every kite has
-// a verdict within one interval of the start, however many kites time out;
-// at least half the interval.
-func firstSpan(interval, bound time.Duration) time.Duration {
-	return max(interval-bound, interval/2)
+// interval less the probe timeout (a probe that times out takes about one
+// timeout: the relay ping goes out alongside a slow request), so that every
+// kite has a verdict within interval + timeout of the start, however many
+// of them time out; at least half the interval.
+func firstSpan(interval, timeout time.Duration) time.Duration {
+	return max(interval-timeout, interval/2)
 }
 
 // gridStep is the spacing of the instants that probes are aligned to for a
@@ -51,8 +52,8 @@ func paceWindow(interval time.Duration, jitter float64) window {
 }
 
 // firstWindow is the window of a kite's first probe: [0, firstSpan).
-func firstWindow(interval, bound time.Duration) window {
-	return window{lo: 0, hi: firstSpan(interval, bound), step: gridStep(interval)}
+func firstWindow(interval, timeout time.Duration) window {
+	return window{lo: 0, hi: firstSpan(interval, timeout), step: gridStep(interval)}
 }
 
 // calendar books the kites' next probes on a grid of instants shared by
