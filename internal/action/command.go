@@ -7,24 +7,15 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
 )
 
-// childEnv is the watchdog's environment without the variables that belong
-// to it alone: a child that inherited NOTIFY_SOCKET or WATCHDOG_* could
-// speak to systemd in the watchdog's name.
-func childEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if name == "NOTIFY_SOCKET" || strings.HasPrefix(name, "WATCHDOG_") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
-}
+// childEnv is the watchdog's environment without the variables by which
+// systemd talks to it alone (sdnotify.ChildEnv): a child that inherited
+// NOTIFY_SOCKET or WATCHDOG_* could speak to systemd in the watchdog's name.
+func childEnv() []string { return sdnotify.ChildEnv(os.Environ()) }
 
 // maxOutput bounds the command output kept for logs.
 const maxOutput = 512

@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
 )
 
 const (
@@ -256,6 +258,7 @@ func (b *Builder) journalLog(ctx context.Context, since time.Time) (harvest, err
 	ctx, cancel := context.WithTimeout(ctx, journalTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Env = sdnotify.ChildEnv(os.Environ())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,7 +37,9 @@ func pagekiteInfo(ctx context.Context, started string) PageKiteInfo {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "dpkg-query", "-W", "-f=${Version}", "pagekite").Output()
+	cmd := exec.CommandContext(ctx, "dpkg-query", "-W", "-f=${Version}", "pagekite")
+	cmd.Env = sdnotify.ChildEnv(os.Environ())
+	out, err := cmd.Output()
 	if v := strings.TrimSpace(string(out)); err == nil && v != "" {
 		return PageKiteInfo{Kind: "pagekite.py", Version: v, Source: "dpkg"}
 	}
