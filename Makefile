@@ -40,7 +40,11 @@ test-systemd:
 demo: deps build
 	bash demo/demo.sh
 
+# The benchmarks compare with the original script's curl + grep and with monit.
 bench: deps build
+	@command -v monit >/dev/null 2>&1 && command -v curl >/dev/null 2>&1 || { \
+	  echo "installing Debian's monit and curl for the comparisons (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq monit curl; }
 	bash bench/run.sh
 
 fmt:

@@ -1,0 +1,216 @@
+//go:build bench
+
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/pktest"
+	"github.com/pagekite/pkwatchdogd/internal/probe"
+)
+
+// TestCostPerProbe compares the CPU time per probe of the original script's
+// approach (a curl process piped into grep, per probe) with the running
+// daemon's, both against the same relay and the same kites, which are not
+// connected (the case the script looks for: the relay answers Down-FE).
+//
+// curl+grep: BENCH_COST_CURL_PROBES (default 300) pipelines, 25 at a time;
+// their CPU is RUSAGE_CHILDREN's growth (curl and grep only: no shell is
+// counted, which favours the script). pkwatchdogd: the daemon watching
+// BENCH_COST_KITES (default 100) kites at a 5 s interval; its CPU from
+// /proc/PID/stat over a BENCH_COST_WINDOW (default 20s) window after a
+// warm-up, its probe count from its own /metrics. The relay's CPU is not
+// counted on either side.
+func TestCostPerProbe(t *testing.T) {
+	pktest.RequireRoot(t)
+	pktest.PagekiteBinary(t)
+	daemonBinary(t)
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Fatalf("curl is required: apt-get install -y curl")
+	}
+	grep, err := exec.LookPath("grep")
+	if err != nil {
+		t.Fatalf("grep is required")
+	}
+	curlProbes := envInt(t, "BENCH_COST_CURL_PROBES", 300)
+	kites := envInt(t, "BENCH_COST_KITES", 100)
+	window := envDuration(t, "BENCH_COST_WINDOW", 20*time.Second)
+
+	dir := t.TempDir()
+	relayPort := freePort(t)
+	relayAddr := fmt.Sprintf("127.0.0.1:%d", relayPort)
+	startRelay(t, dir, relayPort, secret)
+
+	// The script's way first: no other child of this process may be reaped
+	// while RUSAGE_CHILDREN is read.
+	before := childrenCPU(t)
+	began := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	matched, failed := 0, 0
+	sem := make(chan struct{}, 25)
+	for i := range curlProbes {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ok, err := curlGrep(curl, grep, relayAddr, fmt.Sprintf("c%d.kite.test", i%kites))
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed++
+			} else if ok {
+				matched++
+			}
+		}()
+	}
+	wg.Wait()
+	curlCPU := childrenCPU(t) - before
+	curlWall := time.Since(began)
+	if failed > 0 || matched != curlProbes {
+		t.Fatalf("curl|grep: %d of %d matched the relay's offline page, %d failed: the bench measures the wrong thing", matched, curlProbes, failed)
+	}
+
+	// The probe package alone, in this process (its CPU includes this test
+	// process's own overhead, which is small while it only waits).
+	prober := probe.New(probe.Options{Timeout: 3 * time.Second})
+	selfBefore := selfCPU(t)
+	verdicts := make(map[probe.Verdict]int)
+	for i := 0; i < curlProbes; {
+		n := min(25, curlProbes-i)
+		res := make([]probe.Result, n)
+		for j := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				name := fmt.Sprintf("c%d.kite.test", (i+j)%kites)
+				res[j] = prober.Probe(context.Background(), probe.Target{Name: name, Kind: probe.KindHTTP, URL: "http://" + name + "/", ConnectTo: relayAddr})
+			}()
+		}
+		wg.Wait()
+		for _, r := range res {
+			verdicts[r.Verdict]++
+		}
+		i += n
+	}
+	proberCPU := selfCPU(t) - selfBefore
+	if verdicts[probe.KiteDown] != curlProbes {
+		t.Fatalf("probe package verdicts %v, want %d kite-down", verdicts, curlProbes)
+	}
+
+	// The daemon's way.
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	conf := daemonConf{
+		Dir: dir, LogLevel: "info", MetricsListen: metricsAddr,
+		Interval: 5 * time.Second, Jitter: 0.1, Timeout: 3 * time.Second, Concurrency: 64,
+		Threshold: 3, Grace: time.Hour, Cooldown: time.Hour, DryRun: true,
+		Pidfile: dir + "/none.pid", RespawnTimeout: time.Second,
+	}
+	for i := range kites {
+		name := fmt.Sprintf("c%d.kite.test", i)
+		conf.Kites = append(conf.Kites, kiteConf{Name: name, URL: "http://" + name + "/", ConnectTo: relayAddr})
+	}
+	daemon, logPath := startDaemon(t, conf)
+	defer daemon.stop(syscall.SIGTERM, 10*time.Second)
+	waitListening(t, metricsAddr, 10*time.Second)
+	time.Sleep(conf.Interval + 2*conf.Timeout) // warm-up: every kite probed once
+	c0, err := probeCounts(metricsAddr)
+	if err != nil {
+		t.Fatalf("metrics: %v (log %s)", err, logPath)
+	}
+	cpu0, err := procCPU(daemon.pid())
+	if err != nil {
+		t.Fatalf("daemon CPU: %v", err)
+	}
+	time.Sleep(window)
+	cpu1, err := procCPU(daemon.pid())
+	if err != nil {
+		t.Fatalf("daemon CPU: %v", err)
+	}
+	c1, err := probeCounts(metricsAddr)
+	if err != nil {
+		t.Fatalf("metrics: %v", err)
+	}
+	probes := sum(c1) - sum(c0)
+	if probes < float64(kites) {
+		t.Fatalf("daemon made %.0f probes in %v, want at least %d (log %s)", probes, window, kites, logPath)
+	}
+	for _, l := range readLog(t, logPath) {
+		if l.Msg == "probe result" {
+			t.Fatalf("the daemon logs every probe at info level: the cost measured would include logging")
+		}
+	}
+
+	curlPer1000 := curlCPU.Seconds() / float64(curlProbes) * 1000
+	daemonPer1000 := (cpu1 - cpu0).Seconds() / probes * 1000
+	proberPer1000 := proberCPU.Seconds() / float64(curlProbes) * 1000
+	ratio := curlPer1000 / daemonPer1000
+	emit(t, "cost-per-probe-prober-only",
+		"internal/probe in-process %.3f CPU-s/1000 probes (%d probes); curl+grep / prober = %.1fx (informative)",
+		proberPer1000, curlProbes, curlPer1000/proberPer1000)
+	t.Logf("curl|grep: %d probes in %v, %v CPU; pkwatchdogd: %.0f probes in %v, %v CPU",
+		curlProbes, curlWall.Round(time.Millisecond), curlCPU, probes, window, cpu1-cpu0)
+	emit(t, "cost-per-probe",
+		"curl+grep %.2f CPU-s/1000 probes (%d probes), pkwatchdogd %.3f CPU-s/1000 probes (%.0f probes, %d kites); curl+grep / pkwatchdogd = %.1fx target >=20x %s",
+		curlPer1000, curlProbes, daemonPer1000, probes, kites, ratio, met(ratio >= 20))
+}
+
+// curlGrep runs one probe the original script's way: curl fetches the
+// kite's page through the relay and grep looks for the relay's offline
+// marker (the script's pattern, plus the page of relays without an
+// errorurl, which the script missed). ok: the marker was found.
+func curlGrep(curl, grep, relayAddr, name string) (ok bool, err error) {
+	c := exec.Command(curl, "-s", "--max-time", "10", "-H", "Host: "+name, "http://"+relayAddr+"/")
+	g := exec.Command(grep, "-q", "-E", `pagekite\.net/offline/.*where=FE|Sorry! \(fe\)`)
+	pipe, err := c.StdoutPipe()
+	if err != nil {
+		return false, fmt.Errorf("pipe: %w", err)
+	}
+	g.Stdin = pipe
+	if err := c.Start(); err != nil {
+		return false, fmt.Errorf("start curl: %w", err)
+	}
+	if err := g.Start(); err != nil {
+		_ = c.Process.Kill()
+		_ = c.Wait()
+		return false, fmt.Errorf("start grep: %w", err)
+	}
+	gerr := g.Wait()
+	cerr := c.Wait()
+	if gerr == nil {
+		return true, nil // curl may have died of SIGPIPE after grep -q matched
+	}
+	if cerr != nil {
+		return false, fmt.Errorf("curl: %w", cerr)
+	}
+	return false, nil
+}
+
+// selfCPU is the user+system CPU time of this process.
+func selfCPU(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// childrenCPU is the user+system CPU time of this process's reaped
+// children.
+func childrenCPU(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err != nil {
+		t.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
