@@ -352,7 +352,11 @@ check_package() {
 		sed 's/^/    /' "$WORK/apt.log"
 	fi
 }
-summary() { echo "$PASSED passed, $FAILED failed ($(($(date +%s) - T0))s)"; }
+# summary: the closing line alone, as test runners print it; the time before.
+summary() {
+	say "done in $(($(date +%s) - T0))s"
+	echo "$PASSED passed, $FAILED failed"
+}
 
 if [ "$(prop pkwatchdogd ActiveState)" != active ]; then
 	for n in 2 3 4 5; do fail "$n. skipped: pkwatchdogd is not running"; done
