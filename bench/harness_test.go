@@ -417,6 +417,22 @@ func readLog(t *testing.T, path string) []logLine {
 // userHZ is the unit of /proc/PID/stat's CPU times (fixed by the kernel ABI).
 const userHZ = 100
 
+// cpuOver is the CPU time (user + system) that process pid spends in the
+// next window.
+func cpuOver(t *testing.T, pid int, window time.Duration) time.Duration {
+	t.Helper()
+	before, err := procCPU(pid)
+	if err != nil {
+		t.Fatalf("CPU of pid %d: %v", pid, err)
+	}
+	time.Sleep(window)
+	after, err := procCPU(pid)
+	if err != nil {
+		t.Fatalf("CPU of pid %d: %v", pid, err)
+	}
+	return after - before
+}
+
 // procCPU returns the user+system CPU time that pid has used.
 func procCPU(pid int) (time.Duration, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))

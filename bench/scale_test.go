@@ -171,20 +171,12 @@ func scaleOnce(t *testing.T, s scaleSetup, n int, interval, timeout time.Duratio
 	}
 
 	// CPU share in steady state.
-	cpu0, err := procCPU(daemon.pid())
-	if err != nil {
-		t.Fatalf("daemon CPU: %v", err)
-	}
-	time.Sleep(window)
-	cpu1, err := procCPU(daemon.pid())
-	if err != nil {
-		t.Fatalf("daemon CPU: %v", err)
-	}
+	cpu := cpuOver(t, daemon.pid(), window)
 	hwm, err := procHWM(daemon.pid())
 	if err != nil {
 		t.Fatalf("daemon RSS: %v", err)
 	}
-	share := (cpu1 - cpu0).Seconds() / window.Seconds() * 100
+	share := cpu.Seconds() / window.Seconds() * 100
 	// Scale the share to the default 60 s interval when another was used:
 	// the work is per probe.
 	share60 := share * interval.Seconds() / 60

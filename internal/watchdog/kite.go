@@ -77,6 +77,10 @@ func (l *kiteLoop) run(ctx context.Context) {
 			continue
 		case <-timer.C:
 		}
+		// The pace runs from when the probe was due, not from when it
+		// ended: a kite is probed every interval ± jitter, however long
+		// the relay takes to answer.
+		fired := time.Now()
 
 		s = l.w.settings.Load()
 		if s != l.applied {
@@ -102,7 +106,8 @@ func (l *kiteLoop) run(ctx context.Context) {
 		}
 
 		now := time.Now()
-		next := l.w.cal.book(now, paceWindow(s.Interval, s.Jitter), nextDelay(l.rng, s.Interval, s.Jitter), nextDelay(l.rng, s.Interval, s.Jitter))
+		pace := l.w.cal.book(fired, paceWindow(s.Interval, s.Jitter), nextDelay(l.rng, s.Interval, s.Jitter), nextDelay(l.rng, s.Interval, s.Jitter))
+		next := max(fired.Add(pace).Sub(now), 0)
 		delay = untilDecision(next, now, l.m.Deadline())
 		wake = now.Add(delay)
 		timer.Reset(delay)

@@ -217,6 +217,31 @@ func TestConcurrencyCapAndNoOverlap(t *testing.T) {
 	})
 }
 
+// TestProbeStartsKeepThePace: probes start every interval ± jitter, however
+// long each takes (here 3 s of a 10 s interval, as a slow relay would).
+func TestProbeStartsKeepThePace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newFakeProber(3*time.Second, func(string, time.Time) probe.Verdict { return probe.Flying })
+		s := testSettings(t, "a.kite.test", "b.kite.test")
+		s.Jitter = 0.1
+		h := start(t, s, p, 4, nil)
+		time.Sleep(10 * time.Minute)
+		h.stop()
+		lo, hi := 9*time.Second, 11*time.Second
+		for _, k := range []string{"a.kite.test", "b.kite.test"} {
+			starts := p.probeStarts(k)
+			if len(starts) < 55 {
+				t.Errorf("%s: %d probes in 10 min at a 10 s interval, want about 60", k, len(starts))
+			}
+			for i := 1; i < len(starts); i++ {
+				if gap := starts[i].Sub(starts[i-1]); gap < lo || gap > hi {
+					t.Errorf("%s: probe %d started %v after the one before, want within [%v, %v]", k, i, gap, lo, hi)
+				}
+			}
+		}
+	})
+}
+
 // TestQueuedProbesWarnOnce starves the probe slots (50 kites, probes of 8 s
 // every 10 s, 5 slots) and checks that the operator is told to raise
 // probe.concurrency, once per queuedWarnEvery, not once per probe.
