@@ -45,7 +45,7 @@ func TestCostPerProbe(t *testing.T) {
 	window := envDuration(t, "BENCH_COST_WINDOW", 20*time.Second)
 
 	dir := t.TempDir()
-	relayPort := freePort(t)
+	relayPort := pktest.FreePort(t)
 	relayAddr := fmt.Sprintf("127.0.0.1:%d", relayPort)
 	startRelay(t, dir, relayPort, secret)
 
@@ -108,7 +108,7 @@ func TestCostPerProbe(t *testing.T) {
 	}
 
 	// The daemon's way.
-	metricsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", pktest.FreePort(t))
 	conf := daemonConf{
 		Dir: dir, LogLevel: "info", MetricsListen: metricsAddr,
 		Interval: 5 * time.Second, Jitter: 0.1, Timeout: 3 * time.Second, Concurrency: 64,

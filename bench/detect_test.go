@@ -74,12 +74,12 @@ func detectOnce(t *testing.T) (latency, bound time.Duration) {
 	const name = "foo.kite.test"
 	p := detectPolicy
 	dir := t.TempDir()
-	relayPort := freePort(t)
+	relayPort := pktest.FreePort(t)
 	relayAddr := fmt.Sprintf("127.0.0.1:%d", relayPort)
 	relay, _ := startRelay(t, dir, relayPort, secret)
-	webPort := startWeb(t)
+	web := pktest.StartWebServer(t)
 	pidfile := filepath.Join(dir, "kite.pid")
-	kite := startKite(t, dir, name, relayPort, webPort, pidfile)
+	kite := startKite(t, dir, name, relayPort, web, pidfile)
 	waitFlying(t, relayAddr, name, 30*time.Second)
 
 	daemon, logPath := startDaemon(t, daemonConf{

@@ -82,17 +82,6 @@ func emit(t *testing.T, name, format string, args ...any) {
 	}
 }
 
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // waitListening polls addr until it accepts a TCP connection and returns
 // the time it first did; it fails the test after timeout.
 func waitListening(t *testing.T, addr string, timeout time.Duration) time.Time {
@@ -211,29 +200,13 @@ func startRelay(t *testing.T, dir string, port int, secret string) (p *proc, lis
 	return p, waitListening(t, fmt.Sprintf("127.0.0.1:%d", port), 15*time.Second)
 }
 
-// startWeb serves a small page on 127.0.0.1 (the kite's local server) and
-// returns its port.
-func startWeb(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "hello from the bench origin\n")
-	}), ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // startKite starts a kite for name through the relay on relayPort, serving
-// webPort, writing its PID to pidfile.
-func startKite(t *testing.T, dir, name string, relayPort, webPort int, pidfile string) *proc {
+// web ("127.0.0.1:PORT"), writing its PID to pidfile.
+func startKite(t *testing.T, dir, name string, relayPort int, web, pidfile string) *proc {
 	t.Helper()
 	argv := []string{pktest.PagekiteBinary(t), "--clean",
 		fmt.Sprintf("--frontend=127.0.0.1:%d", relayPort),
-		fmt.Sprintf("--service_on=http:%s:127.0.0.1:%d:%s", name, webPort, secret),
+		fmt.Sprintf("--service_on=http:%s:%s:%s", name, web, secret),
 		"--keepalive=1800", "--nullui", "--logfile=" + filepath.Join(dir, "kite.log"),
 		"--pidfile=" + pidfile}
 	return startProc(t, "kite", filepath.Join(dir, "kite.out"), argv...)

@@ -29,7 +29,7 @@ type scaleSetup struct {
 func newScaleSetup(t *testing.T) scaleSetup {
 	t.Helper()
 	dir := t.TempDir()
-	port := freePort(t)
+	port := pktest.FreePort(t)
 	startRelay(t, dir, port, secret)
 	return scaleSetup{dir: dir, relayAddr: fmt.Sprintf("127.0.0.1:%d", port), holeAddr: pktest.BlackHole(t, "127.0.0.2")}
 }
