@@ -41,7 +41,7 @@ func TestRelayCheckEarlyPing(t *testing.T) {
 		{"black hole (http)", KindHTTP, nil, Unreachable, -1},
 		{"black hole (raw)", KindRaw, nil, Unreachable, -1},
 		{"kite's request hangs, relay pings", KindHTTP, hang(done), Stalled, 1},
-		{"down-fe after 3/4 of the timeout: the early ping confirms it", KindHTTP, slow(o.Timeout*3/4, done, serveAnswer(t, "fe-probejson.http")), KiteDown, 1},
+		{"down-fe after 3/4 of the timeout: one ping, early, never a second", KindHTTP, slow(o.Timeout*3/4, done, serveAnswer(t, "fe-probejson.http")), KiteDown, 1},
 		{"down-fe at once: one ping, on demand", KindHTTP, serveAnswer(t, "fe-probejson.http"), KiteDown, 1},
 		{"flying at once: one ping, on demand", KindHTTP, serveAnswer(t, "origin-200.http"), Flying, 1},
 	} {

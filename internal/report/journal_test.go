@@ -20,8 +20,13 @@ import (
 func TestJournalArgs(t *testing.T) {
 	dir := t.TempDir()
 	argsFile := filepath.Join(dir, "args")
+	envFile := filepath.Join(dir, "env")
 	script := filepath.Join(dir, "journalctl")
+	// Under systemd the daemon has these; journalctl must not inherit them.
+	t.Setenv("NOTIFY_SOCKET", "/run/systemd/notify")
+	t.Setenv("WATCHDOG_USEC", "60000000")
 	body := "#!/bin/sh\nprintf '%s\\n' \"$@\" > " + argsFile + "\n" +
+		"env | grep -E '^(NOTIFY_SOCKET|WATCHDOG_)' > " + envFile + "\n" +
 		"echo '2026-11-23T23:39:00+0000 box pagekite[42]: ts=1; t=2026-11-23T23:39:00; ll=0; started=/usr/bin/pagekite; version=1.5.2.201011; argv=--service_on=http:k:127.0.0.1:80:JournalSecret1'\n" +
 		"echo '2026-11-23T23:39:30+0000 box pagekite[42]: ts=2; t=2026-11-23T23:39:30; ll=1; remote_ip=198.51.100.7'\n"
 	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
@@ -40,6 +45,9 @@ func TestJournalArgs(t *testing.T) {
 	want := strings.Join([]string{"-u", "pagekite.service", "-o", "short-iso", "--no-pager", "-n", "77", "--since", since}, "\n") + "\n"
 	if string(args) != want {
 		t.Errorf("journalctl args = %q, want %q", args, want)
+	}
+	if env, err := os.ReadFile(envFile); err != nil || len(env) != 0 {
+		t.Errorf("journalctl's environment held %q (%v), want no NOTIFY_SOCKET or WATCHDOG_*", env, err)
 	}
 	members, raw := readBundle(t, bundle.Path)
 	log := string(members[LogMember])
