@@ -10,8 +10,9 @@ import (
 	"strings"
 )
 
-// unwrapURL drops the *url.Error layer of an HTTP client error: it repeats
-// the URL, which may carry a query string the user wants private.
+// unwrapURL drops the *url.Error layer of an error (building a request
+// from a URL that does not parse again): it repeats the URL, which may carry
+// a query string the user wants private.
 func unwrapURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {

@@ -10,8 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
 	"golang.org/x/sys/unix"
+
+	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
 )
 
 // PageKiteInfo names the PageKite that failed.
