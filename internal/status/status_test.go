@@ -17,7 +17,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	} {
 		path := filepath.Join(t.TempDir(), "status.json")
 		want := &File{Updated: "2026-11-29T12:00:00Z", PID: 42, Version: "test", DryRun: true, ConfigError: "x:1:2: bad", Kites: kites}
-		if err := Write(path, want); err != nil {
+		if err := Write(path, want, encodeAll(want.Kites)); err != nil {
 			t.Fatalf("Write() = %v", err)
 		}
 		got, err := Read(path)
@@ -28,22 +28,14 @@ func TestWriteReadRoundTrip(t *testing.T) {
 			want.Kites = []Kite{} // an empty array, never null
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("Read(Write(f)) = %+v, want %+v", got, want)
+			t.Errorf("Read(Write(f, its kites)) = %+v, want %+v", got, want)
 		}
 	}
 }
 
 func TestAssembleOneKitePerLine(t *testing.T) {
 	f := &File{PID: 1, Kites: []Kite{{Name: "a.kite.test", State: "healthy"}, {Name: "b.kite.test", State: "grace"}}}
-	var encoded [][]byte
-	for i := range f.Kites {
-		line, err := EncodeKite(&f.Kites[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		encoded = append(encoded, line)
-	}
-	data, err := assemble(f, encoded)
+	data, err := assemble(f, encodeAll(f.Kites))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,4 +51,13 @@ func TestAssembleOneKitePerLine(t *testing.T) {
 	if !bytes.HasSuffix(data, []byte("]}\n")) {
 		t.Errorf("assemble ends %q, want ]}\\n", data[len(data)-5:])
 	}
+}
+
+// encodeAll is every kite's line, in order.
+func encodeAll(kites []Kite) [][]byte {
+	lines := make([][]byte, len(kites))
+	for i := range kites {
+		lines[i] = EncodeKite(&kites[i])
+	}
+	return lines
 }

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/status"
 )
@@ -26,25 +24,26 @@ type kiteUpdate struct {
 // entry is one kite on the board: its status and its encoded line.
 type entry struct {
 	kite status.Kite
-	line []byte // status.EncodeKite(&kite); nil if that failed
+	line []byte // status.EncodeKite(&kite)
 }
+
+func newEntry(k status.Kite) entry { return entry{kite: k, line: status.EncodeKite(&k)} }
 
 // board is the main loop's view of every kite, for the status file. Only
 // the main loop goroutine touches it. Each kite's line is encoded when the
 // kite reports, so that writing the file costs no encoding of the kites
 // that did not change.
 type board struct {
-	log   *zap.Logger
 	kites map[string]entry
 	dirty bool
 }
 
-func newBoard(log *zap.Logger) *board {
-	return &board{log: log, kites: make(map[string]entry)}
+func newBoard() *board {
+	return &board{kites: make(map[string]entry)}
 }
 
 func (b *board) set(u kiteUpdate) {
-	b.kites[u.kite.Name] = b.entry(u)
+	b.kites[u.kite.Name] = newEntry(u.kite)
 	b.dirty = true
 }
 
@@ -52,18 +51,10 @@ func (b *board) update(u kiteUpdate) {
 	if _, ok := b.kites[u.kite.Name]; !ok {
 		return // a kite removed by a reload, whose last update came late
 	}
-	b.kites[u.kite.Name] = b.entry(u)
+	b.kites[u.kite.Name] = newEntry(u.kite)
 	if u.significant {
 		b.dirty = true
 	}
-}
-
-func (b *board) entry(u kiteUpdate) entry {
-	line, err := status.EncodeKite(&u.kite)
-	if err != nil {
-		b.log.Warn("kite left out of the status file", zap.String("kite", u.kite.Name), zap.Error(err))
-	}
-	return entry{kite: u.kite, line: line}
 }
 
 func (b *board) remove(name string) {
@@ -83,9 +74,7 @@ func (b *board) list() ([]status.Kite, [][]byte) {
 	for _, name := range names {
 		e := b.kites[name]
 		kites = append(kites, e.kite)
-		if e.line != nil {
-			lines = append(lines, e.line)
-		}
+		lines = append(lines, e.line)
 	}
 	return kites, lines
 }

@@ -153,7 +153,7 @@ func (w *Watchdog) Run(ctx context.Context, ready func()) error {
 	beat := w.deps.Monitor.Register("main")
 	defer beat.Done()
 
-	board := newBoard(w.log)
+	board := newBoard()
 	w.apply(loopCtx, board, w.settings.Load())
 	w.publish(board, true)
 	if ready != nil {
@@ -309,7 +309,7 @@ func (w *Watchdog) publish(board *board, force bool) {
 	var lines [][]byte
 	f.Kites, lines = board.list()
 	if s.StatusFile != "" {
-		if err := status.WriteEncoded(s.StatusFile, f, lines); err != nil {
+		if err := status.Write(s.StatusFile, f, lines); err != nil {
 			w.log.Warn("status file not written", zap.Error(err))
 		}
 	}
