@@ -51,7 +51,7 @@ func TestCostPerProbe(t *testing.T) {
 
 	// The script's way first: no other child of this process may be reaped
 	// while RUSAGE_CHILDREN is read.
-	before := childrenCPU(t)
+	before := rusageCPU(t, syscall.RUSAGE_CHILDREN)
 	began := time.Now()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -74,7 +74,7 @@ func TestCostPerProbe(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	curlCPU := childrenCPU(t) - before
+	curlCPU := rusageCPU(t, syscall.RUSAGE_CHILDREN) - before
 	curlWall := time.Since(began)
 	if failed > 0 || matched != curlProbes {
 		t.Fatalf("curl|grep: %d of %d matched the relay's offline page, %d failed: the bench measures the wrong thing", matched, curlProbes, failed)
@@ -83,7 +83,7 @@ func TestCostPerProbe(t *testing.T) {
 	// The probe package alone, in this process (its CPU includes this test
 	// process's own overhead, which is small while it only waits).
 	prober := probe.New(probe.Options{Timeout: 3 * time.Second})
-	selfBefore := selfCPU(t)
+	selfBefore := rusageCPU(t, syscall.RUSAGE_SELF)
 	verdicts := make(map[probe.Verdict]int)
 	for i := 0; i < curlProbes; {
 		n := min(25, curlProbes-i)
@@ -102,7 +102,7 @@ func TestCostPerProbe(t *testing.T) {
 		}
 		i += n
 	}
-	proberCPU := selfCPU(t) - selfBefore
+	proberCPU := rusageCPU(t, syscall.RUSAGE_SELF) - selfBefore
 	if verdicts[probe.KiteDown] != curlProbes {
 		t.Fatalf("probe package verdicts %v, want %d kite-down", verdicts, curlProbes)
 	}
@@ -190,22 +190,12 @@ func curlGrep(curl, grep, relayAddr, name string) (ok bool, err error) {
 	return false, nil
 }
 
-// selfCPU is the user+system CPU time of this process.
-func selfCPU(t *testing.T) time.Duration {
+// rusageCPU is the user+system CPU time of this process (who =
+// syscall.RUSAGE_SELF) or of its reaped children (syscall.RUSAGE_CHILDREN).
+func rusageCPU(t *testing.T, who int) time.Duration {
 	t.Helper()
 	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		t.Fatalf("getrusage: %v", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// childrenCPU is the user+system CPU time of this process's reaped
-// children.
-func childrenCPU(t *testing.T) time.Duration {
-	t.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err != nil {
+	if err := syscall.Getrusage(who, &ru); err != nil {
 		t.Fatalf("getrusage: %v", err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
