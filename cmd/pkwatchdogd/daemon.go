@@ -19,10 +19,6 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/watchdog"
 )
 
-// wedgeEnv names the test hook that wedges one kite's loop after its first
-// probe, so that the systemd watchdog test can see the pings stop.
-const wedgeEnv = "PKWATCHDOGD_TEST_WEDGE"
-
 // runDaemon is `pkwatchdogd run`: the watchdog, until SIGTERM or SIGINT.
 func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -36,7 +32,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 		return code
 	}
 	if *forceDry {
-		cfg.Restart.DryRun = true
+		cfg.ForceDryRun()
 	}
 	log, closeLog, err := newLogger(cfg, stderr)
 	if err != nil {
@@ -72,7 +68,6 @@ func serve(ctx context.Context, log *zap.Logger, cfg *config.Config, path string
 	monitor := sdnotify.NewMonitor(parts.maxBusy)
 	w := watchdog.New(log.Named("watchdog"), parts.settings, watchdog.Deps{
 		Prober:      parts.prober,
-		Restarter:   parts.restarter,
 		Budget:      parts.budget,
 		Reporter:    parts.reports,
 		Observer:    parts.observer(),
@@ -80,7 +75,6 @@ func serve(ctx context.Context, log *zap.Logger, cfg *config.Config, path string
 		Notify:      notifier.Status,
 		Concurrency: cfg.Probe.Concurrency,
 		Version:     version,
-		WedgeKite:   os.Getenv(wedgeEnv),
 	})
 
 	var wg sync.WaitGroup
@@ -105,7 +99,8 @@ func serve(ctx context.Context, log *zap.Logger, cfg *config.Config, path string
 
 	log.Info("pkwatchdogd started",
 		zap.String("version", version),
-		zap.Int("kites", len(parts.settings.Targets)),
+		zap.Int("pagekites", len(parts.settings.Instances)),
+		zap.Int("kites", kiteCount(parts.settings)),
 		zap.Bool("dry_run", parts.settings.DryRun),
 		zap.String("config", path))
 	err = w.Run(ctx, notifier.Ready)
@@ -122,7 +117,7 @@ func reload(ctx context.Context, log *zap.Logger, n *sdnotify.Notifier, w *watch
 	defer n.Ready()
 	cfg, err := config.Load(path)
 	if err == nil && forceDry {
-		cfg.Restart.DryRun = true
+		cfg.ForceDryRun()
 	}
 	if err == nil {
 		err = parts.reconfigure(log, cfg)
@@ -132,8 +127,19 @@ func reload(ctx context.Context, log *zap.Logger, n *sdnotify.Notifier, w *watch
 		w.Reload(ctx, w.Settings(), firstLine(err.Error()))
 		return
 	}
+	parts.seePagekites()
 	w.Reload(ctx, parts.settings, "")
-	log.Info("config reloaded", zap.String("config", path), zap.Int("kites", len(parts.settings.Targets)))
+	log.Info("config reloaded", zap.String("config", path),
+		zap.Int("pagekites", len(parts.settings.Instances)), zap.Int("kites", kiteCount(parts.settings)))
+}
+
+// kiteCount is how many kites s watches, over every instance.
+func kiteCount(s *watchdog.Settings) int {
+	n := 0
+	for _, in := range s.Instances {
+		n += len(in.Targets)
+	}
+	return n
 }
 
 func firstLine(s string) string {

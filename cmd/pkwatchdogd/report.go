@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pagekite/pkwatchdogd/internal/config"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/report"
 )
@@ -33,12 +34,12 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	log, closeLog := commandLogger(cfg, stderr)
 	defer closeLog()
-	targets, err := cfg.Targets(log)
+	instances, err := cfg.Instances(log)
 	if err != nil {
 		fmt.Fprintf(stderr, "pkwatchdogd: %v\n", err)
 		return exitConfig
 	}
-	target, ok := pickTarget(targets, *kite)
+	owner, target, ok := pickTarget(instances, *kite)
 	if !ok {
 		fmt.Fprintf(stderr, "pkwatchdogd report: no kite %q in the config\n", *kite)
 		return exitUsage
@@ -48,7 +49,8 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "pkwatchdogd: %v\n", err)
 		return exitConfig
 	}
-	in := report.Input{Kite: target.Name, Reason: "pkwatchdogd report --dry-run", At: time.Now()}
+	in := report.Input{Kite: target.Name, Instance: owner.Name, Reason: "pkwatchdogd report --dry-run", At: time.Now(),
+		LogFile: owner.LogFile, JournalUnit: owner.JournalUnit}
 	if prober, err := newProber(cfg); err == nil {
 		r := prober.Probe(ctx, target)
 		in.Probes = []probe.Result{r}
@@ -70,12 +72,15 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return exitOK
 }
 
-// pickTarget finds the kite by name, or the first kite for "".
-func pickTarget(targets []probe.Target, name string) (probe.Target, bool) {
-	for _, t := range targets {
-		if name == "" || t.Name == name {
-			return t, true
+// pickTarget finds the kite by name, or the first kite for "", and the
+// instance that flies it.
+func pickTarget(instances []config.Instance, name string) (config.Instance, probe.Target, bool) {
+	for _, in := range instances {
+		for _, t := range in.Targets {
+			if name == "" || t.Name == name {
+				return in, t, true
+			}
 		}
 	}
-	return probe.Target{}, false
+	return config.Instance{}, probe.Target{}, false
 }

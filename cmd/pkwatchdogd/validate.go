@@ -4,10 +4,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
+
+	"github.com/pagekite/pkwatchdogd/internal/config"
+	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
 
 // runValidate loads and validates the config, reports every problem at once
-// and, when it is valid, which kites it watches.
+// and, when it is valid, which PageKite instances it restarts and the kites
+// each flies.
 func runValidate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	path := fs.String("config", defaultConfig, "config `file`")
@@ -20,29 +25,73 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	log, closeLog := commandLogger(cfg, stderr)
 	defer closeLog()
-	targets, err := cfg.Targets(log)
+	instances, err := cfg.Instances(log)
 	if err != nil {
 		fmt.Fprintf(stderr, "pkwatchdogd: %s: %v\n", *path, err)
 		return exitConfig
 	}
-	if _, err := newRestarter(log, cfg); err != nil {
-		fmt.Fprintf(stderr, "pkwatchdogd: %s: %v\n", *path, err)
-		return exitConfig
+	kites := 0
+	for _, in := range instances {
+		if _, err := newRestarter(log, in); err != nil {
+			fmt.Fprintf(stderr, "pkwatchdogd: %s: %v\n", *path, err)
+			return exitConfig
+		}
+		kites += len(in.Targets)
 	}
 	if _, err := newBuilder(log, cfg); err != nil {
 		fmt.Fprintf(stderr, "pkwatchdogd: %s: %v\n", *path, err)
 		return exitConfig
 	}
-	fmt.Fprintf(stdout, "%s: valid; %d kite(s) to watch:\n", *path, len(targets))
-	for _, t := range targets {
-		where := t.URL
-		if t.Kind == "raw" {
-			where = fmt.Sprintf("CONNECT %s:%d", t.Name, t.Port)
+	fmt.Fprintf(stdout, "%s: valid; %d PageKite instance(s), %d kite(s) to watch:\n", *path, len(instances), kites)
+	for _, in := range instances {
+		fmt.Fprintf(stdout, "  pagekite %s (%s)\n", in.Name, describeInstance(in))
+		for _, t := range in.Targets {
+			fmt.Fprintf(stdout, "    %s (%s: %s)\n", t.Name, t.Kind, describeTarget(t))
 		}
-		if t.ConnectTo != "" {
-			where += " via " + t.ConnectTo
-		}
-		fmt.Fprintf(stdout, "  %s (%s: %s)\n", t.Name, t.Kind, where)
 	}
 	return exitOK
+}
+
+// describeInstance says how an instance is found, restarted and logged.
+func describeInstance(in config.Instance) string {
+	r := in.Restart
+	var parts []string
+	if in.Kind != "" {
+		parts = append(parts, in.Kind)
+	}
+	switch {
+	case r.Method == "command":
+		parts = append(parts, "restart: command "+r.Command[0])
+	case r.PIDFile != "":
+		parts = append(parts, fmt.Sprintf("restart: %s %s to the pid in %s", r.Method, r.Signal, r.PIDFile))
+	case r.Unit != "":
+		parts = append(parts, fmt.Sprintf("restart: %s %s to %s's main pid, else the one process matching process_match", r.Method, r.Signal, r.Unit))
+	default:
+		parts = append(parts, fmt.Sprintf("restart: %s %s to the one process matching process_match", r.Method, r.Signal))
+	}
+	if r.DryRun {
+		parts = append(parts, "dry run")
+	}
+	switch {
+	case in.JournalUnit != "":
+		parts = append(parts, "log: journal of "+in.JournalUnit)
+	case in.LogFile != "":
+		parts = append(parts, "log: "+in.LogFile)
+	}
+	if in.Discovered {
+		parts = append(parts, "kites from "+in.RCDir)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// describeTarget says how a kite is probed.
+func describeTarget(t probe.Target) string {
+	where := t.URL
+	if t.Kind == probe.KindRaw {
+		where = fmt.Sprintf("CONNECT %s:%d", t.Name, t.Port)
+	}
+	if t.ConnectTo != "" {
+		where += " via " + t.ConnectTo
+	}
+	return where
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/config"
+	"github.com/pagekite/pkwatchdogd/internal/desk"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/logging"
 	"github.com/pagekite/pkwatchdogd/internal/metrics"
@@ -63,18 +64,18 @@ func newProber(cfg *config.Config) (*probe.Prober, error) {
 	return probe.New(opts), nil
 }
 
-// newRestarter builds the restarter from [restart], starting from the
-// action package's defaults (so that an option the config leaves out keeps
-// its default).
-func newRestarter(log *zap.Logger, cfg *config.Config) (*action.Restarter, error) {
-	r := cfg.Restart
+// newRestarter builds the restarter of one instance from its resolved
+// restart keys, starting from the action package's defaults (so that an
+// option the config leaves out keeps its default).
+func newRestarter(log *zap.Logger, in config.Instance) (*action.Restarter, error) {
+	r := in.Restart
 	match, err := regexp.Compile(r.ProcessMatch)
 	if err != nil {
-		return nil, fmt.Errorf("restart.process_match: %w", err)
+		return nil, fmt.Errorf("pagekite %s: process_match: %w", in.Name, err)
 	}
 	sig, err := config.ParseSignal(r.Signal)
 	if err != nil {
-		return nil, fmt.Errorf("restart.signal: %w", err)
+		return nil, fmt.Errorf("pagekite %s: signal: %w", in.Name, err)
 	}
 	opts := action.DefaultOptions()
 	opts.Method = r.Method
@@ -89,47 +90,62 @@ func newRestarter(log *zap.Logger, cfg *config.Config) (*action.Restarter, error
 	opts.StartCommand = r.StartCommand
 	opts.Command = r.Command
 	opts.DryRun = r.DryRun
-	return action.New(log.Named("action"), opts), nil
+	return action.New(log.Named("action").With(zap.String("pagekite", in.Name)), opts), nil
 }
 
-// settingsFrom maps the config and the kites to watch onto the loop's
-// settings.
-func settingsFrom(cfg *config.Config, targets []probe.Target) *watchdog.Settings {
-	return &watchdog.Settings{
+// settingsFrom maps the config, its instances and their restarters onto
+// the loop's settings.
+func settingsFrom(cfg *config.Config, instances []config.Instance, restarters []*action.Restarter) *watchdog.Settings {
+	s := &watchdog.Settings{
 		Interval: cfg.Probe.Interval.Duration,
 		Jitter:   cfg.Probe.Jitter,
 		Timeout:  cfg.Probe.Timeout.Duration,
 		Policy: fsm.Policy{
 			FailureThreshold: cfg.Policy.FailureThreshold,
 			GracePeriod:      cfg.Policy.GracePeriod.Duration,
-			Cooldown:         cfg.Policy.Cooldown.Duration,
-			MaxCooldown:      cfg.Policy.MaxCooldown.Duration,
 		},
-		MinProcessAge: cfg.Policy.MinProcessAge.Duration,
-		StartupDelay:  cfg.Policy.StartupDelay.Duration,
-		DryRun:        cfg.Restart.DryRun,
-		StatusFile:    cfg.StatusFile,
-		Targets:       targets,
+		StatusFile: cfg.StatusFile,
 	}
+	for i, in := range instances {
+		s.DryRun = s.DryRun || in.Restart.DryRun
+		s.Instances = append(s.Instances, watchdog.Instance{
+			Name:      in.Name,
+			Kind:      in.Kind,
+			Restarter: restarters[i],
+			Policy: desk.Policy{
+				Cooldown:      cfg.Policy.Cooldown.Duration,
+				MaxCooldown:   cfg.Policy.MaxCooldown.Duration,
+				MinProcessAge: cfg.Policy.MinProcessAge.Duration,
+				StartupDelay:  cfg.Policy.StartupDelay.Duration,
+				DryRun:        in.Restart.DryRun,
+			},
+			LogFile:     in.LogFile,
+			JournalUnit: in.JournalUnit,
+			Targets:     in.Targets,
+		})
+	}
+	return s
 }
 
-// parts are the daemon's components built from one config. The prober and
-// the restarter sit behind swappable handles so that a reload replaces them
-// without restarting the kite loops.
+// parts are the daemon's components built from one config. The prober,
+// the report builder and the uploader sit behind swappable handles so that
+// a reload replaces them without restarting the kite loops; the
+// restarters travel in the settings, to the desk.
 type parts struct {
-	settings  *watchdog.Settings
-	prober    *swapProber
-	restarter *swapRestarter
-	budget    *ratelimit.Store
-	reports   *watchdog.ReportQueue
-	builder   atomic.Pointer[report.Builder]
-	dryRun    atomic.Bool
-	metrics   *metrics.Metrics
-	registry  *prometheus.Registry
+	cfg      *config.Config
+	settings *watchdog.Settings
+	prober   *swapProber
+	budget   *ratelimit.Store
+	reports  *watchdog.ReportQueue
+	builder  atomic.Pointer[report.Builder]
+	uploader *swapUploader
+	dryRun   atomic.Bool
+	metrics  *metrics.Metrics
+	registry *prometheus.Registry
 	// serveMetrics serves /metrics until ctx ends; nil when metrics are off.
 	serveMetrics func(ctx context.Context)
-	// maxBusy is the longest a kite loop may legitimately be busy: a probe
-	// and a whole restart.
+	// maxBusy is the longest a loop may legitimately be busy: a probe, or
+	// a whole restart.
 	maxBusy time.Duration
 }
 
@@ -142,10 +158,6 @@ var errUnusableConfig = errors.New("config not usable")
 // assemble builds every component from cfg. Errors from the config carry
 // errUnusableConfig; others (the state dir) may pass.
 func assemble(log *zap.Logger, cfg *config.Config) (*parts, error) {
-	p := &parts{prober: &swapProber{}, restarter: &swapRestarter{}}
-	if err := p.reconfigure(log, cfg); err != nil {
-		return nil, fmt.Errorf("%w: %w", errUnusableConfig, err)
-	}
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("state dir: %w", err)
 	}
@@ -155,8 +167,6 @@ func assemble(log *zap.Logger, cfg *config.Config) (*parts, error) {
 		}
 	}
 	now := time.Now()
-	// One goroutine owns each kite, so RestartAllowed then RecordRestart
-	// for a kite never race.
 	store, warning, err := ratelimit.Open(filepath.Join(cfg.StateDir, "ratelimit.json"),
 		cfg.Policy.MaxRestarts, cfg.Policy.RestartWindow.Duration,
 		cfg.Report.MinInterval.Duration, ratelimit.DefaultUploadRetry, now)
@@ -166,25 +176,21 @@ func assemble(log *zap.Logger, cfg *config.Config) (*parts, error) {
 	if warning != nil {
 		log.Warn("rate-limit state not usable, starting cautious", zap.Error(warning))
 	}
-	p.budget = store
-
-	var uploader watchdog.BundleUploader
-	if cfg.Report.Enabled {
-		u, err := report.NewUploader(log.Named("report"), report.UploadOptions{
-			URL:       cfg.Report.URL,
-			CAFile:    cfg.Report.CAFile,
-			Timeout:   cfg.Report.Timeout.Duration,
-			Tries:     3,
-			UserAgent: userAgent(),
-			Enabled:   true,
-		}, store)
-		if err != nil {
-			return nil, fmt.Errorf("%w: report upload: %w", errUnusableConfig, err)
-		}
-		uploader = u
+	p := &parts{prober: &swapProber{}, uploader: &swapUploader{}, budget: store}
+	if err := p.reconfigure(log, cfg); err != nil {
+		return nil, fmt.Errorf("%w: %w", errUnusableConfig, err)
+	}
+	to := legacyInstance(p.settings)
+	if n, err := store.CarryLegacy(to, now); err != nil {
+		log.Warn("rate-limit state of the previous version not carried over", zap.Error(err))
+	} else if n > 0 && to != "" {
+		log.Warn("restarts recorded by the previous version carried over", zap.Int("restarts", n), zap.String("pagekite", to))
+	} else if n > 0 {
+		log.Warn("restarts recorded by the previous version dropped: several instances, none named pagekite", zap.Int("restarts", n))
 	}
 	p.reg()
-	p.reports = watchdog.NewReportQueue(log.Named("report"), builderFunc(p.build), uploader, p.dryRun.Load, p.metrics.Reported)
+	p.seePagekites()
+	p.reports = watchdog.NewReportQueue(log.Named("report"), builderFunc(p.build), p.uploader, p.dryRun.Load, p.metrics.Reported)
 	if cfg.MetricsListen != "" {
 		addr := cfg.MetricsListen
 		p.serveMetrics = func(ctx context.Context) {
@@ -196,23 +202,51 @@ func assemble(log *zap.Logger, cfg *config.Config) (*parts, error) {
 	return p, nil
 }
 
+// legacyInstance is the instance that restarts recorded by the previous
+// version (one process, keyed by kite) belong to: the only instance, or
+// the default one; "" when there is no telling.
+func legacyInstance(s *watchdog.Settings) string {
+	if len(s.Instances) == 1 {
+		return s.Instances[0].Name
+	}
+	for _, in := range s.Instances {
+		if in.Name == config.DefaultInstance {
+			return in.Name
+		}
+	}
+	return ""
+}
+
+// seePagekites makes every instance's metrics exist.
+func (p *parts) seePagekites() {
+	names := make([]string, len(p.settings.Instances))
+	for i, in := range p.settings.Instances {
+		names[i] = in.Name
+	}
+	p.metrics.Pagekites(names)
+}
+
 func (p *parts) reg() {
 	p.registry = prometheus.NewRegistry()
 	p.metrics = metrics.New(p.registry)
 }
 
-// reconfigure builds the parts that follow the config (targets, prober,
-// restarter, report builder) and swaps them in only when all of them built.
+// reconfigure builds the parts that follow the config (instances and
+// their restarters, prober, report builder, uploader, budget limits) and
+// swaps them in only when all of them built. Keys that take effect only
+// after a restart of pkwatchdogd are listed in the settings and logged.
 func (p *parts) reconfigure(log *zap.Logger, cfg *config.Config) error {
-	targets, err := cfg.Targets(log.Named("discovery"))
+	instances, err := cfg.Instances(log.Named("discovery"))
 	if err != nil {
 		return err
+	}
+	restarters := make([]*action.Restarter, len(instances))
+	for i, in := range instances {
+		if restarters[i], err = newRestarter(log, in); err != nil {
+			return err
+		}
 	}
 	prober, err := newProber(cfg)
-	if err != nil {
-		return err
-	}
-	restarter, err := newRestarter(log, cfg)
 	if err != nil {
 		return err
 	}
@@ -220,15 +254,69 @@ func (p *parts) reconfigure(log *zap.Logger, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	p.settings = settingsFrom(cfg, targets)
+	uploader, err := newUploader(log, cfg, p.budget)
+	if err != nil {
+		return err
+	}
+	s := settingsFrom(cfg, instances, restarters)
+	if p.cfg != nil {
+		s.RestartNeeded = restartNeeded(p.cfg, cfg)
+		if len(s.RestartNeeded) > 0 {
+			log.Warn("reloaded keys take effect only after a restart of pkwatchdogd", zap.Strings("keys", s.RestartNeeded))
+		}
+	}
+	p.cfg = cfg
+	p.settings = s
 	p.prober.p.Store(prober)
-	p.restarter.r.Store(restarter)
 	p.builder.Store(builder)
-	p.dryRun.Store(cfg.Restart.DryRun)
-	r := cfg.Restart
-	p.maxBusy = 2*cfg.Probe.Timeout.Duration + r.KillTimeout.Duration + r.RespawnTimeout.Duration +
-		2*r.CommandTimeout.Duration + time.Minute
+	p.uploader.u.Store(uploader)
+	p.dryRun.Store(s.DryRun)
+	p.budget.SetLimits(cfg.Policy.MaxRestarts, cfg.Policy.RestartWindow.Duration)
+	p.budget.SetUploadInterval(cfg.Report.MinInterval.Duration)
+	p.maxBusy = 0
+	for _, in := range instances {
+		r := in.Restart
+		p.maxBusy = max(p.maxBusy, 2*cfg.Probe.Timeout.Duration+r.KillTimeout.Duration+r.RespawnTimeout.Duration+
+			2*r.CommandTimeout.Duration+time.Minute)
+	}
 	return nil
+}
+
+// restartNeeded lists the keys that differ between old and cfg and are
+// read only when pkwatchdogd starts.
+func restartNeeded(old, cfg *config.Config) []string {
+	var keys []string
+	diff := func(key string, a, b any) {
+		if a != b {
+			keys = append(keys, key)
+		}
+	}
+	diff("state_dir", old.StateDir, cfg.StateDir)
+	diff("log_level", old.LogLevel, cfg.LogLevel)
+	diff("log_target", old.LogTarget, cfg.LogTarget)
+	diff("log_format", old.LogFormat, cfg.LogFormat)
+	diff("metrics_listen", old.MetricsListen, cfg.MetricsListen)
+	diff("probe.concurrency", old.Probe.Concurrency, cfg.Probe.Concurrency)
+	return keys
+}
+
+// newUploader builds the crash-report uploader; nil when uploads are off.
+func newUploader(log *zap.Logger, cfg *config.Config, lim report.Limiter) (*report.Uploader, error) {
+	if !cfg.Report.Enabled {
+		return nil, nil
+	}
+	u, err := report.NewUploader(log.Named("report"), report.UploadOptions{
+		URL:       cfg.Report.URL,
+		CAFile:    cfg.Report.CAFile,
+		Timeout:   cfg.Report.Timeout.Duration,
+		Tries:     report.DefaultTries,
+		UserAgent: userAgent(),
+		Enabled:   true,
+	}, lim)
+	if err != nil {
+		return nil, fmt.Errorf("report upload: %w", err)
+	}
+	return u, nil
 }
 
 // newBuilder builds the crash-report builder, with a redactor that knows
@@ -275,15 +363,16 @@ func (s *swapProber) Probe(ctx context.Context, t probe.Target) probe.Result {
 	return s.p.Load().Probe(ctx, t)
 }
 
-// swapRestarter is a watchdog.Restarter whose restarter a reload replaces.
-type swapRestarter struct {
-	r atomic.Pointer[action.Restarter]
+// swapUploader is a watchdog.BundleUploader whose uploader a reload
+// replaces; with none (report.enabled = false) nothing is uploaded.
+type swapUploader struct {
+	u atomic.Pointer[report.Uploader]
 }
 
-func (s *swapRestarter) Find(ctx context.Context) (action.Process, error) {
-	return s.r.Load().Find(ctx)
-}
-
-func (s *swapRestarter) Restart(ctx context.Context, kite string) action.Result {
-	return s.r.Load().Restart(ctx, kite)
+func (s *swapUploader) Upload(ctx context.Context, b report.Bundle) (report.UploadResult, error) {
+	u := s.u.Load()
+	if u == nil {
+		return report.UploadResult{}, watchdog.ErrUploadsOff
+	}
+	return u.Upload(ctx, b)
 }

@@ -120,6 +120,13 @@ func (r *Restarter) restartBySignal(ctx context.Context, log *zap.Logger, res Re
 		}
 	}
 
+	if err := ctx.Err(); err != nil && !exited {
+		// pkwatchdogd is stopping: a restart that has not signalled yet
+		// is abandoned.
+		res.Outcome, res.Reason = OutcomeFailed, "pkwatchdogd stopped before the kill signal: nothing was killed"
+		log.Warn("restart abandoned: pkwatchdogd is stopping", zap.Error(err))
+		return res
+	}
 	res.Started = time.Now()
 	if !exited {
 		if err := r.kill(ctx, log, h, res.Signal); err != nil {

@@ -1,18 +1,22 @@
 package config
 
-import "time"
+import (
+	"time"
 
-// DefaultProcessMatch is the default restart.process_match: a regular
-// expression matched against a process's argv joined with spaces. It accepts
-// pagekite.py (/usr/bin/pagekite, pagekite.py, python3 [opts]
-// /usr/bin/pagekite ...) and pagekitec as the program, not as an argument of
-// another program (less, tail, an editor). Relays (--isfrontend) are
-// excluded separately by the action package. Same text as
-// action.DefaultProcessPattern.
-const DefaultProcessMatch = `^(\S*/)?(python[0-9.]*\s+(-\S+\s+)*)?(\S*/)?(pagekite(\.py)?|pagekitec)(\s|$)`
+	"github.com/pagekite/pkwatchdogd/internal/action"
+	"github.com/pagekite/pkwatchdogd/internal/report"
+)
 
-// DefaultReportURL is where crash reports go by default.
-const DefaultReportURL = "https://pagekite.net/cgi-bin/crashes.pl"
+// DefaultInstance is the name of the PageKite instance that a config with
+// no [[pagekite]] table has: [restart], [report].log_file/journal_unit and
+// [discovery] describe it.
+const DefaultInstance = "pagekite"
+
+// Kinds of PageKite instance ([[pagekite]].kind).
+const (
+	KindPagekitePy = "pagekite.py"
+	KindPagekitec  = "pagekitec"
+)
 
 // Config is pkwatchdogd's configuration. The TOML keys are in the field tags;
 // configs/pkwatchdogd.toml documents them.
@@ -24,12 +28,13 @@ type Config struct {
 	LogFormat     string `toml:"log_format"`
 	MetricsListen string `toml:"metrics_listen"`
 
-	Probe     Probe     `toml:"probe"`
-	Policy    Policy    `toml:"policy"`
-	Restart   Restart   `toml:"restart"`
-	Report    Report    `toml:"report"`
-	Discovery Discovery `toml:"discovery"`
-	Kites     []Kite    `toml:"kite"`
+	Probe     Probe      `toml:"probe"`
+	Policy    Policy     `toml:"policy"`
+	Restart   Restart    `toml:"restart"`
+	Report    Report     `toml:"report"`
+	Discovery Discovery  `toml:"discovery"`
+	Pagekites []Pagekite `toml:"pagekite"`
+	Kites     []Kite     `toml:"kite"`
 }
 
 // Probe is the [probe] table: how and how often kites are probed.
@@ -94,9 +99,42 @@ type Discovery struct {
 	PagekiteDir string `toml:"pagekite_dir"`
 }
 
+// Pagekite is one [[pagekite]] entry: a PageKite instance, that is one
+// pagekite.py or pagekitec process (or systemd unit) and the kites it
+// flies. It is what pkwatchdogd restarts. Keys left out take their value
+// from [restart] (and log_file, journal_unit from [report]); Instances
+// resolves them.
+type Pagekite struct {
+	Name string `toml:"name"`
+	// Kind is KindPagekitePy, KindPagekitec, or "" (guessed from the
+	// process).
+	Kind        string  `toml:"kind"`
+	LogFile     *string `toml:"log_file"`
+	JournalUnit *string `toml:"journal_unit"`
+	// RCDir is where pagekite.py reads this instance's rc files; its kites
+	// are discovered there when no [[kite]] names the instance.
+	RCDir string `toml:"rc_dir"`
+
+	DryRun         *bool     `toml:"dry_run"`
+	Method         *string   `toml:"method"`
+	PIDFile        *string   `toml:"pidfile"`
+	Unit           *string   `toml:"unit"`
+	ProcessMatch   *string   `toml:"process_match"`
+	Signal         *string   `toml:"signal"`
+	Diagnostics    *bool     `toml:"diagnostics"`
+	KillTimeout    *Duration `toml:"kill_timeout"`
+	RespawnTimeout *Duration `toml:"respawn_timeout"`
+	StartCommand   *[]string `toml:"start_command"`
+	Command        *[]string `toml:"command"`
+	CommandTimeout *Duration `toml:"command_timeout"`
+}
+
 // Kite is one [[kite]] entry.
 type Kite struct {
-	Name      string `toml:"name"`
+	Name string `toml:"name"`
+	// Pagekite names the [[pagekite]] instance that flies the kite;
+	// required when there are two or more.
+	Pagekite  string `toml:"pagekite"`
 	URL       string `toml:"url"`        // default https://NAME/ (kind http)
 	ConnectTo string `toml:"connect_to"` // host:port to connect to instead of the URL's host
 	Kind      string `toml:"kind"`       // "http" (default) or "raw"
@@ -136,28 +174,28 @@ func Default() Config {
 			StartupDelay:     D(2 * time.Minute),
 		},
 		Restart: Restart{
-			Method:         "signal",
-			Unit:           "pagekite.service",
-			ProcessMatch:   DefaultProcessMatch,
+			Method:         action.MethodSignal,
+			Unit:           action.DefaultUnit,
+			ProcessMatch:   action.DefaultProcessPattern,
 			Signal:         "SIGSEGV",
 			Diagnostics:    true,
-			KillTimeout:    D(30 * time.Second),
-			RespawnTimeout: D(60 * time.Second),
+			KillTimeout:    D(action.DefaultKillTimeout),
+			RespawnTimeout: D(action.DefaultRespawnTimeout),
 			StartCommand:   []string{},
 			Command:        []string{},
-			CommandTimeout: D(60 * time.Second),
+			CommandTimeout: D(action.DefaultCommandTimeout),
 		},
 		Report: Report{
 			Enabled:     true,
-			URL:         DefaultReportURL,
+			URL:         report.DefaultURL,
 			MinInterval: D(168 * time.Hour),
 			LogFile:     "/var/log/pagekite/pagekite.log",
-			LogLines:    2000,
-			Keep:        5,
-			MaxBytes:    64 << 20,
+			LogLines:    report.DefaultLogLines,
+			Keep:        report.DefaultKeep,
+			MaxBytes:    report.DefaultMaxBytes,
 			RedactIPs:   true,
 			Redact:      []string{},
-			Timeout:     D(60 * time.Second),
+			Timeout:     D(report.DefaultTimeout),
 		},
 		Discovery: Discovery{PagekiteDir: "/etc/pagekite.d"},
 	}

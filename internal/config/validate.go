@@ -6,10 +6,13 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pagekite/pkwatchdogd/internal/action"
 )
 
 // Validate checks c (as filled by Load, or built in code) and returns nil or
@@ -105,23 +108,8 @@ func (c *Config) problems() []Problem {
 	ps.nonNegative("policy.min_process_age", pol.MinProcessAge)
 	ps.nonNegative("policy.startup_delay", pol.StartupDelay)
 
-	r := c.Restart
-	ps.oneOf("restart.method", r.Method, "signal", "systemd", "command")
-	if r.Method == "command" && len(r.Command) == 0 {
-		ps.add("restart.command", "is required when restart.method is \"command\"")
-	}
-	if r.Method == "systemd" && r.Unit == "" {
-		ps.add("restart.unit", "is required when restart.method is \"systemd\"")
-	}
-	ps.regexp("restart.process_match", r.ProcessMatch)
-	if _, err := ParseSignal(r.Signal); err != nil {
-		ps.add("restart.signal", "%v", err)
-	}
-	ps.positive("restart.kill_timeout", r.KillTimeout)
-	ps.positive("restart.respawn_timeout", r.RespawnTimeout)
-	ps.positive("restart.command_timeout", r.CommandTimeout)
-	ps.argv("restart.start_command", r.StartCommand)
-	ps.argv("restart.command", r.Command)
+	restartProblems(&ps, "restart", c.Restart)
+	c.instanceProblems(&ps)
 
 	rep := c.Report
 	if err := checkReportURL(rep.URL); err != nil {
@@ -138,7 +126,7 @@ func (c *Config) problems() []Problem {
 	}
 	ps.positive("report.timeout", rep.Timeout)
 
-	if len(c.Kites) == 0 && c.Discovery.PagekiteDir == "" {
+	if len(c.Kites) == 0 && len(c.Pagekites) == 0 && c.Discovery.PagekiteDir == "" {
 		ps.add("discovery.pagekite_dir", "must not be empty when no [[kite]] is configured")
 	}
 
@@ -157,6 +145,133 @@ func (c *Config) problems() []Problem {
 		}
 	}
 	return ps
+}
+
+// restartProblems checks the restart keys of r, named under prefix
+// ("restart", or "pagekite[N]" for an instance's overrides).
+func restartProblems(ps *problems, prefix string, r Restart) {
+	key := func(k string) string { return prefix + "." + k }
+	ps.oneOf(key("method"), r.Method, action.MethodSignal, action.MethodSystemd, action.MethodCommand)
+	if r.Method == action.MethodCommand && len(r.Command) == 0 {
+		ps.add(key("command"), "is required when method is \"command\"")
+	}
+	if r.Method == action.MethodSystemd && r.Unit == "" {
+		ps.add(key("unit"), "is required when method is \"systemd\"")
+	}
+	ps.regexp(key("process_match"), r.ProcessMatch)
+	if _, err := ParseSignal(r.Signal); err != nil {
+		ps.add(key("signal"), "%v", err)
+	}
+	ps.positive(key("kill_timeout"), r.KillTimeout)
+	ps.positive(key("respawn_timeout"), r.RespawnTimeout)
+	ps.positive(key("command_timeout"), r.CommandTimeout)
+	ps.argv(key("start_command"), r.StartCommand)
+	ps.argv(key("command"), r.Command)
+}
+
+// instanceProblems checks the [[pagekite]] entries: names, kinds, their
+// restart overrides, and that no two instances find the same process or
+// read the same rc_dir.
+func (c *Config) instanceProblems(ps *problems) {
+	specs := c.Specs()
+	names := map[string]int{}
+	for i, p := range c.Pagekites {
+		key := "pagekite[" + strconv.Itoa(i) + "]"
+		switch {
+		case p.Name == "":
+			ps.add(key+".name", "is required")
+		case !validInstanceName(p.Name):
+			ps.add(key+".name", "%q: use letters, digits, '.', '_' and '-'", p.Name)
+		default:
+			if first, dup := names[p.Name]; dup {
+				ps.add(key+".name", "%q is also the name of pagekite[%d]", p.Name, first)
+			} else {
+				names[p.Name] = i
+			}
+		}
+		ps.oneOf(key+".kind", p.Kind, "", KindPagekitePy, KindPagekitec)
+		// Only what this entry sets is checked under its own name: a bad
+		// [restart] key is reported once, as restart.KEY.
+		var own problems
+		restartProblems(&own, key, specs[i].Restart)
+		var base problems
+		restartProblems(&base, key, c.Restart)
+		for _, pr := range own {
+			if !slices.Contains(base, pr) {
+				*ps = append(*ps, pr)
+			}
+		}
+	}
+	c.sharedProcessProblems(ps, specs)
+	if len(specs) > 1 {
+		for i, k := range c.Kites {
+			if k.Pagekite == "" {
+				ps.add("kite["+strconv.Itoa(i)+"].pagekite", "is required when there are two or more [[pagekite]] instances")
+			}
+		}
+	}
+	for i, k := range c.Kites {
+		if k.Pagekite == "" {
+			continue
+		}
+		if _, ok := names[k.Pagekite]; !ok && !(len(c.Pagekites) == 0 && k.Pagekite == DefaultInstance) {
+			ps.add("kite["+strconv.Itoa(i)+"].pagekite", "%q is not the name of a [[pagekite]]", k.Pagekite)
+		}
+	}
+}
+
+// sharedProcessProblems reports instances that would find the same
+// process (the same pid file, or the same unit without a pid file) or
+// discover kites in the same rc_dir: each would restart the other's
+// PageKite.
+func (c *Config) sharedProcessProblems(ps *problems, specs []Instance) {
+	if len(specs) < 2 {
+		return
+	}
+	finder := map[string]int{}
+	dirs := map[string]int{}
+	for i, in := range specs {
+		key := "pagekite[" + strconv.Itoa(i) + "]"
+		var by string
+		switch r := in.Restart; {
+		case r.Method == action.MethodCommand:
+		case r.PIDFile != "":
+			by = "pidfile " + r.PIDFile
+		case r.Unit != "":
+			by = "unit " + r.Unit
+		default:
+			by = "a scan of /proc"
+		}
+		if by != "" {
+			if first, dup := finder[by]; dup {
+				ps.add(key, "finds its process like pagekite[%d] (%s): give each instance its own pidfile or unit", first, by)
+			} else {
+				finder[by] = i
+			}
+		}
+		if in.RCDir == "" {
+			continue
+		}
+		if first, dup := dirs[in.RCDir]; dup {
+			ps.add(key+".rc_dir", "%q is also the rc_dir of pagekite[%d]", in.RCDir, first)
+		} else {
+			dirs[in.RCDir] = i
+		}
+	}
+}
+
+// validInstanceName reports whether s may name an instance: it appears in
+// file names, metric labels and journal fields.
+func validInstanceName(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Config) kiteProblems(ps *problems, key string, k Kite) {

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
+	"github.com/pagekite/pkwatchdogd/internal/desk"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/report"
-	"github.com/pagekite/pkwatchdogd/internal/watchdog"
 )
 
 // The stand-ins below replace the prober and the restarter only where fake
@@ -185,7 +185,7 @@ func (c *fakeClocks) sleep(d time.Duration) {
 // and forth. It strips the monotonic reading, so that the budget compares
 // wall times only, as it does for times loaded from its file.
 type steppedBudget struct {
-	inner  watchdog.Budget
+	inner  desk.Budget
 	offset atomic.Int64
 }
 

@@ -3,7 +3,9 @@ package faults
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"text/tabwriter"
@@ -12,6 +14,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/pagekite/pkwatchdogd/internal/desk"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/ratelimit"
@@ -115,6 +118,11 @@ const (
 	uploadRetry   = time.Hour
 )
 
+// fakePolicy is the instances' restart policy at the fake-time scale.
+var fakePolicy = desk.Policy{Cooldown: fakeCooldown, MaxCooldown: 10 * time.Minute}
+
+// fakeSettings watches each kite as the only kite of its own PageKite
+// instance, named after it, as most scenarios are about one kite.
 func fakeSettings(kites ...string) *watchdog.Settings {
 	s := &watchdog.Settings{
 		Interval: fakeInterval,
@@ -122,12 +130,26 @@ func fakeSettings(kites ...string) *watchdog.Settings {
 		Policy: fsm.Policy{
 			FailureThreshold: fakeThreshold,
 			GracePeriod:      fakeGrace,
-			Cooldown:         fakeCooldown,
-			MaxCooldown:      10 * time.Minute,
 		},
 	}
 	for _, k := range kites {
-		s.Targets = append(s.Targets, probe.Target{Name: k, Kind: probe.KindHTTP})
+		s.Instances = append(s.Instances, watchdog.Instance{Name: k, Policy: fakePolicy,
+			Targets: []probe.Target{{Name: k, Kind: probe.KindHTTP}}})
+	}
+	return s
+}
+
+// instanceSettings watches PageKite instances, each flying the kites given
+// for its name.
+func instanceSettings(instances map[string][]string) *watchdog.Settings {
+	s := fakeSettings()
+	names := slices.Sorted(maps.Keys(instances))
+	for _, name := range names {
+		in := watchdog.Instance{Name: name, Policy: fakePolicy}
+		for _, k := range instances[name] {
+			in.Targets = append(in.Targets, probe.Target{Name: k, Kind: probe.KindHTTP})
+		}
+		s.Instances = append(s.Instances, in)
 	}
 	return s
 }
@@ -168,10 +190,10 @@ type rig struct {
 type rigOptions struct {
 	// budget replaces the store as the restart budget (it still limits
 	// uploads).
-	budget      watchdog.Budget
+	budget      desk.Budget
 	store       *ratelimit.Store
-	restarter   watchdog.Restarter
-	reporter    watchdog.Reporter
+	restarter   desk.Restarter
+	reporter    desk.Reporter
 	concurrency int
 	quiet       bool
 }
@@ -209,9 +231,13 @@ func startRig(t *testing.T, s *watchdog.Settings, p watchdog.Prober, o rigOption
 	if o.quiet {
 		log = zap.NewNop()
 	}
+	for i := range s.Instances {
+		if s.Instances[i].Restarter == nil {
+			s.Instances[i].Restarter = o.restarter
+		}
+	}
 	r.w = watchdog.New(log, s, watchdog.Deps{
 		Prober:      p,
-		Restarter:   o.restarter,
 		Budget:      o.budget,
 		Reporter:    o.reporter,
 		Observer:    r.steps,
@@ -243,9 +269,11 @@ func (r *rig) stop() {
 		return
 	}
 	most := 2*int(time.Since(r.started)/r.s.Interval) + 10
-	for _, tg := range r.s.Targets {
-		if n := r.prober.count(tg.Name); n > most {
-			r.t.Errorf("%s probed %d times in %v, want at most %d (about one per %v interval)", tg.Name, n, time.Since(r.started), most, r.s.Interval)
+	for _, in := range r.s.Instances {
+		for _, tg := range in.Targets {
+			if n := r.prober.count(tg.Name); n > most {
+				r.t.Errorf("%s probed %d times in %v, want at most %d (about one per %v interval)", tg.Name, n, time.Since(r.started), most, r.s.Interval)
+			}
 		}
 	}
 }

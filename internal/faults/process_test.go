@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
+	"github.com/pagekite/pkwatchdogd/internal/desk"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/pktest"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
@@ -148,10 +149,9 @@ func realTimeSettings() *watchdog.Settings {
 		Policy: fsm.Policy{
 			FailureThreshold: 2,
 			GracePeriod:      200 * time.Millisecond,
-			Cooldown:         time.Hour,
-			MaxCooldown:      time.Hour,
 		},
-		Targets: []probe.Target{{Name: kite, Kind: probe.KindHTTP}},
+		Instances: []watchdog.Instance{{Name: "pagekite", Policy: desk.Policy{Cooldown: time.Hour, MaxCooldown: time.Hour},
+			Targets: []probe.Target{{Name: kite, Kind: probe.KindHTTP}}}},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pagekite/pkwatchdogd/internal/desk"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/watchdog"
@@ -175,12 +176,14 @@ func weekScenarios() []scenario {
 					Policy: fsm.Policy{
 						FailureThreshold: 3,
 						GracePeriod:      time.Hour,
-						Cooldown:         2 * time.Hour,
-						MaxCooldown:      8 * time.Hour,
 					},
 				}
+				// Each kite is its own PageKite instance: 1000 machines'
+				// worth of PageKites, each restarted for its own outages.
 				for _, n := range names {
-					s.Targets = append(s.Targets, probe.Target{Name: n, Kind: probe.KindHTTP})
+					s.Instances = append(s.Instances, watchdog.Instance{Name: n,
+						Policy:  desk.Policy{Cooldown: 2 * time.Hour, MaxCooldown: 8 * time.Hour},
+						Targets: []probe.Target{{Name: n, Kind: probe.KindHTTP}}})
 				}
 				restarter := newFakeRestarter(wp.restart)
 				r := startRig(t, s, p, rigOptions{restarter: restarter, concurrency: 16, quiet: true})

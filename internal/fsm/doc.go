@@ -1,20 +1,24 @@
 // Package fsm is the per-kite state machine: it turns a stream of probe
-// verdicts into at most one decision to restart PageKite, with a grace
-// period, a gate (startup delay, process age, restart budget) and an
-// escalating cooldown.
+// evidence into at most one "a restart decision is due" moment per grace
+// period. It is pure: it imports nothing of the project, reads no clock and
+// does no I/O. The decision itself (startup delay, process age, restart
+// budget, the instance's cooldown) belongs to the restart desk
+// (internal/desk), whose answers the caller feeds back with Hold, Begin and
+// Cool.
 //
-// States: healthy → suspect (first kite-down) → grace (FailureThreshold
-// consecutive kite-downs; inconclusive verdicts in between are skipped) →
-// restarting (a kite-down at or after the grace deadline, gate open) →
-// cooldown (after Restarted, or straight from grace when the restart budget
-// is exhausted) → healthy or suspect on the first conclusive verdict at or
-// after the cooldown deadline. Any up verdict in suspect or grace returns to
-// healthy. With FailureThreshold ≤ 1 the first kite-down goes straight from
-// healthy to grace.
+// States: healthy → suspect (first Down) → grace (FailureThreshold
+// consecutive Downs; Inconclusive evidence in between is skipped) → at the
+// grace deadline a Down gives a Step with Due set, and the machine waits in
+// grace for the desk: Hold keeps it in grace until a later deadline, Begin
+// moves it to restarting, Cool moves it to cooldown (budget spent, the
+// instance already cooling down, or the restart done). Cool after a restart
+// also reaches kites of the same instance that were not asking: every kite
+// of an instance enters cooldown together. From cooldown, the first
+// conclusive evidence at or after its deadline goes to healthy (Up) or
+// suspect (Down). Any Up in suspect or grace returns to healthy. With
+// FailureThreshold ≤ 1 the first Down goes straight from healthy to grace.
 //
-// The transitions are carried out by github.com/looplab/fsm; the decisions,
-// counts and deadlines are kept here, outside it. Callbacks only record.
-// The package never reads the clock: every deadline is computed from the
-// now passed in. A Machine is not safe for concurrent use: one goroutine
-// owns each kite's machine.
+// The transitions are carried out by github.com/looplab/fsm; the counts and
+// deadlines are kept here, outside it. Callbacks only record. A Machine is
+// not safe for concurrent use: one goroutine owns each kite's machine.
 package fsm

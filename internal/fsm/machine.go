@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/looplab/fsm"
-	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
 
 // historySize bounds Machine.History.
@@ -23,12 +22,11 @@ type Machine struct {
 	since    time.Time
 	count    int
 	deadline time.Time // grace or cooldown deadline; zero otherwise
-	// cooldown is the current cooldown; it doubles after a restart that
-	// did not bring the kite back, up to policy.MaxCooldown.
-	cooldown time.Duration
-	// afterRestart: the current cooldown followed a restart (not a
-	// suppressed one), so ending it not up doubles the next cooldown.
-	afterRestart bool
+
+	// relapse: the kite's instance was restarted and the kite has not
+	// been healthy since for as long as that restart's cooldown (coolLen).
+	relapse bool
+	coolLen time.Duration
 
 	// fired counts the looplab callbacks run, by key; written only by
 	// the callbacks, read by tests.
@@ -41,11 +39,10 @@ type Machine struct {
 // New returns the machine of kite, healthy since now.
 func New(kite string, p Policy, now time.Time) *Machine {
 	m := &Machine{
-		kite:     kite,
-		policy:   p,
-		since:    now,
-		cooldown: max(p.Cooldown, 0),
-		fired:    make(map[string]int),
+		kite:   kite,
+		policy: p,
+		since:  now,
+		fired:  make(map[string]int),
 	}
 	var evs fsm.Events
 	for _, tr := range transitions() {
@@ -84,16 +81,18 @@ func (m *Machine) State() State { return State(m.fsm.Current()) }
 // Since returns when the current state was entered.
 func (m *Machine) Since() time.Time { return m.since }
 
-// Count returns the consecutive kite-down verdicts counted since the last
-// up verdict (zero when healthy).
+// Count returns the consecutive Down verdicts counted since the last Up
+// (zero when healthy).
 func (m *Machine) Count() int { return m.count }
 
-// Deadline returns the end of grace or cooldown; zero in other states.
+// Deadline returns the end of grace (or of a hold) or of cooldown; zero in
+// other states.
 func (m *Machine) Deadline() time.Time { return m.deadline }
 
-// CurrentCooldown returns the cooldown the next restart will be followed by
-// (or, in cooldown after a restart, the running cooldown's length).
-func (m *Machine) CurrentCooldown() time.Duration { return m.cooldown }
+// Relapse reports whether the kite's instance was restarted and the kite
+// has not been healthy since for a whole cooldown: a restart asked for now
+// follows one that did not help, and the desk doubles its cooldown.
+func (m *Machine) Relapse() bool { return m.relapse }
 
 // History returns the last transitions (at most 64), oldest first.
 func (m *Machine) History() []Transition {
@@ -103,64 +102,55 @@ func (m *Machine) History() []Transition {
 }
 
 // SetPolicy replaces the policy (config reload). The state, count and
-// running deadlines are kept; the current cooldown is clamped into
-// [Cooldown, MaxCooldown] of the new policy.
-func (m *Machine) SetPolicy(p Policy) {
-	m.policy = p
-	m.cooldown = min(max(m.cooldown, p.Cooldown, 0), p.maxCooldown())
-}
+// running deadlines are kept.
+func (m *Machine) SetPolicy(p Policy) { m.policy = p }
 
-// Observe feeds one probe verdict, taken at now. gate is consulted only at
-// the moment grace would turn into restarting; a nil gate is always open.
-// An invalid verdict changes nothing.
-func (m *Machine) Observe(now time.Time, v probe.Verdict, detail string, gate func(time.Time) Gate) Step {
-	st := Step{From: m.State(), To: m.State(), Verdict: v, Detail: detail}
-	if !v.Valid() {
-		st.Note = fmt.Sprintf("invalid verdict %q ignored", v)
-		return st
-	}
-	// A kite healthy for a whole cooldown earns back the base cooldown.
-	if st.From == Healthy && now.Sub(m.since) >= m.cooldown {
-		m.cooldown = max(m.policy.Cooldown, 0)
+// Observe feeds one probe's evidence, taken at now; verdict and detail are
+// recorded with it. Evidence outside the known values is Inconclusive.
+func (m *Machine) Observe(now time.Time, ev Evidence, verdict, detail string) Step {
+	st := Step{From: m.State(), To: m.State(), Verdict: verdict, Detail: detail}
+	// A kite healthy for a whole cooldown since its instance's restart
+	// shows that the restart helped.
+	if st.From == Healthy && m.relapse && now.Sub(m.since) >= m.coolLen {
+		m.relapse = false
 	}
 	switch st.From {
 	case Healthy:
-		if v.Down() {
+		if ev == Down {
 			m.count = 1
 			return m.countDown(now, st)
 		}
 	case Suspect:
-		switch {
-		case v.Up():
+		switch ev {
+		case Up:
 			return m.fire(now, st, EvUp, "")
-		case v.Down():
+		case Down:
 			m.count++
 			return m.countDown(now, st)
 		}
 	case Grace:
-		switch {
-		case v.Up():
+		switch ev {
+		case Up:
 			return m.fire(now, st, EvUp, "")
-		case v.Down():
+		case Down:
 			m.count++
 			if now.Before(m.deadline) {
 				st.Note = "grace until " + m.deadline.Format(time.RFC3339)
 				return st
 			}
-			return m.expire(now, st, gate)
+			st.Due = true
+			st.Note = "grace over: restart decision due"
+			return st
 		}
 	case Restarting:
 		st.Note = "restart in progress"
 	case Cooldown:
-		if now.Before(m.deadline) || !v.Conclusive() {
+		if now.Before(m.deadline) || (ev != Up && ev != Down) {
 			st.Note = "cooldown until " + m.deadline.Format(time.RFC3339)
 			return st
 		}
-		if v.Up() {
+		if ev == Up {
 			return m.fire(now, st, EvUp, "")
-		}
-		if m.afterRestart {
-			m.cooldown = min(2*m.cooldown, m.policy.maxCooldown())
 		}
 		m.count = 1
 		return m.fire(now, st, EvRelapse, "")
@@ -168,7 +158,7 @@ func (m *Machine) Observe(now time.Time, v probe.Verdict, detail string, gate fu
 	return st
 }
 
-// countDown moves healthy or suspect on after a counted kite-down.
+// countDown moves healthy or suspect on after a counted Down.
 func (m *Machine) countDown(now time.Time, st Step) Step {
 	if m.count >= m.policy.threshold() {
 		m.deadline = now.Add(m.policy.GracePeriod)
@@ -182,42 +172,57 @@ func (m *Machine) countDown(now time.Time, st Step) Step {
 	return st
 }
 
-// expire decides, at or after the grace deadline on a kite-down, between
-// holding, suppressing and restarting.
-func (m *Machine) expire(now time.Time, st Step, gate func(time.Time) Gate) Step {
-	var g Gate
-	if gate != nil {
-		g = gate(now)
-	}
-	if g.HoldUntil.After(now) {
-		m.deadline = g.HoldUntil
-		st.Note = fmt.Sprintf("restart held until %s: %s", g.HoldUntil.Format(time.RFC3339), g.HoldReason)
-		st.Held = true
+// Hold answers a due decision with "not yet": in grace, the deadline moves
+// to until (startup delay, a young PageKite process) and the Step is Held
+// with reason as its Note. Outside grace it changes nothing.
+func (m *Machine) Hold(now, until time.Time, reason string) Step {
+	st := Step{From: m.State(), To: m.State()}
+	if st.From != Grace {
+		st.Note = "not in grace"
 		return st
 	}
-	if g.BudgetFreeAt.After(now) {
-		m.deadline = g.BudgetFreeAt
-		m.afterRestart = false
-		return m.fire(now, st, EvSuppress, fmt.Sprintf("restart budget exhausted until %s: %s",
-			g.BudgetFreeAt.Format(time.RFC3339), g.BudgetReason))
-	}
-	st = m.fire(now, st, EvExpire, "")
-	st.Restart = st.Changed
+	m.deadline = until
+	st.Held = true
+	st.Note = fmt.Sprintf("restart held until %s: %s", until.Format(time.RFC3339), reason)
 	return st
 }
 
-// Restarted tells the machine that the caller ran the restart actions, with
-// the outcome given; it enters cooldown for the current cooldown. Outside
-// restarting it changes nothing.
-func (m *Machine) Restarted(now time.Time, outcome string) Step {
-	st := Step{From: m.State(), To: m.State(), Detail: outcome}
-	if st.From != Restarting {
-		st.Note = "not restarting"
+// Begin answers a due decision with "restarting now": grace → restarting.
+// Outside grace it changes nothing.
+func (m *Machine) Begin(now time.Time, note string) Step {
+	st := Step{From: m.State(), To: m.State()}
+	if st.From != Grace {
+		st.Note = "not in grace"
 		return st
 	}
-	m.deadline = now.Add(m.cooldown)
-	m.afterRestart = true
-	return m.fire(now, st, EvRestarted, "cooldown "+m.cooldown.String())
+	return m.fire(now, st, EvExpire, note)
+}
+
+// Cool moves the machine to cooldown until then. restarted says that the
+// kite's instance was restarted (outcome in note); that reaches the kite
+// from any state but cooldown, where only the deadline moves. Without
+// restarted (budget spent, the instance already cooling down) only a kite
+// in grace moves, and one in cooldown has its deadline moved.
+func (m *Machine) Cool(now, until time.Time, restarted bool, note string) Step {
+	st := Step{From: m.State(), To: m.State(), Detail: note}
+	if restarted {
+		m.relapse, m.coolLen = true, until.Sub(now)
+	}
+	switch {
+	case st.From == Cooldown:
+		m.deadline = until
+		st.Note = "cooldown until " + until.Format(time.RFC3339)
+		return st
+	case restarted:
+		st = m.fire(now, st, EvRestarted, note)
+	case st.From == Grace:
+		st = m.fire(now, st, EvSuppress, note)
+	default:
+		st.Note = "not in grace"
+		return st
+	}
+	m.deadline = until
+	return st
 }
 
 // Rebaseline tells the machine it slept (suspend/resume): suspect and grace

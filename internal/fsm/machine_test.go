@@ -6,19 +6,17 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
+const testCooldown = 30 * time.Minute
+
 func testPolicy() Policy {
-	return Policy{FailureThreshold: 3, GracePeriod: 10 * time.Minute, Cooldown: 30 * time.Minute, MaxCooldown: 2 * time.Hour}
+	return Policy{FailureThreshold: 3, GracePeriod: 10 * time.Minute}
 }
 
-var allVerdicts = []probe.Verdict{probe.Flying, probe.BackendDown, probe.KiteDown, probe.Stalled, probe.Unreachable, probe.Unrecognized}
-
-func open(time.Time) Gate { return Gate{} }
+var allEvidence = []Evidence{Up, Down, Inconclusive}
 
 // machineIn returns a machine driven into state s, and the time of its
 // last input.
@@ -26,31 +24,32 @@ func machineIn(t *testing.T, s State) (*Machine, time.Time) {
 	t.Helper()
 	m := New("k.example.com", testPolicy(), t0)
 	now := t0
-	step := func(v probe.Verdict) {
+	step := func(e Evidence) {
 		now = now.Add(time.Second)
-		m.Observe(now, v, "", open)
+		m.Observe(now, e, e.String(), "")
 	}
 	switch s {
 	case Healthy:
 	case Suspect:
-		step(probe.KiteDown)
+		step(Down)
 	case Grace, Restarting, Cooldown:
-		step(probe.KiteDown)
-		step(probe.Stalled) // skipped, does not break the run
-		step(probe.KiteDown)
-		step(probe.KiteDown)
+		step(Down)
+		step(Inconclusive) // skipped, does not break the run
+		step(Down)
+		step(Down)
 		if s == Grace {
 			break
 		}
 		now = m.Deadline()
-		if st := m.Observe(now, probe.KiteDown, "", open); !st.Restart {
-			t.Fatalf("Observe(kite-down at grace deadline) = %+v, want Restart", st)
+		if st := m.Observe(now, Down, "kite-down", ""); !st.Due {
+			t.Fatalf("Observe(Down at grace deadline) = %+v, want Due", st)
 		}
+		m.Begin(now, "")
 		if s == Restarting {
 			break
 		}
 		now = now.Add(time.Second)
-		m.Restarted(now, "ok")
+		m.Cool(now, now.Add(testCooldown), true, "restarted")
 	}
 	if m.State() != s {
 		t.Fatalf("machineIn(%s): State() = %s, want %s", s, m.State(), s)
@@ -58,153 +57,122 @@ func machineIn(t *testing.T, s State) (*Machine, time.Time) {
 	return m, now
 }
 
-// spec is the semantics, written out independently of the code,
-// for a machine prepared by machineIn (suspect with count 1 of 3).
-func spec(from State, v probe.Verdict, afterDeadline bool, gate string) State {
+// spec is the machine's semantics for Observe, written out independently
+// of the code, for a machine prepared by machineIn.
+func spec(from State, e Evidence, afterDeadline bool) (to State, due bool) {
 	switch from {
 	case Healthy:
-		if v.Down() {
-			return Suspect
+		if e == Down {
+			return Suspect, false
 		}
 	case Suspect:
-		if v.Up() {
-			return Healthy
+		if e == Up {
+			return Healthy, false
 		}
 	case Grace:
 		switch {
-		case v.Up():
-			return Healthy
-		case v.Down() && afterDeadline:
-			switch gate {
-			case "hold":
-				return Grace
-			case "budget":
-				return Cooldown
-			}
-			return Restarting
+		case e == Up:
+			return Healthy, false
+		case e == Down && afterDeadline:
+			return Grace, true
 		}
 	case Cooldown:
-		if afterDeadline && v.Up() {
-			return Healthy
+		if afterDeadline && e == Up {
+			return Healthy, false
 		}
-		if afterDeadline && v.Down() {
-			return Suspect
+		if afterDeadline && e == Down {
+			return Suspect, false
 		}
 	}
-	return from
+	return from, false
 }
 
 func TestObserveTable(t *testing.T) {
-	gates := map[string]func(now time.Time) Gate{
-		"open": open,
-		"hold": func(now time.Time) Gate {
-			return Gate{HoldUntil: now.Add(5 * time.Minute), HoldReason: "pagekite younger than min age"}
-		},
-		"budget": func(now time.Time) Gate {
-			return Gate{BudgetFreeAt: now.Add(3 * time.Hour), BudgetReason: "3 restarts in 24h"}
-		},
-		// Times not after now do not gate.
-		"past": func(now time.Time) Gate { return Gate{HoldUntil: now, BudgetFreeAt: now.Add(-time.Hour)} },
-	}
 	for _, from := range AllStates() {
-		for _, v := range allVerdicts {
+		for _, e := range append(allEvidence, Evidence(42)) {
 			for _, after := range []bool{false, true} {
-				for gname, gate := range gates {
-					name := fmt.Sprintf("%s/%s/after=%v/%s", from, v, after, gname)
-					t.Run(name, func(t *testing.T) {
-						m, last := machineIn(t, from)
-						now := last.Add(time.Second)
-						if after {
-							now = last.Add(24 * time.Hour)
-							if !m.Deadline().IsZero() {
-								now = m.Deadline()
-							}
+				t.Run(fmt.Sprintf("%s/%s/after=%v", from, e, after), func(t *testing.T) {
+					m, last := machineIn(t, from)
+					now := last.Add(time.Second)
+					if after {
+						now = last.Add(24 * time.Hour)
+						if !m.Deadline().IsZero() {
+							now = m.Deadline()
 						}
-						called := false
-						st := m.Observe(now, v, "d", func(n time.Time) Gate { called = true; return gate(n) })
-						wantGate := gname
-						if gname == "past" {
-							wantGate = "open"
-						}
-						want := spec(from, v, after, wantGate)
-						if st.To != want || m.State() != want {
-							t.Fatalf("Observe(%s) from %s = %s (State %s), want %s", v, from, st.To, m.State(), want)
-						}
-						if st.Changed != (want != from) {
-							t.Errorf("Step.Changed = %v, want %v", st.Changed, want != from)
-						}
-						if wantRestart := want == Restarting && from != Restarting; st.Restart != wantRestart {
-							t.Errorf("Step.Restart = %v, want %v", st.Restart, wantRestart)
-						}
-						if wantCalled := from == Grace && after && v.Down(); called != wantCalled {
-							t.Errorf("gate called = %v, want %v", called, wantCalled)
-						}
-						wantHeld := from == Grace && want == Grace && gname == "hold" && after && v.Down()
-						if st.Held != wantHeld {
-							t.Errorf("Step.Held = %v, want %v", st.Held, wantHeld)
-						}
-						if (want == Grace || want == Cooldown) == m.Deadline().IsZero() {
-							t.Errorf("Deadline() = %v in %s, want zero only outside grace and cooldown", m.Deadline(), want)
-						}
-						switch {
-						case from == Grace && want == Grace && gname == "hold" && after && v.Down():
-							if got := m.Deadline(); !got.Equal(now.Add(5 * time.Minute)) {
-								t.Errorf("Deadline() after hold = %v, want %v", got, now.Add(5*time.Minute))
-							}
-							if !strings.Contains(st.Note, "min age") {
-								t.Errorf("Step.Note = %q, want the hold reason", st.Note)
-							}
-						case from == Grace && want == Cooldown:
-							if got := m.Deadline(); !got.Equal(now.Add(3 * time.Hour)) {
-								t.Errorf("Deadline() after suppress = %v, want %v", got, now.Add(3*time.Hour))
-							}
-							if !strings.Contains(st.Note, "budget exhausted") {
-								t.Errorf("Step.Note = %q, want budget exhausted", st.Note)
-							}
-						case want == Healthy && m.Count() != 0:
-							t.Errorf("Count() in healthy = %d, want 0", m.Count())
-						case from == Cooldown && want == Suspect && m.Count() != 1:
-							t.Errorf("Count() after relapse = %d, want 1", m.Count())
-						}
-					})
-				}
+					}
+					st := m.Observe(now, e, "v", "d")
+					want, wantDue := spec(from, e, after)
+					if st.To != want || m.State() != want {
+						t.Fatalf("Observe(%s) from %s = %s (State %s), want %s", e, from, st.To, m.State(), want)
+					}
+					if st.Changed != (want != from) {
+						t.Errorf("Step.Changed = %v, want %v", st.Changed, want != from)
+					}
+					if st.Due != wantDue {
+						t.Errorf("Step.Due = %v, want %v", st.Due, wantDue)
+					}
+					if (want == Grace || want == Cooldown) == m.Deadline().IsZero() {
+						t.Errorf("Deadline() = %v in %s, want zero only outside grace and cooldown", m.Deadline(), want)
+					}
+					switch {
+					case want == Healthy && m.Count() != 0:
+						t.Errorf("Count() in healthy = %d, want 0", m.Count())
+					case from == Cooldown && want == Suspect && m.Count() != 1:
+						t.Errorf("Count() after relapse = %d, want 1", m.Count())
+					}
+				})
 			}
 		}
 	}
 }
 
-func TestRestartedAndRebaseline(t *testing.T) {
-	tests := []struct {
-		from          State
-		wantRestarted State
-		wantRebase    State
-	}{
-		{Healthy, Healthy, Healthy},
-		{Suspect, Suspect, Healthy},
-		{Grace, Grace, Healthy},
-		{Restarting, Cooldown, Restarting},
-		{Cooldown, Cooldown, Cooldown},
+// TestDecisions: what Hold, Begin and Cool do from every state.
+func TestDecisions(t *testing.T) {
+	type answer struct {
+		name string
+		do   func(m *Machine, now time.Time) Step
+		// want maps a state to the state after the answer.
+		want map[State]State
 	}
-	for _, tc := range tests {
-		t.Run(string(tc.from), func(t *testing.T) {
-			m, last := machineIn(t, tc.from)
-			now := last.Add(time.Minute)
-			st := m.Restarted(now, "killed")
-			if st.To != tc.wantRestarted || m.State() != tc.wantRestarted {
-				t.Errorf("Restarted() from %s = %s, want %s", tc.from, st.To, tc.wantRestarted)
-			}
-			if tc.from == Restarting && !m.Deadline().Equal(now.Add(30*time.Minute)) {
-				t.Errorf("Deadline() after Restarted = %v, want %v", m.Deadline(), now.Add(30*time.Minute))
-			}
-			m, last = machineIn(t, tc.from)
-			st = m.Rebaseline(last.Add(time.Hour))
-			if st.To != tc.wantRebase || m.State() != tc.wantRebase {
-				t.Errorf("Rebaseline() from %s = %s, want %s", tc.from, st.To, tc.wantRebase)
-			}
-			if tc.wantRebase == Healthy && m.Count() != 0 {
-				t.Errorf("Count() after Rebaseline = %d, want 0", m.Count())
-			}
-		})
+	answers := []answer{
+		{"hold", func(m *Machine, now time.Time) Step { return m.Hold(now, now.Add(5*time.Minute), "young process") },
+			map[State]State{Healthy: Healthy, Suspect: Suspect, Grace: Grace, Restarting: Restarting, Cooldown: Cooldown}},
+		{"begin", func(m *Machine, now time.Time) Step { return m.Begin(now, "") },
+			map[State]State{Healthy: Healthy, Suspect: Suspect, Grace: Restarting, Restarting: Restarting, Cooldown: Cooldown}},
+		{"suppress", func(m *Machine, now time.Time) Step {
+			return m.Cool(now, now.Add(3*time.Hour), false, "budget exhausted")
+		},
+			map[State]State{Healthy: Healthy, Suspect: Suspect, Grace: Cooldown, Restarting: Restarting, Cooldown: Cooldown}},
+		{"restarted", func(m *Machine, now time.Time) Step { return m.Cool(now, now.Add(3*time.Hour), true, "restarted") },
+			map[State]State{Healthy: Cooldown, Suspect: Cooldown, Grace: Cooldown, Restarting: Cooldown, Cooldown: Cooldown}},
+	}
+	for _, a := range answers {
+		for _, from := range AllStates() {
+			t.Run(a.name+"/"+string(from), func(t *testing.T) {
+				m, last := machineIn(t, from)
+				now := last.Add(time.Minute)
+				st := a.do(m, now)
+				want := a.want[from]
+				if st.To != want || m.State() != want {
+					t.Fatalf("%s from %s = %s (State %s), want %s", a.name, from, st.To, m.State(), want)
+				}
+				switch {
+				case a.name == "hold" && from == Grace:
+					if !st.Held || !m.Deadline().Equal(now.Add(5*time.Minute)) || !strings.Contains(st.Note, "young process") {
+						t.Errorf("Hold in grace = %+v, deadline %v, want Held until %v with the reason", st, m.Deadline(), now.Add(5*time.Minute))
+					}
+				case a.name == "hold" && st.Held:
+					t.Errorf("Hold from %s = Held, want not held outside grace", from)
+				case want == Cooldown && (a.name == "restarted" || a.name == "suppress"):
+					if !m.Deadline().Equal(now.Add(3 * time.Hour)) {
+						t.Errorf("Deadline() after %s = %v, want %v", a.name, m.Deadline(), now.Add(3*time.Hour))
+					}
+				}
+				if a.name == "restarted" && !m.Relapse() {
+					t.Errorf("Relapse() after a restart = false, want true")
+				}
+			})
+		}
 	}
 }
 
@@ -213,18 +181,19 @@ func TestRestartedAndRebaseline(t *testing.T) {
 func TestCallbackKeysFire(t *testing.T) {
 	m, now := machineIn(t, Cooldown) // suspect, threshold, expire, restarted
 	now = m.Deadline()
-	m.Observe(now, probe.Flying, "", open) // up
+	m.Observe(now, Up, "", "") // up
 	now = now.Add(time.Second)
-	m.Observe(now, probe.KiteDown, "", open)
+	m.Observe(now, Down, "", "")
 	m.Rebaseline(now) // rebaseline
 	for range 3 {
 		now = now.Add(time.Second)
-		m.Observe(now, probe.KiteDown, "", open)
+		m.Observe(now, Down, "", "")
 	}
 	now = m.Deadline()
-	m.Observe(now, probe.KiteDown, "", func(n time.Time) Gate { return Gate{BudgetFreeAt: n.Add(time.Hour)} }) // suppress
+	m.Observe(now, Down, "", "")
+	m.Cool(now, now.Add(time.Hour), false, "budget") // suppress
 	now = m.Deadline()
-	m.Observe(now, probe.KiteDown, "", open) // relapse
+	m.Observe(now, Down, "", "") // relapse
 	keys := m.callbacks()
 	if len(keys) != len(AllStates())+len(AllEvents()) {
 		t.Errorf("len(callbacks()) = %d, want %d", len(keys), len(AllStates())+len(AllEvents()))
@@ -240,135 +209,92 @@ func TestFailureThresholdOne(t *testing.T) {
 	p := testPolicy()
 	p.FailureThreshold = 1
 	m := New("k", p, t0)
-	st := m.Observe(t0, probe.KiteDown, "", open)
+	st := m.Observe(t0, Down, "", "")
 	if st.To != Grace || st.Event != EvThreshold {
-		t.Fatalf("Observe(kite-down) with threshold 1 = %s via %s, want grace via threshold", st.To, st.Event)
+		t.Fatalf("Observe(Down) with threshold 1 = %s via %s, want grace via threshold", st.To, st.Event)
 	}
 	if !m.Deadline().Equal(t0.Add(p.GracePeriod)) {
 		t.Errorf("Deadline() = %v, want %v", m.Deadline(), t0.Add(p.GracePeriod))
 	}
 }
 
-func TestGraceStaysOnInconclusiveThenDecides(t *testing.T) {
+func TestGraceStaysOnInconclusiveThenDue(t *testing.T) {
 	m, _ := machineIn(t, Grace)
 	now := m.Deadline()
-	for i := range 5 {
+	for range 5 {
 		now = now.Add(time.Hour)
-		if st := m.Observe(now, allVerdicts[3+i%3], "", open); st.Changed || st.Restart {
+		if st := m.Observe(now, Inconclusive, "stalled", ""); st.Changed || st.Due {
 			t.Fatalf("Observe(inconclusive after deadline) = %+v, want no change", st)
 		}
 	}
-	if st := m.Observe(now, probe.KiteDown, "", open); !st.Restart {
-		t.Errorf("Observe(kite-down after inconclusives) = %+v, want Restart", st)
+	if st := m.Observe(now, Down, "kite-down", ""); !st.Due {
+		t.Errorf("Observe(Down after inconclusives) = %+v, want Due", st)
+	}
+	// Unanswered, the decision stays due.
+	if st := m.Observe(now.Add(time.Minute), Down, "kite-down", ""); !st.Due || m.State() != Grace {
+		t.Errorf("Observe(Down again) = %+v in %s, want Due in grace", st, m.State())
 	}
 }
 
-// TestCooldownDoublingAndReset: every restart that does not bring the kite
-// back doubles the next cooldown, up to MaxCooldown; a kite healthy for a
-// whole cooldown earns back the base cooldown.
-func TestCooldownDoublingAndReset(t *testing.T) {
+// TestRelapse: a kite healthy for the whole cooldown since its instance's
+// restart clears Relapse; one that goes down sooner keeps it.
+func TestRelapse(t *testing.T) {
 	m, now := machineIn(t, Cooldown)
-	wants := []time.Duration{time.Hour, 2 * time.Hour, 2 * time.Hour}
-	for i, want := range wants {
-		now = m.Deadline()
-		if st := m.Observe(now, probe.KiteDown, "", open); st.To != Suspect {
-			t.Fatalf("round %d: Observe(kite-down at cooldown end) = %s, want suspect", i, st.To)
-		}
-		if got := m.CurrentCooldown(); got != want {
-			t.Errorf("round %d: CurrentCooldown() = %v, want %v", i, got, want)
-		}
-		for range 2 {
-			now = now.Add(time.Second)
-			m.Observe(now, probe.KiteDown, "", open)
-		}
-		now = m.Deadline()
-		if st := m.Observe(now, probe.KiteDown, "", open); !st.Restart {
-			t.Fatalf("round %d: Observe = %+v, want Restart", i, st)
-		}
-		m.Restarted(now, "ok")
-		if got, want := m.Deadline(), now.Add(want); !got.Equal(want) {
-			t.Errorf("round %d: cooldown Deadline() = %v, want %v", i, got, want)
-		}
-	}
-	// Up at the end: healthy; not yet a whole cooldown later, still 2h.
 	now = m.Deadline()
-	m.Observe(now, probe.Flying, "", open)
-	m.Observe(now.Add(2*time.Hour-time.Second), probe.Flying, "", open)
-	if got := m.CurrentCooldown(); got != 2*time.Hour {
-		t.Errorf("CurrentCooldown() healthy < 2h = %v, want 2h", got)
+	m.Observe(now, Up, "flying", "")
+	m.Observe(now.Add(testCooldown-time.Second), Up, "flying", "")
+	if !m.Relapse() {
+		t.Errorf("Relapse() healthy less than a cooldown = false, want true")
 	}
-	m.Observe(now.Add(2*time.Hour), probe.Flying, "", open)
-	if got := m.CurrentCooldown(); got != 30*time.Minute {
-		t.Errorf("CurrentCooldown() healthy 2h = %v, want 30m", got)
+	m.Observe(now.Add(testCooldown), Up, "flying", "")
+	if m.Relapse() {
+		t.Errorf("Relapse() healthy a whole cooldown = true, want false")
 	}
-}
-
-// TestBudgetSuppression: with the budget exhausted the machine never asks
-// for a restart, and a suppressed cooldown does not double the next one.
-func TestBudgetSuppression(t *testing.T) {
-	m, now := machineIn(t, Grace)
-	budget := func(n time.Time) Gate { return Gate{BudgetFreeAt: n.Add(time.Hour), BudgetReason: "spent"} }
-	for i := range 20 {
-		now = now.Add(11 * time.Minute)
-		st := m.Observe(now, probe.KiteDown, "", budget)
-		if st.Restart {
-			t.Fatalf("step %d: Observe with budget exhausted = %+v, want no Restart", i, st)
-		}
-	}
-	if got := m.CurrentCooldown(); got != 30*time.Minute {
-		t.Errorf("CurrentCooldown() after suppressed cooldowns = %v, want 30m", got)
-	}
-	var suppressed int
-	for _, tr := range m.History() {
-		if tr.Event == EvSuppress {
-			suppressed++
-		}
-	}
-	if suppressed == 0 {
-		t.Errorf("History() has no %s transition, want some", EvSuppress)
+	// Straight down at the end of cooldown: still a relapse.
+	m, now = machineIn(t, Cooldown)
+	m.Observe(m.Deadline(), Down, "kite-down", "")
+	if m.State() != Suspect || !m.Relapse() {
+		t.Errorf("Down at cooldown end: %s, Relapse %v, want suspect, true", m.State(), m.Relapse())
 	}
 }
 
-// TestPropertyNoKiteDownNoRestart: random sequences without kite-down, at
-// random times, with any gate, never leave healthy nor restart.
-func TestPropertyNoKiteDownNoRestart(t *testing.T) {
+// TestPropertyNoDownNoDue: random sequences without Down, at random times,
+// never leave healthy nor make a decision due.
+func TestPropertyNoDownNoDue(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	for seq := range 200 {
 		m := New("k", testPolicy(), t0)
 		now := t0
 		for i := range 100 {
 			now = now.Add(time.Duration(r.Int63n(int64(2 * time.Hour))))
-			v := allVerdicts[r.Intn(len(allVerdicts))]
-			if v.Down() {
-				v = probe.Flying
-			}
-			if st := m.Observe(now, v, "", open); st.Restart || st.To != Healthy {
-				t.Fatalf("seq %d step %d: Observe(%s) = %+v, want healthy, no Restart", seq, i, v, st)
+			e := []Evidence{Up, Inconclusive}[r.Intn(2)]
+			if st := m.Observe(now, e, "", ""); st.Due || st.To != Healthy {
+				t.Fatalf("seq %d step %d: Observe(%s) = %+v, want healthy, not due", seq, i, e, st)
 			}
 		}
 	}
 }
 
-// TestPropertyInconclusiveAfterGraceNoRestart: once in grace, only
-// inconclusive verdicts, for however long, never restart.
-func TestPropertyInconclusiveAfterGraceNoRestart(t *testing.T) {
+// TestPropertyInconclusiveAfterGraceNotDue: once in grace, only
+// inconclusive evidence, for however long, never makes a decision due.
+func TestPropertyInconclusiveAfterGraceNotDue(t *testing.T) {
 	r := rand.New(rand.NewSource(2))
 	for seq := range 100 {
 		m, now := machineIn(t, Grace)
 		for i := range 100 {
 			now = now.Add(time.Duration(r.Int63n(int64(24 * time.Hour))))
-			v := allVerdicts[3+r.Intn(3)]
-			if st := m.Observe(now, v, "", open); st.Restart || st.To != Grace {
-				t.Fatalf("seq %d step %d: Observe(%s) = %+v, want grace, no Restart", seq, i, v, st)
+			if st := m.Observe(now, Inconclusive, "", ""); st.Due || st.To != Grace {
+				t.Fatalf("seq %d step %d: Observe(inconclusive) = %+v, want grace, not due", seq, i, st)
 			}
 		}
 	}
 }
 
-// TestPropertyRestartNeedsRun: over random sequences, Restart happens only
-// on a kite-down at or after the grace deadline, after FailureThreshold
-// kite-downs with no up verdict between, and never twice without Restarted.
-func TestPropertyRestartNeedsRun(t *testing.T) {
+// TestPropertyDueNeedsRun: over random sequences and random answers, a
+// decision is due only on a Down at or after the grace deadline, after
+// FailureThreshold Downs with no Up between; restarting is left only by
+// Cool.
+func TestPropertyDueNeedsRun(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
 	p := testPolicy()
 	for seq := range 200 {
@@ -377,28 +303,36 @@ func TestPropertyRestartNeedsRun(t *testing.T) {
 		run := 0
 		for i := range 200 {
 			now = now.Add(time.Duration(r.Int63n(int64(5 * time.Minute))))
-			v := allVerdicts[r.Intn(len(allVerdicts))]
+			e := allEvidence[r.Intn(len(allEvidence))]
 			prev := m.State()
 			deadline := m.Deadline()
-			st := m.Observe(now, v, "", open)
-			if v.Up() {
+			st := m.Observe(now, e, "", "")
+			switch e {
+			case Up:
 				run = 0
-			}
-			if v.Down() {
+			case Down:
 				run++
 			}
-			if st.Restart {
-				if prev != Grace || !v.Down() || now.Before(deadline) || run < p.FailureThreshold {
-					t.Fatalf("seq %d step %d: Restart from %s on %s at %v (deadline %v, run %d)", seq, i, prev, v, now, deadline, run)
+			if st.Due {
+				if prev != Grace || e != Down || now.Before(deadline) || run < p.FailureThreshold {
+					t.Fatalf("seq %d step %d: Due from %s on %s at %v (deadline %v, run %d)", seq, i, prev, e, now, deadline, run)
 				}
-				if r.Intn(2) == 0 {
-					m.Restarted(now, "ok")
+				switch r.Intn(4) {
+				case 0:
+					m.Hold(now, now.Add(time.Minute), "young")
+				case 1:
+					m.Begin(now, "")
+				case 2:
+					m.Cool(now, now.Add(time.Hour), false, "budget")
 				}
+			}
+			if m.State() == Restarting && r.Intn(3) == 0 {
+				m.Cool(now, now.Add(time.Hour), true, "restarted")
 			}
 			if prev == Restarting && st.Changed {
-				t.Fatalf("seq %d step %d: Observe left restarting without Restarted: %+v", seq, i, st)
+				t.Fatalf("seq %d step %d: Observe left restarting: %+v", seq, i, st)
 			}
-			if st.To == Cooldown || st.To == Suspect && prev == Cooldown {
+			if st.To == Cooldown || st.To == Suspect && prev == Cooldown || m.State() == Cooldown {
 				run = 1
 			}
 		}
@@ -410,16 +344,16 @@ func TestHistoryBounded(t *testing.T) {
 	now := t0
 	for range 100 {
 		now = now.Add(time.Second)
-		m.Observe(now, probe.KiteDown, "", open)
+		m.Observe(now, Down, "kite-down", "")
 		now = now.Add(time.Second)
-		m.Observe(now, probe.Flying, "", open)
+		m.Observe(now, Up, "flying", "")
 	}
 	h := m.History()
 	if len(h) != historySize {
 		t.Fatalf("len(History()) = %d, want %d", len(h), historySize)
 	}
-	if !h[len(h)-1].At.Equal(now) || h[len(h)-1].To != Healthy {
-		t.Errorf("last History() = %+v, want healthy at %v", h[len(h)-1], now)
+	if !h[len(h)-1].At.Equal(now) || h[len(h)-1].To != Healthy || h[len(h)-1].Verdict != "flying" {
+		t.Errorf("last History() = %+v, want healthy on flying at %v", h[len(h)-1], now)
 	}
 	for i := 1; i < len(h); i++ {
 		if !h[i].At.After(h[i-1].At) {
@@ -431,11 +365,19 @@ func TestHistoryBounded(t *testing.T) {
 func TestSetPolicyKeepsState(t *testing.T) {
 	m, _ := machineIn(t, Grace)
 	dl := m.Deadline()
-	m.SetPolicy(Policy{FailureThreshold: 5, GracePeriod: time.Hour, Cooldown: time.Minute, MaxCooldown: time.Minute})
+	m.SetPolicy(Policy{FailureThreshold: 5, GracePeriod: time.Hour})
 	if m.State() != Grace || !m.Deadline().Equal(dl) || m.Count() != 3 {
 		t.Errorf("after SetPolicy: State, Deadline, Count = %s, %v, %d, want grace, %v, 3", m.State(), m.Deadline(), m.Count(), dl)
 	}
-	if got := m.CurrentCooldown(); got != time.Minute {
-		t.Errorf("CurrentCooldown() after SetPolicy = %v, want 1m", got)
+}
+
+// TestPure: the machine imports nothing of the project.
+func TestPure(t *testing.T) {
+	// A compile-time fact, asserted so that a new import is a visible
+	// decision.
+	for _, imp := range imports(t) {
+		if strings.HasPrefix(imp, "github.com/pagekite/") {
+			t.Errorf("internal/fsm imports %s, want nothing of the project", imp)
+		}
 	}
 }

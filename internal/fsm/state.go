@@ -25,16 +25,18 @@ const (
 	EvSuspect Event = "suspect"
 	// EvThreshold: FailureThreshold consecutive kite-downs; grace begins.
 	EvThreshold Event = "threshold"
-	// EvUp: an up verdict (flying, backend-down) ends suspect, grace or an
-	// expired cooldown.
+	// EvUp: Up evidence ends suspect, grace or an expired cooldown.
 	EvUp Event = "up"
-	// EvExpire: a kite-down at or after the grace deadline, gate open.
+	// EvExpire: the desk began the restart that grace running out asked
+	// for (Begin).
 	EvExpire Event = "expire"
-	// EvSuppress: grace expired but the restart budget is exhausted.
+	// EvSuppress: grace ran out, but the desk will not restart (restart
+	// budget spent, the instance cooling down): Cool without a restart.
 	EvSuppress Event = "suppress"
-	// EvRestarted: the caller ran the restart actions.
+	// EvRestarted: the kite's PageKite instance was restarted (Cool after
+	// a restart); reaches every kite of the instance.
 	EvRestarted Event = "restarted"
-	// EvRelapse: a kite-down at or after the cooldown deadline.
+	// EvRelapse: Down at or after the cooldown deadline.
 	EvRelapse Event = "relapse"
 	// EvRebaseline: the machine slept; suspect and grace start over.
 	EvRebaseline Event = "rebaseline"
@@ -61,7 +63,7 @@ func transitions() []transition {
 		{EvUp, []State{Suspect, Grace, Cooldown}, Healthy},
 		{EvExpire, []State{Grace}, Restarting},
 		{EvSuppress, []State{Grace}, Cooldown},
-		{EvRestarted, []State{Restarting}, Cooldown},
+		{EvRestarted, []State{Healthy, Suspect, Grace, Restarting}, Cooldown},
 		{EvRelapse, []State{Cooldown}, Suspect},
 		{EvRebaseline, []State{Suspect, Grace}, Healthy},
 	}

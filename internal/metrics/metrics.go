@@ -78,14 +78,17 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: namespace, Name: "probe_verdicts_total",
 			Help: "Probes of a kite, by verdict.",
 		}, []string{"kite", "verdict"}),
+		// Restarts are of a PageKite instance; its label is "pagekite",
+		// since "instance" is the label Prometheus gives every scraped
+		// target (it would be renamed exported_instance).
 		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "restarts_total",
-			Help: "Restarts of PageKite for a kite, by outcome.",
-		}, []string{"kite", "outcome"}),
+			Help: "Restarts of a PageKite instance, by outcome.",
+		}, []string{"pagekite", "outcome"}),
 		suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "restarts_suppressed_total",
-			Help: "Restarts for a kite held back because the restart budget was spent.",
-		}, []string{"kite"}),
+			Help: "Restarts of a PageKite instance held back: the restart budget was spent, or the instance was cooling down.",
+		}, []string{"pagekite"}),
 		reports: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "reports_total",
 			Help: "Crash reports, by outcome (built, uploaded, rate-limited, failed).",
@@ -109,15 +112,21 @@ func New(reg prometheus.Registerer) *Metrics {
 }
 
 // seeLocked makes a kite's series exist the first time it is seen: its
-// state is healthy (every kite starts there) and its suppressed-restart
-// counter is 0, so that increase() notices the first suppression.
+// state is healthy (every kite starts there).
 func (m *Metrics) seeLocked(kite string) {
 	if m.known[kite] {
 		return
 	}
 	m.known[kite] = true
 	m.setStateLocked(kite, fsm.Healthy)
-	m.suppressed.WithLabelValues(kite)
+}
+
+// Pagekites makes the suppressed-restart counter of each instance exist at
+// 0, so that increase() notices the first suppression.
+func (m *Metrics) Pagekites(names []string) {
+	for _, name := range names {
+		m.suppressed.WithLabelValues(name)
+	}
 }
 
 func (m *Metrics) setStateLocked(kite string, s fsm.State) {
@@ -141,8 +150,6 @@ func (m *Metrics) Forget(kite string) {
 	m.lastVerdict.DeletePartialMatch(l)
 	m.duration.DeletePartialMatch(l)
 	m.verdicts.DeletePartialMatch(l)
-	m.restarts.DeletePartialMatch(l)
-	m.suppressed.DeletePartialMatch(l)
 	m.stateChanges.DeletePartialMatch(l)
 }
 
@@ -175,17 +182,16 @@ func (m *Metrics) Changed(kite string, step fsm.Step) {
 	}
 }
 
-// Restarted counts a restart by its outcome.
-func (m *Metrics) Restarted(kite string, r action.Result) {
-	m.see(kite)
-	m.restarts.WithLabelValues(kite, r.Outcome).Inc()
+// Restarted counts a restart of a PageKite instance by its outcome.
+func (m *Metrics) Restarted(instance string, r action.Result) {
+	m.restarts.WithLabelValues(instance, r.Outcome).Inc()
 }
 
-// Suppressed counts a restart held back by the restart budget. The reason
-// goes to the log, not into a label: its values are not a small set.
-func (m *Metrics) Suppressed(kite string, reason string) {
-	m.see(kite)
-	m.suppressed.WithLabelValues(kite).Inc()
+// Suppressed counts a restart of an instance held back (restart budget,
+// cooldown). The reason goes to the log, not into a label: its values are
+// not a small set.
+func (m *Metrics) Suppressed(instance string, reason string) {
+	m.suppressed.WithLabelValues(instance).Inc()
 }
 
 // Reported counts a crash report by what became of it. It has the shape

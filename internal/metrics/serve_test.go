@@ -114,8 +114,9 @@ func TestServeScrape(t *testing.T) {
 	m.Probed(kite, probe.Result{Verdict: probe.KiteDown, Duration: 1100 * time.Millisecond})
 	m.Changed(kite, fsm.Step{From: fsm.Healthy, To: fsm.Suspect, Changed: true})
 	m.Changed(kite, fsm.Step{From: fsm.Suspect, To: fsm.Grace, Changed: true})
-	m.Changed(kite, fsm.Step{From: fsm.Grace, To: fsm.Restarting, Changed: true, Restart: true})
-	m.Restarted(kite, action.Result{Outcome: action.OutcomeRestarted})
+	m.Pagekites([]string{"main"})
+	m.Changed(kite, fsm.Step{From: fsm.Grace, To: fsm.Restarting, Changed: true})
+	m.Restarted("main", action.Result{Outcome: action.OutcomeRestarted})
 	m.Changed(kite, fsm.Step{From: fsm.Restarting, To: fsm.Cooldown, Changed: true})
 	m.Reported(kite, watchdog.ReportBuilt)
 	m.Reported(kite, watchdog.ReportRateLimited)
@@ -133,8 +134,8 @@ func TestServeScrape(t *testing.T) {
 		{"pkwatchdogd_kite_last_verdict", map[string]string{"kite": kite, "verdict": "flying"}, 0},
 		{"pkwatchdogd_probe_duration_seconds", map[string]string{"kite": kite}, 2},
 		{"pkwatchdogd_probe_verdicts_total", map[string]string{"kite": kite, "verdict": "flying"}, 1},
-		{"pkwatchdogd_restarts_total", map[string]string{"kite": kite, "outcome": action.OutcomeRestarted}, 1},
-		{"pkwatchdogd_restarts_suppressed_total", map[string]string{"kite": kite}, 0},
+		{"pkwatchdogd_restarts_total", map[string]string{"pagekite": "main", "outcome": action.OutcomeRestarted}, 1},
+		{"pkwatchdogd_restarts_suppressed_total", map[string]string{"pagekite": "main"}, 0},
 		{"pkwatchdogd_reports_total", map[string]string{"outcome": "built"}, 1},
 		{"pkwatchdogd_reports_total", map[string]string{"outcome": "rate-limited"}, 1},
 		{"pkwatchdogd_reports_total", map[string]string{"outcome": "uploaded"}, 0},

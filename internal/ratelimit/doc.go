@@ -1,4 +1,4 @@
-// Package ratelimit limits restarts per kite and crash-report uploads per
+// Package ratelimit limits restarts per PageKite instance and crash-report uploads per
 // machine, and persists both across restarts and reboots.
 //
 // Window and Upload are pure: they take now and never read the clock. Store

@@ -16,30 +16,40 @@ import (
 // could not be read or parsed.
 var ErrCorrupt = errors.New("rate limit state unreadable")
 
-// fileVersion is the version of the state file's format.
-const fileVersion = 1
+// fileVersion is the version of the state file's format: 2 keys restarts
+// by PageKite instance; 1 (pkwatchdogd before instances) keyed them by kite.
+const (
+	fileVersion   = 2
+	legacyVersion = 1
+)
 
 // state is the JSON form of the state file. Times are wall-clock times.
 type state struct {
-	Version  int                    `json:"version"`
+	Version int `json:"version"`
+	// Restarts are keyed by PageKite instance (by kite in version 1).
 	Restarts map[string][]time.Time `json:"restarts"`
-	Upload   struct {
+	// Legacy holds the restarts read from a version 1 file until
+	// CarryLegacy gives them to an instance.
+	Legacy []time.Time `json:"legacy_restarts,omitempty"`
+	Upload struct {
 		LastAccepted time.Time `json:"last_accepted,omitzero"`
 		LastAttempt  time.Time `json:"last_attempt,omitzero"`
 	} `json:"upload"`
-	// Cautious is set when the state was lost: every kite's restart window
-	// is full as of this time, including kites not yet seen.
+	// Cautious is set when the state was lost: every instance's restart
+	// window is full as of this time, including instances not yet seen.
 	Cautious time.Time `json:"cautious_since,omitzero"`
 }
 
-// Store is the persistent restart budget of every kite and the upload
-// limiter of the machine. It is safe for concurrent use.
+// Store is the persistent restart budget of every PageKite instance and the
+// upload limiter of the machine. It is safe for concurrent use; the restart
+// desk is its one writer of restarts.
 type Store struct {
 	path string
 
 	// mu guards everything below.
 	mu       sync.Mutex
 	restarts map[string]*Window
+	legacy   []time.Time
 	upload   Upload
 	cautious time.Time
 	max      int
@@ -47,11 +57,12 @@ type Store struct {
 }
 
 // Open loads the store from path, which need not exist (a fresh start).
-// restartMax restarts are allowed per kite in any restartWindow; uploads
+// restartMax restarts are allowed per instance in any restartWindow; uploads
 // follow Upload with uploadMinInterval and uploadRetry.
 //
 // Return shapes:
-//   - (s, nil, nil): loaded, or fresh start.
+//   - (s, nil, nil): loaded, or fresh start. A version 1 file (restarts
+//     keyed by kite) is loaded too: its restarts wait for CarryLegacy.
 //   - (s, warning, nil): the file was unreadable or corrupt; it was renamed
 //     to PATH.corrupt-UNIXTIME and s starts cautious (an upload was just
 //     made, every kite's restart window is full as of now). The warning
@@ -71,7 +82,7 @@ func Open(path string, restartMax int, restartWindow, uploadMinInterval, uploadR
 	case errors.Is(err, fs.ErrNotExist):
 	case err == nil:
 		var st state
-		if err = json.Unmarshal(data, &st); err == nil && st.Version != fileVersion {
+		if err = json.Unmarshal(data, &st); err == nil && st.Version != fileVersion && st.Version != legacyVersion {
 			err = fmt.Errorf("unknown version %d", st.Version)
 		}
 		if err == nil {
@@ -91,8 +102,15 @@ func Open(path string, restartMax int, restartWindow, uploadMinInterval, uploadR
 }
 
 func (s *Store) load(st state) {
-	for kite, times := range st.Restarts {
-		s.restarts[kite] = &Window{Max: s.max, Period: s.period, Events: times}
+	s.legacy = st.Legacy
+	for key, times := range st.Restarts {
+		if st.Version == legacyVersion {
+			// Version 1 could restart only one process, whichever kite
+			// asked: every restart it recorded was of that process.
+			s.legacy = append(s.legacy, times...)
+			continue
+		}
+		s.restarts[key] = &Window{Max: s.max, Period: s.period, Events: times}
 	}
 	s.upload.LastAccepted = st.Upload.LastAccepted
 	s.upload.LastAttempt = st.Upload.LastAttempt
@@ -111,48 +129,110 @@ func (s *Store) keepAside(cause error, now time.Time) error {
 	return fmt.Errorf("%w: %s: %w; kept as %s; starting cautious: no upload and no restart for a full window", ErrCorrupt, s.path, cause, kept)
 }
 
-// windowLocked returns kite's window, creating it (full, if cautious).
-func (s *Store) windowLocked(kite string) *Window {
-	w, ok := s.restarts[kite]
+// CarryLegacy gives the restarts read from a version 1 state file to
+// instance, or drops them when instance is empty, and saves the state. It
+// returns how many restarts were carried over or dropped (0: there were
+// none).
+func (s *Store) CarryLegacy(instance string, now time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.legacy)
+	if n == 0 {
+		return 0, nil
+	}
+	if instance != "" {
+		w := s.windowLocked(instance)
+		w.Events = append(w.Events, s.legacy...)
+		w.normalize(now)
+	}
+	s.legacy = nil
+	return n, s.saveLocked(now)
+}
+
+// SetLimits replaces the restart budget's limits (config reload); the
+// recorded restarts are kept.
+func (s *Store) SetLimits(restartMax int, restartWindow time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.max, s.period = restartMax, restartWindow
+}
+
+// SetUploadInterval replaces the minimum interval between two uploads
+// (config reload); the recorded uploads are kept.
+func (s *Store) SetUploadInterval(minInterval time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.upload.MinInterval = minInterval
+}
+
+// windowLocked returns instance's window, creating it empty.
+func (s *Store) windowLocked(instance string) *Window {
+	w, ok := s.restarts[instance]
 	if !ok {
 		w = &Window{}
-		if !s.cautious.IsZero() {
-			for range s.max {
-				w.Events = append(w.Events, s.cautious)
-			}
-		}
-		s.restarts[kite] = w
+		s.restarts[instance] = w
 	}
 	w.Max, w.Period = s.max, s.period
 	return w
 }
 
-// RestartAllowed reports whether kite may be restarted at now; if not,
-// freeAt is when it may.
-func (s *Store) RestartAllowed(kite string, now time.Time) (ok bool, freeAt time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	w := s.windowLocked(kite)
-	if w.Allow(now) {
-		return true, now
-	}
-	return false, w.NextAllowed(now)
+// cautiousLocked reports whether a lost state still counts at now: every
+// instance's window is then taken as full since s.cautious, without a
+// recorded event per assumed restart.
+func (s *Store) cautiousLocked(now time.Time) bool {
+	return !s.cautious.IsZero() && now.Sub(s.cautious) < s.period
 }
 
-// RecordRestart records a restart of kite at now and saves the state.
-func (s *Store) RecordRestart(kite string, now time.Time) error {
+// RestartAllowed reports whether instance may be restarted at now; if not,
+// freeAt is when it may (zero: never, as with max_restarts = 0).
+func (s *Store) RestartAllowed(instance string, now time.Time) (ok bool, freeAt time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.windowLocked(kite).Record(now)
+	w := s.windowLocked(instance)
+	if s.max <= 0 {
+		return false, time.Time{}
+	}
+	free := w.NextAllowed(now)
+	if s.cautiousLocked(now) {
+		// As for recorded events, a time far ahead (a wrong clock) blocks
+		// for at most two periods.
+		since := s.cautious
+		if limit := now.Add(s.period); since.After(limit) {
+			since = limit
+		}
+		free = maxTime(free, since.Add(s.period))
+	}
+	if !free.After(now) {
+		return true, now
+	}
+	return false, free
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// RecordRestart records a restart of instance at now and saves the state.
+func (s *Store) RecordRestart(instance string, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.windowLocked(instance).Record(now)
 	return s.saveLocked(now)
 }
 
-// RestartsInWindow returns the restarts of kite in the window ending at
-// now (including those assumed after a loss of state).
-func (s *Store) RestartsInWindow(kite string, now time.Time) int {
+// RestartsInWindow returns the restarts of instance in the window ending
+// at now; after a loss of state, at least max_restarts (assumed).
+func (s *Store) RestartsInWindow(instance string, now time.Time) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.windowLocked(kite).Count(now)
+	n := s.windowLocked(instance).Count(now)
+	if s.cautiousLocked(now) {
+		n = max(n, s.max)
+	}
+	return n
 }
 
 // AllowUpload reports whether a crash report may be uploaded at now; if
@@ -173,8 +253,8 @@ func (s *Store) RecordUploadAttempt(now time.Time, accepted bool) error {
 
 // saveLocked writes the state file. Times are saved as wall-clock times.
 func (s *Store) saveLocked(now time.Time) error {
-	st := state{Version: fileVersion, Restarts: make(map[string][]time.Time)}
-	for kite, w := range s.restarts {
+	st := state{Version: fileVersion, Restarts: make(map[string][]time.Time), Legacy: s.legacy}
+	for key, w := range s.restarts {
 		w.normalize(now)
 		if len(w.Events) == 0 {
 			continue
@@ -183,7 +263,7 @@ func (s *Store) saveLocked(now time.Time) error {
 		for i, e := range w.Events {
 			times[i] = e.Round(0)
 		}
-		st.Restarts[kite] = times
+		st.Restarts[key] = times
 	}
 	s.upload.normalize(now)
 	st.Upload.LastAccepted = s.upload.LastAccepted.Round(0)

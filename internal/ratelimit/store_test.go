@@ -228,3 +228,69 @@ func TestStoreConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreCarriesVersion1: a version 1 file (restarts keyed by kite, all
+// of them restarts of the one process version 1 could restart) is read,
+// its restarts wait for CarryLegacy (and survive a reopen meanwhile), and
+// then count for the instance they are given to, or are dropped.
+func TestStoreCarriesVersion1(t *testing.T) {
+	for _, instance := range []string{"pagekite", ""} {
+		t.Run("to="+instance, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "ratelimit.json")
+			v1 := fmt.Sprintf(`{"version": 1, "restarts": {"a.kite.test": [%q], "b.kite.test": [%q, %q]}, "upload": {}}`,
+				t0.Add(-3*time.Hour).Format(time.RFC3339), t0.Add(-2*time.Hour).Format(time.RFC3339), t0.Add(-time.Hour).Format(time.RFC3339))
+			if err := os.WriteFile(path, []byte(v1), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s, warning := openStore(t, path, t0)
+			if warning != nil {
+				t.Fatalf("Open(version 1) warning = %v, want nil", warning)
+			}
+			// Reopened before the carry: the legacy restarts are still there.
+			s, _ = openStore(t, path, t0)
+			n, err := s.CarryLegacy(instance, t0)
+			if err != nil || n != 3 {
+				t.Fatalf("CarryLegacy(%q) = %d, %v, want 3, nil", instance, n, err)
+			}
+			want := 3
+			if instance == "" {
+				want = 0
+			}
+			s, _ = openStore(t, path, t0)
+			if got := s.RestartsInWindow("pagekite", t0); got != want {
+				t.Errorf("RestartsInWindow(pagekite) after carry to %q = %d, want %d", instance, got, want)
+			}
+			if got := s.RestartsInWindow("a.kite.test", t0); got != 0 {
+				t.Errorf("RestartsInWindow(a kite name) = %d, want 0: kites are not instances", got)
+			}
+			if n, _ := s.CarryLegacy("pagekite", t0); n != 0 {
+				t.Errorf("second CarryLegacy = %d, want 0", n)
+			}
+		})
+	}
+}
+
+// TestStoreCautiousHugeMax: a lost state with a huge max_restarts costs no
+// memory per assumed restart.
+func TestStoreCautiousHugeMax(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ratelimit.json")
+	if err := os.WriteFile(path, []byte("{corrupt"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtimeMem
+	before.read()
+	s, warning, err := Open(path, 1<<40, testWindow, DefaultUploadMinInterval, DefaultUploadRetry, t0)
+	if err != nil || warning == nil {
+		t.Fatalf("Open(corrupt, huge max) = %v, %v, want a warning", warning, err)
+	}
+	if ok, freeAt := s.RestartAllowed("pagekite", t0.Add(time.Hour)); ok || !freeAt.Equal(t0.Add(testWindow)) {
+		t.Errorf("RestartAllowed while cautious = %v, %v, want false, %v", ok, freeAt, t0.Add(testWindow))
+	}
+	if got := s.RestartsInWindow("pagekite", t0); got != 1<<40 {
+		t.Errorf("RestartsInWindow while cautious = %d, want %d", got, 1<<40)
+	}
+	after.read()
+	if grown := after.total - before.total; grown > 1<<20 {
+		t.Errorf("cautious store with max 2^40 allocated %d bytes, want < 1 MiB", grown)
+	}
+}

@@ -47,6 +47,8 @@ func (b *Builder) Dir() string { return filepath.Join(b.opts.StateDir, "reports"
 type reportJSON struct {
 	Schema     int          `json:"schema"`
 	Kite       string       `json:"kite"`
+	Instance   string       `json:"pagekite_instance,omitempty"`
+	Kites      any          `json:"kites,omitempty"`
 	Reason     string       `json:"reason"`
 	At         time.Time    `json:"at"`
 	LastFlying *time.Time   `json:"last_flying,omitempty"`
@@ -81,7 +83,7 @@ func (b *Builder) Build(ctx context.Context, in Input) (Bundle, error) {
 	if in.At.IsZero() {
 		in.At = b.now()
 	}
-	h, logErr := b.collectLog(ctx, in.LastFlying)
+	h, logErr := b.collectLog(ctx, in, in.LastFlying)
 	text := strings.Join(h.lines, "\n")
 	if len(h.lines) > 0 {
 		text += "\n"
@@ -99,7 +101,7 @@ func (b *Builder) Build(ctx context.Context, in Input) (Bundle, error) {
 	}
 
 	rep := reportJSON{
-		Schema: 1, Kite: in.Kite, Reason: in.Reason, At: in.At.UTC(),
+		Schema: 1, Kite: in.Kite, Instance: in.Instance, Kites: in.Kites, Reason: in.Reason, At: in.At.UTC(),
 		Watchdog: b.opts.Version, PageKite: pagekiteInfo(ctx, h.started), System: systemInfo(),
 		History: in.History, Probes: in.Probes, Restart: in.Restart,
 		Core: coreJSON{Path: in.CorePath, Size: in.CoreSize},
@@ -258,7 +260,7 @@ func (b *Builder) writeTar(dir string, in Input, js, logGz []byte, core *os.File
 	for i := 0; i < 100; i++ {
 		name := base + ".tar"
 		if i > 0 {
-			name = fmt.Sprintf("%s-%d.tar", base, i)
+			name = fmt.Sprintf("%s+%d.tar", base, i) // '+' is never in a safeName
 		}
 		path := filepath.Join(dir, name)
 		// A hard link never replaces an existing file, unlike rename.
@@ -270,7 +272,7 @@ func (b *Builder) writeTar(dir string, in Input, js, logGz []byte, core *os.File
 			return Bundle{}, fmt.Errorf("write bundle: %w", err)
 		}
 		syncDir(dir)
-		return Bundle{Path: path, Size: st.Size(), Members: members}, nil
+		return Bundle{Kite: in.Kite, Path: path, Size: st.Size(), Members: members}, nil
 	}
 	return Bundle{}, fmt.Errorf("write bundle: no free name for %s", base)
 }

@@ -2,22 +2,34 @@ package report
 
 import "time"
 
-// Names of the files in and of a bundle.
+// Names of the members of a bundle. LogMember is the member the original
+// pagekite_watchdog.sh sent, under the same name: the scrubbed log.
 const (
-	// UploadName is the file name a bundle is uploaded under.
-	UploadName = "KITE-DOWN.tar"
-	// LogMember, JSONMember and CoreMember are the members of the tar.
-	LogMember  = "pagekite-restart.log.gz"
+	LogMember  = "root/pagekite-restart.log.gz"
 	JSONMember = "report.json"
 	CoreMember = "core.gz"
 )
 
-// Input is what the watchdog knows about one failure. History, Probes and
-// Restart are JSON-marshalable values from other packages; they go into
-// report.json, redacted.
+// UploadName is the file name a bundle about kite is uploaded under,
+// KITE-DOWN.tar as the original script sent it (foo.pagekite.me-DOWN.tar):
+// PageKite.net files reports by it.
+func UploadName(kite string) string { return safeName(kite) + "-DOWN.tar" }
+
+// Input is what the watchdog knows about one restart of a PageKite
+// instance. Kites, History, Probes and Restart are JSON-marshalable values
+// from other packages; they go into report.json, redacted.
 type Input struct {
-	Kite   string
-	Reason string
+	// Kite is the first kite of the instance that was confirmed down: the
+	// bundle is named after it.
+	Kite string
+	// Instance is the PageKite instance restarted; Kites every kite it
+	// flies, with its last verdicts.
+	Instance string
+	Kites    any
+	Reason   string
+	// LogFile and JournalUnit are the instance's log (the journal when
+	// JournalUnit is set); both empty: Options.LogFile, JournalUnit.
+	LogFile, JournalUnit string
 	// At is when the failure was acted on (default: now).
 	At time.Time
 	// LastFlying is when the kite was last seen flying; zero if never. The
@@ -33,6 +45,8 @@ type Input struct {
 
 // Bundle is a saved crash report.
 type Bundle struct {
+	// Kite names the bundle on upload (UploadName).
+	Kite    string
 	Path    string
 	Size    int64
 	Members []Member

@@ -68,7 +68,7 @@ func TestJournalArgs(t *testing.T) {
 
 func TestJournalMissing(t *testing.T) {
 	b := newTestBuilder(t, Options{JournalUnit: "pagekite.service", Journalctl: filepath.Join(t.TempDir(), "no-journalctl")}, nil)
-	h, err := b.collectLog(context.Background(), time.Time{})
+	h, err := b.collectLog(context.Background(), Input{}, time.Time{})
 	if !errors.Is(err, ErrNoJournalctl) || len(h.lines) != 0 {
 		t.Errorf("collectLog() = %d lines, %v, want ErrNoJournalctl", len(h.lines), err)
 	}
@@ -82,7 +82,7 @@ func TestJournalReal(t *testing.T) {
 		t.Skip("SKIPPED: journalctl is missing (systemd)")
 	}
 	b := newTestBuilder(t, Options{JournalUnit: "pkwatchdogd-test-no-such-unit.service"}, nil)
-	h, err := b.collectLog(context.Background(), time.Now().Add(-time.Minute))
+	h, err := b.collectLog(context.Background(), Input{}, time.Now().Add(-time.Minute))
 	if err != nil || len(h.lines) != 0 {
 		t.Errorf("collectLog(no such unit) = %q, %v, want no lines, no error", h.lines, err)
 	}

@@ -55,13 +55,18 @@ type harvest struct {
 	started string
 }
 
-// collectLog takes the log from the journal or from the log file.
-func (b *Builder) collectLog(ctx context.Context, since time.Time) (harvest, error) {
+// collectLog takes the log from the journal or from the log file: the
+// instance's (in), else the Options'.
+func (b *Builder) collectLog(ctx context.Context, in Input, since time.Time) (harvest, error) {
+	file, unit := in.LogFile, in.JournalUnit
+	if file == "" && unit == "" {
+		file, unit = b.opts.LogFile, b.opts.JournalUnit
+	}
 	switch {
-	case b.opts.JournalUnit != "":
-		return b.journalLog(ctx, since)
-	case b.opts.LogFile != "":
-		return fileLog(b.opts.LogFile, b.opts.LogLines, minContextLines, since)
+	case unit != "":
+		return b.journalLog(ctx, unit, since)
+	case file != "":
+		return fileLog(file, b.opts.LogLines, minContextLines, since)
 	}
 	return harvest{}, errors.New("no log configured (report.log_file or report.journal_unit)")
 }
@@ -245,13 +250,13 @@ func cut(lines []string, from time.Time) []string {
 }
 
 // journalLog runs journalctl for the unit.
-func (b *Builder) journalLog(ctx context.Context, since time.Time) (harvest, error) {
-	h := harvest{source: "journal:" + b.opts.JournalUnit}
+func (b *Builder) journalLog(ctx context.Context, unit string, since time.Time) (harvest, error) {
+	h := harvest{source: "journal:" + unit}
 	path, err := exec.LookPath(b.opts.Journalctl)
 	if err != nil {
 		return h, fmt.Errorf("%w (%w)", ErrNoJournalctl, err)
 	}
-	args := []string{"-u", b.opts.JournalUnit, "-o", "short-iso", "--no-pager", "-n", strconv.Itoa(b.opts.LogLines)}
+	args := []string{"-u", unit, "-o", "short-iso", "--no-pager", "-n", strconv.Itoa(b.opts.LogLines)}
 	if !since.IsZero() {
 		args = append(args, "--since", "@"+strconv.FormatInt(since.Add(-windowMargin).Unix(), 10))
 	}
@@ -263,7 +268,7 @@ func (b *Builder) journalLog(ctx context.Context, since time.Time) (harvest, err
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return h, fmt.Errorf("journalctl -u %s: %w: %s", b.opts.JournalUnit, err, bytes.TrimSpace(stderr.Bytes()))
+		return h, fmt.Errorf("journalctl -u %s: %w: %s", unit, err, bytes.TrimSpace(stderr.Bytes()))
 	}
 	h.lines, h.started, err = tail(bytes.NewReader(out), b.opts.LogLines)
 	h.lines = slices.DeleteFunc(h.lines, func(l string) bool { return l == "-- No entries --" })

@@ -147,7 +147,7 @@ func (u *Uploader) Upload(ctx context.Context, b Bundle) (UploadResult, error) {
 	if err != nil {
 		return UploadResult{}, fmt.Errorf("upload: %w", err)
 	}
-	body, err := newMultipartBody(f, st.Size())
+	body, err := newMultipartBody(f, st.Size(), b.Kite)
 	if err != nil {
 		return UploadResult{}, fmt.Errorf("upload: %w", err)
 	}
@@ -250,12 +250,13 @@ type multipartBody struct {
 	contentType string
 }
 
-func newMultipartBody(f *os.File, size int64) (*multipartBody, error) {
+func newMultipartBody(f *os.File, size int64, kite string) (*multipartBody, error) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	h := make(textproto.MIMEHeader)
-	h.Set("Content-Disposition", `form-data; name="data"; filename="`+UploadName+`"`)
-	h.Set("Content-Type", "application/x-tar")
+	h.Set("Content-Disposition", `form-data; name="data"; filename="`+UploadName(kite)+`"`)
+	// As curl -F data=@FILE sends it, which the collector is used to.
+	h.Set("Content-Type", "application/octet-stream")
 	if _, err := mw.CreatePart(h); err != nil {
 		return nil, err
 	}

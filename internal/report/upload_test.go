@@ -26,6 +26,7 @@ import (
 type received struct {
 	userAgent   string
 	field, file string
+	partType    string
 	members     []string
 	body        []byte // the uploaded file
 }
@@ -62,7 +63,7 @@ func (c *collector) serve(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				break
 			}
-			rec.field, rec.file = p.FormName(), p.FileName()
+			rec.field, rec.file, rec.partType = p.FormName(), p.FileName(), p.Header.Get("Content-Type")
 			rec.body, _ = io.ReadAll(p)
 		}
 	}
@@ -112,7 +113,7 @@ func testBundle(t *testing.T, secret string) Bundle {
 		pkLine(t0, "GET=/a?b=c; remote_ip=192.0.2.1"),
 	})
 	b := newTestBuilder(t, Options{LogFile: log}, redact.New(redact.Options{RedactIPs: true}))
-	bundle, err := b.Build(context.Background(), Input{Kite: "k", At: t0, Reason: "test " + secret})
+	bundle, err := b.Build(context.Background(), Input{Kite: "foo.kite.test", At: t0, Reason: "test " + secret})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,8 +153,12 @@ func TestUpload(t *testing.T) {
 		t.Fatalf("collector got %d requests, want 1", len(got))
 	}
 	r := got[0]
-	if r.field != "data" || r.file != UploadName || r.userAgent != "pkwatchdogd/9.9" {
-		t.Errorf("collector got field %q file %q agent %q, want data, %s, pkwatchdogd/9.9", r.field, r.file, r.userAgent, UploadName)
+	if want := "foo.kite.test-DOWN.tar"; r.field != "data" || r.file != want || r.userAgent != "pkwatchdogd/9.9" || UploadName(bundle.Kite) != want {
+		t.Errorf("collector got field %q file %q agent %q, want data, %s, pkwatchdogd/9.9", r.field, r.file, r.userAgent, want)
+	}
+	// The original script's curl -F data=@FILE sends this type.
+	if r.partType != "application/octet-stream" {
+		t.Errorf("collector got part type %q, want application/octet-stream", r.partType)
 	}
 	if strings.Join(r.members, ",") != JSONMember+","+LogMember {
 		t.Errorf("collector got members %v, want report.json and the log", r.members)

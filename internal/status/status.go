@@ -23,16 +23,46 @@ type File struct {
 	// ConfigError is the last config reload error, empty when the running
 	// config is the one on disk.
 	ConfigError string `json:"config_error,omitempty"`
-	Kites       []Kite `json:"kites"`
+	// RestartNeeded lists the config keys whose reloaded value takes
+	// effect only after a restart of pkwatchdogd.
+	RestartNeeded []string `json:"restart_needed,omitempty"`
+	// Pagekites are the PageKite instances, what pkwatchdogd restarts.
+	Pagekites []Pagekite `json:"pagekites"`
+	Kites     []Kite     `json:"kites"`
+}
+
+// Pagekite is one PageKite instance in the status file.
+type Pagekite struct {
+	Name string `json:"name"`
+	// Kind is "pagekite.py" or "pagekitec", or "" until known.
+	Kind string `json:"kind,omitempty"`
+	// PID is its process when last looked for; 0 when none was found.
+	PID int `json:"pid"`
+	// State is idle, queued (a restart waits for the desk), restarting
+	// or cooldown.
+	State              string   `json:"state"`
+	Kites              []string `json:"kites"`
+	RestartsInWindow   int      `json:"restarts_in_window"`
+	NextRestartAllowed string   `json:"next_restart_allowed"`
+	// CooldownUntil ends the running cooldown; Cooldown is the length of
+	// the last restart's cooldown (the configured one before the first).
+	CooldownUntil string `json:"cooldown_until,omitempty"`
+	Cooldown      string `json:"cooldown"`
+	LastRestart   string `json:"last_restart,omitempty"`
+	LastOutcome   string `json:"last_outcome,omitempty"`
+	// Note says why a restart is held back or suppressed.
+	Note string `json:"note,omitempty"`
 }
 
 // Kite is one kite's line in the status file.
 type Kite struct {
-	Name    string `json:"name"`
-	State   string `json:"state"`
-	Since   string `json:"since"`
-	Verdict string `json:"verdict"`
-	Detail  string `json:"detail"`
+	Name string `json:"name"`
+	// Pagekite is the instance that flies the kite.
+	Pagekite string `json:"pagekite"`
+	State    string `json:"state"`
+	Since    string `json:"since"`
+	Verdict  string `json:"verdict"`
+	Detail   string `json:"detail"`
 	// Count is the number of consecutive kite-down verdicts in suspect.
 	Count int `json:"count"`
 	// Deadline is the end of the grace period or cooldown.

@@ -118,8 +118,13 @@ func summary(f *status.File, now time.Time) string {
 	if f.DryRun {
 		line += " [dry run]"
 	}
+	for _, p := range f.Pagekites {
+		if p.State == "restarting" || p.State == "queued" {
+			line += "; pagekite " + p.Name + " " + p.State
+		}
+	}
 	if f.ConfigError != "" {
 		line += "; config reload failed: " + f.ConfigError
 	}
-	return line
+	return line + restartNote(f.RestartNeeded)
 }

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
+	"github.com/pagekite/pkwatchdogd/internal/desk"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/pktest"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
@@ -124,12 +125,14 @@ func TestKiteDownAndBackWithRealPagekite(t *testing.T) {
 		Policy: fsm.Policy{
 			FailureThreshold: 3,
 			GracePeriod:      3 * time.Second,
-			Cooldown:         4 * time.Second,
-			MaxCooldown:      time.Minute,
 		},
 		StatusFile: filepath.Join(t.TempDir(), "status.json"),
-		Targets: []probe.Target{{
-			Name: name, Kind: probe.KindHTTP, URL: "http://" + name + "/", ConnectTo: relay.Addr,
+		Instances: []watchdog.Instance{{
+			Name:   "pagekite",
+			Policy: desk.Policy{Cooldown: 4 * time.Second, MaxCooldown: time.Minute},
+			Targets: []probe.Target{{
+				Name: name, Kind: probe.KindHTTP, URL: "http://" + name + "/", ConnectTo: relay.Addr,
+			}},
 		}},
 	}
 	budget, _, err := ratelimit.Open(filepath.Join(t.TempDir(), "ratelimit.json"), 3, 24*time.Hour, 168*time.Hour, time.Hour, time.Now())
@@ -144,9 +147,9 @@ func TestKiteDownAndBackWithRealPagekite(t *testing.T) {
 	opts.KillTimeout, opts.RespawnTimeout = 2*time.Second, 2*time.Second
 	log := zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))
 	rec := newRecorder()
+	s.Instances[0].Restarter = action.New(log, opts)
 	w := watchdog.New(log, s, watchdog.Deps{
 		Prober:      probe.New(probe.Options{Timeout: s.Timeout, UserAgent: "pkwatchdogd/test"}),
-		Restarter:   action.New(log, opts),
 		Budget:      budget,
 		Observer:    rec,
 		Concurrency: 4,
@@ -203,7 +206,7 @@ func TestKiteDownAndBackWithRealPagekite(t *testing.T) {
 	rec.reset()
 	again := pktest.StartKite(t, relay, svc)
 	again.WaitFlying(t, name)
-	rec.waitState(t, fsm.Healthy, s.Policy.Cooldown+3*period)
+	rec.waitState(t, fsm.Healthy, s.Instances[0].Policy.Cooldown+3*period)
 	if got := rec.states(); len(got) == 0 || got[len(got)-1] != fsm.Healthy {
 		t.Errorf("states after the kite came back: %v, want to end healthy", got)
 	}

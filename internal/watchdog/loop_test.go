@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/pagekite/pkwatchdogd/internal/desk"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/status"
@@ -37,15 +38,30 @@ func testSettings(t *testing.T, kites ...string) *Settings {
 		Policy: fsm.Policy{
 			FailureThreshold: 3,
 			GracePeriod:      30 * time.Second,
-			Cooldown:         60 * time.Second,
-			MaxCooldown:      10 * time.Minute,
 		},
 		StatusFile: filepath.Join(t.TempDir(), "status.json"),
+		Instances: []Instance{{
+			Name:   "pagekite",
+			Policy: desk.Policy{Cooldown: 60 * time.Second, MaxCooldown: 10 * time.Minute},
+		}},
 	}
 	for _, k := range kites {
-		s.Targets = append(s.Targets, probe.Target{Name: k, Kind: probe.KindHTTP})
+		s.Instances[0].Targets = append(s.Instances[0].Targets, probe.Target{Name: k, Kind: probe.KindHTTP})
 	}
 	return s
+}
+
+// pk is s's first instance.
+func pk(s *Settings) *Instance { return &s.Instances[0] }
+
+// clone copies s deeply enough for a reload: its instances and targets.
+func clone(s *Settings) *Settings {
+	next := *s
+	next.Instances = append([]Instance(nil), s.Instances...)
+	for i := range next.Instances {
+		next.Instances[i].Targets = append([]probe.Target(nil), s.Instances[i].Targets...)
+	}
+	return &next
 }
 
 // start runs the watchdog; it must be called inside synctest.Test. Options
@@ -56,9 +72,13 @@ func start(t *testing.T, s *Settings, p *fakeProber, concurrency int, log *zap.L
 	if log == nil {
 		log = zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))
 	}
+	for i := range s.Instances {
+		if s.Instances[i].Restarter == nil {
+			s.Instances[i].Restarter = h.restart
+		}
+	}
 	deps := Deps{
 		Prober:      p,
-		Restarter:   h.restart,
 		Budget:      newBudget(t, 3, 24*time.Hour),
 		Clocks:      h.clocks.read,
 		Concurrency: concurrency,
@@ -309,7 +329,7 @@ func TestStartupDelayHoldsRestart(t *testing.T) {
 		origin := time.Now()
 		p := newFakeProber(100*time.Millisecond, downBetween(origin, 0, 0))
 		s := testSettings(t, "a.kite.test")
-		s.StartupDelay = 5 * time.Minute
+		pk(s).Policy.StartupDelay = 5 * time.Minute
 		h := start(t, s, p, 1, nil)
 		time.Sleep(4*time.Minute + 50*time.Second)
 		if n := len(h.restart.restartTimes()); n != 0 {
@@ -320,8 +340,8 @@ func TestStartupDelayHoldsRestart(t *testing.T) {
 		if len(got) != 1 {
 			t.Fatalf("restarts = %d just after startup_delay, want 1", len(got))
 		}
-		if at := got[0].Sub(origin); at < s.StartupDelay {
-			t.Errorf("restart at %v, want not before startup_delay %v", at, s.StartupDelay)
+		if at := got[0].Sub(origin); at < pk(s).Policy.StartupDelay {
+			t.Errorf("restart at %v, want not before startup_delay %v", at, pk(s).Policy.StartupDelay)
 		}
 		h.stop()
 	})
@@ -332,7 +352,7 @@ func TestYoungProcessHoldsRestart(t *testing.T) {
 		origin := time.Now()
 		p := newFakeProber(100*time.Millisecond, downBetween(origin, 0, 0))
 		s := testSettings(t, "a.kite.test")
-		s.MinProcessAge = 5 * time.Minute
+		pk(s).Policy.MinProcessAge = 5 * time.Minute
 		h := start(t, s, p, 1, nil)
 		h.restart.mu.Lock()
 		h.restart.processStart = origin // PageKite started with the watchdog
@@ -342,8 +362,8 @@ func TestYoungProcessHoldsRestart(t *testing.T) {
 		if len(got) != 1 {
 			t.Fatalf("restarts = %d, want 1 once the process is old enough", len(got))
 		}
-		if at := got[0].Sub(origin); at < s.MinProcessAge {
-			t.Errorf("restart of a process %v old, want at least min_process_age %v", at, s.MinProcessAge)
+		if at := got[0].Sub(origin); at < pk(s).Policy.MinProcessAge {
+			t.Errorf("restart of a process %v old, want at least min_process_age %v", at, pk(s).Policy.MinProcessAge)
 		}
 		h.stop()
 	})
@@ -392,8 +412,8 @@ func TestCooldownDoublesWhenRestartDoesNotHelp(t *testing.T) {
 		// Between restarts: cooldown, then threshold and grace again; the
 		// cooldown part doubles each time.
 		gap1, gap2 := got[1].Sub(got[0]), got[2].Sub(got[1])
-		if d := gap2 - gap1; d < s.Policy.Cooldown-s.Interval || d > s.Policy.Cooldown+s.Interval {
-			t.Errorf("gaps between restarts %v then %v, want the second longer by one more cooldown (%v)", gap1, gap2, s.Policy.Cooldown)
+		if d := gap2 - gap1; d < pk(s).Policy.Cooldown-s.Interval || d > pk(s).Policy.Cooldown+s.Interval {
+			t.Errorf("gaps between restarts %v then %v, want the second longer by one more cooldown (%v)", gap1, gap2, pk(s).Policy.Cooldown)
 		}
 		h.stop()
 	})
@@ -434,9 +454,9 @@ func TestReloadKeepsStateAndStopsRemovedKites(t *testing.T) {
 		if before.Kites[0].State != string(fsm.Grace) {
 			t.Fatalf("a.kite.test state = %s, want grace before the reload", before.Kites[0].State)
 		}
-		next := *s
-		next.Targets = []probe.Target{s.Targets[0], {Name: "c.kite.test", Kind: probe.KindHTTP}}
-		h.w.Reload(context.Background(), &next, "")
+		next := clone(s)
+		pk(next).Targets = []probe.Target{pk(s).Targets[0], {Name: "c.kite.test", Kind: probe.KindHTTP}}
+		h.w.Reload(context.Background(), next, "")
 		time.Sleep(2 * flushDelay)
 		f := h.status()
 		names := []string{}

@@ -2,6 +2,7 @@ package watchdog
 
 import (
 	"context"
+	"errors"
 
 	"go.uber.org/zap"
 
@@ -18,6 +19,10 @@ type BundleBuilder interface {
 type BundleUploader interface {
 	Upload(ctx context.Context, b report.Bundle) (report.UploadResult, error)
 }
+
+// ErrUploadsOff is what a BundleUploader returns when uploads are off
+// (report.enabled = false, perhaps since a reload): the bundle stays saved.
+var ErrUploadsOff = errors.New("uploads are off (report.enabled = false)")
 
 // ReportOutcome names what became of a crash report, for metrics.
 type ReportOutcome string
@@ -97,6 +102,8 @@ func (q *ReportQueue) handle(ctx context.Context, in report.Input) {
 	}
 	res, err := q.uploader.Upload(ctx, b)
 	switch {
+	case errors.Is(err, ErrUploadsOff):
+		log.Info("crash report not uploaded: uploads disabled", zap.String("path", b.Path))
 	case err != nil:
 		q.observe(in.Kite, ReportFailed)
 		log.Warn("crash report upload failed", zap.String("path", b.Path), zap.Int("tries", res.Tries), zap.Error(err))

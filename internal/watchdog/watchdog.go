@@ -2,29 +2,27 @@ package watchdog
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
-	"os"
-	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/pagekite/pkwatchdogd/internal/desk"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
-	"github.com/pagekite/pkwatchdogd/internal/status"
 )
 
-// Deps are the watchdog's collaborators. Prober, Restarter and Budget are
-// required; the rest may be nil.
+// Deps are the watchdog's collaborators. Prober and Budget are required;
+// the rest may be nil.
 type Deps struct {
-	Prober    Prober
-	Restarter Restarter
-	Budget    Budget
-	Reporter  Reporter
-	Observer  Observer
+	Prober Prober
+	// Budget is the restart budget, per instance: the desk records
+	// restarts in it; the kite loops only read it for the status.
+	Budget   desk.Budget
+	Reporter desk.Reporter
+	Observer Observer
 	// Monitor learns of every loop's progress; the systemd watchdog pings
 	// only while all of them are alive.
 	Monitor *sdnotify.Monitor
@@ -37,9 +35,6 @@ type Deps struct {
 	Concurrency int
 	// Version goes into the status file.
 	Version string
-	// WedgeKite is a test hook: that kite's loop blocks forever after its
-	// first probe, so that the systemd watchdog test can see pings stop.
-	WedgeKite string
 }
 
 // Periods of the main loop.
@@ -58,16 +53,20 @@ const (
 	flushDelay = time.Second
 )
 
-// Watchdog runs one loop per kite. Create it with New, then call Run once.
+// Watchdog runs one loop per kite and the restart desk. Create it with
+// New, then call Run once.
 type Watchdog struct {
 	log      *zap.Logger
 	deps     Deps
+	desk     *desk.Desk
 	started  time.Time
 	sem      chan struct{}
 	settings atomic.Pointer[Settings]
 	updates  chan kiteUpdate
 	reloads  chan reloadRequest
-	seed     atomic.Uint64
+	// deskChanged says that the desk's instances changed (capacity 1).
+	deskChanged chan struct{}
+	seed        atomic.Uint64
 	// cal books every kite's next probe (schedule.go).
 	cal *calendar
 	// queuedWarned is when (Unix ns) warnQueued last logged.
@@ -84,10 +83,13 @@ type Watchdog struct {
 
 // kiteRunner is the main loop's handle on one kite loop.
 type kiteRunner struct {
-	target probe.Target
-	cancel context.CancelFunc
-	done   chan struct{}
-	rebase chan struct{}
+	target   probe.Target
+	instance string
+	mailbox  *desk.Mailbox
+	evidence *evidence
+	cancel   context.CancelFunc
+	done     chan struct{}
+	rebase   chan struct{}
 }
 
 type reloadRequest struct {
@@ -108,25 +110,44 @@ func New(log *zap.Logger, s *Settings, deps Deps) *Watchdog {
 		deps.Monitor = sdnotify.NewMonitor(0)
 	}
 	w := &Watchdog{
-		log:     log,
-		deps:    deps,
-		started: time.Now(),
-		sem:     make(chan struct{}, deps.Concurrency),
-		cal:     newCalendar(),
-		updates: make(chan kiteUpdate, 64),
-		reloads: make(chan reloadRequest),
-		kites:   make(map[string]*kiteRunner),
+		log:         log,
+		deps:        deps,
+		started:     time.Now(),
+		sem:         make(chan struct{}, deps.Concurrency),
+		cal:         newCalendar(),
+		updates:     make(chan kiteUpdate, 64),
+		reloads:     make(chan reloadRequest),
+		deskChanged: make(chan struct{}, 1),
+		kites:       make(map[string]*kiteRunner),
 	}
+	dd := desk.Deps{
+		Budget:   deps.Budget,
+		Reporter: deps.Reporter,
+		Evidence: w.evidenceOf,
+		Uptime:   func() time.Duration { boot, _ := w.deps.Clocks(); return boot },
+		Monitor:  deps.Monitor,
+		Changed: func() {
+			select {
+			case w.deskChanged <- struct{}{}:
+			default:
+			}
+		},
+	}
+	if deps.Observer != nil {
+		dd.Observer = deps.Observer
+	}
+	w.desk = desk.New(log.Named("desk"), dd)
 	w.seed.Store(rand.Uint64())
 	w.settings.Store(s)
 	return w
 }
 
-// Reload applies new settings: kites whose target is unchanged keep their
-// state and pick up the new policy; new kites start; removed ones stop.
-// configErr is the reason a config reload was rejected ("" when s is the
-// config on disk); it shows in the status file and the STATUS= line. Reload
-// returns once the change is applied, or when ctx or the watchdog ends.
+// Reload applies new settings: kites whose target and instance are
+// unchanged keep their state and pick up the new policy; new kites start;
+// removed ones stop; the desk takes the new instances. configErr is the
+// reason a config reload was rejected ("" when s is the config on disk);
+// it shows in the status file and the STATUS= line. Reload returns once
+// the change is applied, or when ctx or the watchdog ends.
 func (w *Watchdog) Reload(ctx context.Context, s *Settings, configErr string) {
 	req := reloadRequest{settings: s, configErr: configErr, done: make(chan struct{})}
 	select {
@@ -143,9 +164,10 @@ func (w *Watchdog) Reload(ctx context.Context, s *Settings, configErr string) {
 // Settings returns the settings in force.
 func (w *Watchdog) Settings() *Settings { return w.settings.Load() }
 
-// Run starts every kite loop and runs until ctx ends, then stops them all
-// (within a few seconds: in-flight work is abandoned) and writes the final
-// status. ready, if not nil, is called once every kite is scheduled.
+// Run starts the desk and every kite loop and runs until ctx ends, then
+// stops them all (within a few seconds: in-flight work is abandoned) and
+// writes the final status. ready, if not nil, is called once every kite
+// is scheduled.
 func (w *Watchdog) Run(ctx context.Context, ready func()) error {
 	loopCtx, cancelLoops := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelLoops()
@@ -155,6 +177,9 @@ func (w *Watchdog) Run(ctx context.Context, ready func()) error {
 
 	board := newBoard()
 	w.apply(loopCtx, board, w.settings.Load())
+	var deskDone sync.WaitGroup
+	deskDone.Go(func() { w.desk.Run(loopCtx) })
+	defer deskDone.Wait()
 	w.publish(board, true)
 	if ready != nil {
 		ready()
@@ -177,9 +202,12 @@ func (w *Watchdog) Run(ctx context.Context, ready func()) error {
 		select {
 		case <-ctx.Done():
 			w.stop(board)
+			cancelLoops()
 			return nil
 		case u := <-w.updates:
 			board.update(u)
+		case <-w.deskChanged:
+			board.dirty = true
 		case req := <-w.reloads:
 			w.settings.Store(req.settings)
 			w.configErr = req.configErr
@@ -203,131 +231,19 @@ func (w *Watchdog) Run(ctx context.Context, ready func()) error {
 	}
 }
 
-// apply starts and stops kite loops so that they match s.Targets.
-func (w *Watchdog) apply(ctx context.Context, board *board, s *Settings) {
-	want := make(map[string]probe.Target, len(s.Targets))
-	for _, t := range s.Targets {
-		want[t.Name] = t
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for name, k := range w.kites {
-		if t, ok := want[name]; ok && reflect.DeepEqual(t, k.target) {
-			continue
-		}
-		k.cancel()
-		<-k.done
-		delete(w.kites, name)
-		board.remove(name)
-		w.log.Info("kite no longer watched", zap.String("kite", name))
-	}
-	for _, t := range s.Targets {
-		if _, ok := w.kites[t.Name]; ok {
-			continue
-		}
-		kctx, cancel := context.WithCancel(ctx)
-		k := &kiteRunner{target: t, cancel: cancel, done: make(chan struct{}), rebase: make(chan struct{}, 1)}
-		w.kites[t.Name] = k
-		loop := w.newKiteLoop(t, k.rebase)
-		board.set(loop.snapshot(time.Now(), s))
-		go func() {
-			defer close(k.done)
-			loop.run(kctx)
-		}()
-	}
-}
-
-// rebaseline tells every kite loop that the machine slept.
-func (w *Watchdog) rebaseline() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, k := range w.kites {
-		select {
-		case k.rebase <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// stop ends every kite loop, waiting at most stopTimeout, drains their last
-// updates and writes the final status.
-func (w *Watchdog) stop(board *board) {
-	w.mu.Lock()
-	runners := make([]*kiteRunner, 0, len(w.kites))
-	for _, k := range w.kites {
-		k.cancel()
-		runners = append(runners, k)
-	}
-	w.mu.Unlock()
-	deadline := time.NewTimer(stopTimeout)
-	defer deadline.Stop()
-	for _, k := range runners {
-	wait:
-		for {
-			select {
-			case <-k.done:
-				break wait
-			case u := <-w.updates:
-				board.update(u)
-			case <-deadline.C:
-				w.log.Warn("kite loops did not stop in time", zap.Duration("timeout", stopTimeout))
-				w.publish(board, true)
-				return
-			}
-		}
-	}
-	for {
-		select {
-		case u := <-w.updates:
-			board.update(u)
-		default:
-			w.publish(board, true)
-			return
-		}
-	}
-}
-
-// publish writes the status file and the STATUS= line when something
-// changed (or when forced).
-func (w *Watchdog) publish(board *board, force bool) {
-	if !board.dirty && !force {
-		return
-	}
-	board.dirty = false
-	s := w.settings.Load()
-	if s.StatusFile == "" && w.deps.Notify == nil {
-		return // nobody reads it
-	}
-	f := &status.File{
-		Updated:     status.FormatTime(time.Now()),
-		PID:         os.Getpid(),
-		Version:     w.deps.Version,
-		Started:     status.FormatTime(w.started),
-		DryRun:      s.DryRun,
-		ConfigError: w.configErr,
-	}
-	var lines [][]byte
-	f.Kites, lines = board.list()
-	if s.StatusFile != "" {
-		if err := status.Write(s.StatusFile, f, lines); err != nil {
-			w.log.Warn("status file not written", zap.Error(err))
-		}
-	}
-	if w.deps.Notify != nil {
-		w.deps.Notify(summary(f, time.Now()))
-	}
-}
-
 // kiteSeed gives each kite loop its own random source.
 func (w *Watchdog) kiteSeed() *rand.Rand {
 	s := w.seed.Add(0x9e3779b97f4a7c15)
 	return rand.New(rand.NewPCG(s, s^0xda3e39cb94b95bdb))
 }
 
-// errString is err's message, or "" for nil.
-func errString(err error) string {
-	if err == nil {
-		return ""
+// evidenceOf is what kite's loop knows, for the desk's crash report.
+func (w *Watchdog) evidenceOf(kite string) (desk.KiteEvidence, bool) {
+	w.mu.Lock()
+	k, ok := w.kites[kite]
+	w.mu.Unlock()
+	if !ok {
+		return desk.KiteEvidence{}, false
 	}
-	return fmt.Sprint(err)
+	return k.evidence.read(), true
 }

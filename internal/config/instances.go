@@ -1,0 +1,253 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"go.uber.org/zap"
+
+	"github.com/pagekite/pkwatchdogd/internal/pkconfig"
+	"github.com/pagekite/pkwatchdogd/internal/probe"
+)
+
+// Instance is one PageKite instance with every key resolved: the
+// [[pagekite]] entry over [restart] and [report], or, with no [[pagekite]],
+// the implicit instance DefaultInstance made of [restart],
+// [report].log_file/journal_unit and [discovery].pagekite_dir.
+type Instance struct {
+	Name string
+	// Kind is KindPagekitePy, KindPagekitec or "" (guessed from the
+	// process).
+	Kind        string
+	Restart     Restart
+	LogFile     string
+	JournalUnit string
+	// RCDir is where its kites are discovered when no [[kite]] names it.
+	RCDir string
+	// Targets are its kites: the [[kite]] entries that name it, or those
+	// discovered in RCDir (Discovered).
+	Targets    []probe.Target
+	Discovered bool
+}
+
+// Specs returns the instances without their kites, resolved from the
+// config alone (no file is read), in config order. A config with no
+// [[pagekite]] has one, DefaultInstance.
+func (c *Config) Specs() []Instance {
+	if len(c.Pagekites) == 0 {
+		return []Instance{{
+			Name:        DefaultInstance,
+			Restart:     c.Restart,
+			LogFile:     c.Report.LogFile,
+			JournalUnit: c.Report.JournalUnit,
+			RCDir:       c.Discovery.PagekiteDir,
+		}}
+	}
+	out := make([]Instance, len(c.Pagekites))
+	for i, p := range c.Pagekites {
+		out[i] = c.resolve(p)
+	}
+	return out
+}
+
+// resolve is p with every key left out taken from [restart] and [report].
+func (c *Config) resolve(p Pagekite) Instance {
+	in := Instance{Name: p.Name, Kind: p.Kind, Restart: c.Restart, LogFile: c.Report.LogFile,
+		JournalUnit: c.Report.JournalUnit, RCDir: p.RCDir}
+	if in.RCDir == "" && len(c.Pagekites) == 1 {
+		in.RCDir = c.Discovery.PagekiteDir
+	}
+	pick(&in.LogFile, p.LogFile)
+	pick(&in.JournalUnit, p.JournalUnit)
+	r := &in.Restart
+	pick(&r.DryRun, p.DryRun)
+	pick(&r.Method, p.Method)
+	pick(&r.PIDFile, p.PIDFile)
+	pick(&r.Unit, p.Unit)
+	pick(&r.ProcessMatch, p.ProcessMatch)
+	pick(&r.Signal, p.Signal)
+	pick(&r.Diagnostics, p.Diagnostics)
+	pick(&r.KillTimeout, p.KillTimeout)
+	pick(&r.RespawnTimeout, p.RespawnTimeout)
+	pick(&r.StartCommand, p.StartCommand)
+	pick(&r.Command, p.Command)
+	pick(&r.CommandTimeout, p.CommandTimeout)
+	return in
+}
+
+// pick sets *dst to *v when v is set.
+func pick[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// owner returns the instance a [[kite]] belongs to: the one it names, or
+// the only one.
+func (c *Config) owner(k Kite, specs []Instance) string {
+	if k.Pagekite != "" || len(specs) != 1 {
+		return k.Pagekite
+	}
+	return specs[0].Name
+}
+
+// Instances returns every PageKite instance with the kites it flies: the
+// [[kite]] entries that name it, or, for an instance no [[kite]] names,
+// the kites discovered in its rc_dir.
+//
+// Discovery makes one target per kite name: an http target with URL
+// https://NAME/ when the kite has an http, https or websocket service on
+// the default port (http://NAME:PORT/ or https://NAME:PORT/ when only on
+// another port), otherwise a raw target for its first raw-N service, with
+// Port N. Lines of the rc files that do not parse are logged (log may be
+// nil) and skipped; the other kites are still watched.
+//
+// It returns:
+//   - (instances, nil): every instance has at least one kite;
+//   - (nil, err wrapping ErrNotConfigured): an instance's rc files are the
+//     stock, unconfigured ones (abort_not_configured);
+//   - (nil, err wrapping ErrNoKites): an instance has no kite;
+//   - (nil, err): an rc_dir cannot be read (wraps the os error), or the same
+//     kite is found in two instances.
+//
+// The config must be valid (Load validates).
+func (c *Config) Instances(log *zap.Logger) ([]Instance, error) {
+	kites := Config{Kites: append([]Kite(nil), c.Kites...)}
+	kites.fillKiteDefaults() // for a Config built in code rather than loaded
+	specs := c.Specs()
+	index := make(map[string]int, len(specs))
+	for i, in := range specs {
+		index[in.Name] = i
+	}
+	for _, k := range kites.Kites {
+		i, ok := index[c.owner(k, specs)]
+		if !ok {
+			return nil, fmt.Errorf("kite %s: %w: no [[pagekite]] named %q", k.Name, ErrNoKites, k.Pagekite)
+		}
+		specs[i].Targets = append(specs[i].Targets, probe.Target{
+			Name: k.Name, Kind: probe.Kind(k.Kind), URL: k.URL, Port: k.Port, ConnectTo: k.ConnectTo,
+		})
+	}
+	seen := map[string]string{}
+	for i := range specs {
+		in := &specs[i]
+		if len(in.Targets) == 0 {
+			if err := discover(log, in); err != nil {
+				return nil, err
+			}
+		}
+		for _, t := range in.Targets {
+			if other, dup := seen[t.Name]; dup {
+				return nil, fmt.Errorf("kite %s is flown by two PageKite instances, %s and %s: give it one [[kite]] entry with its pagekite", t.Name, other, in.Name)
+			}
+			seen[t.Name] = in.Name
+		}
+	}
+	return specs, nil
+}
+
+// discover fills in's targets from its rc_dir.
+func discover(log *zap.Logger, in *Instance) error {
+	dir := in.RCDir
+	if dir == "" {
+		return fmt.Errorf("pagekite %s: %w: no [[kite]] names it and it has no rc_dir", in.Name, ErrNoKites)
+	}
+	pk, err := pkconfig.ParseDir(dir)
+	var perr *pkconfig.Errors
+	switch {
+	case errors.As(err, &perr):
+		if log != nil {
+			// Problem texts never hold secrets.
+			log.Warn("pagekite config has bad lines; skipped them",
+				zap.String("pagekite", in.Name), zap.String("dir", dir), zap.Int("problems", len(perr.Problems)), zap.Error(err))
+		}
+	case err != nil:
+		return fmt.Errorf("pagekite %s: discover kites: %w", in.Name, err)
+	}
+	if pk.NotConfigured {
+		return fmt.Errorf("pagekite %s: discover kites in %s: %w (abort_not_configured is set): configure PageKite or add [[kite]] entries", in.Name, dir, ErrNotConfigured)
+	}
+	for _, k := range pk.Kites {
+		if t, ok := discoveredTarget(k); ok {
+			in.Targets = append(in.Targets, t)
+		}
+	}
+	if len(in.Targets) == 0 {
+		return fmt.Errorf("pagekite %s: discover kites in %s: %w: no enabled service_on line", in.Name, dir, ErrNoKites)
+	}
+	in.Discovered = true
+	return nil
+}
+
+// Targets returns every kite of every instance (see Instances), in
+// instance order.
+func (c *Config) Targets(log *zap.Logger) ([]probe.Target, error) {
+	ins, err := c.Instances(log)
+	if err != nil {
+		return nil, err
+	}
+	var out []probe.Target
+	for _, in := range ins {
+		out = append(out, in.Targets...)
+	}
+	return out, nil
+}
+
+// discoveredTarget turns a kite found in pagekite.py's files into a target.
+func discoveredTarget(k pkconfig.Kite) (probe.Target, bool) {
+	if k.HasProto("http", "https", "websocket") {
+		for _, s := range k.Services {
+			if s.Port == 0 && (s.Base() == "http" || s.Base() == "https" || s.Base() == "websocket") {
+				return probe.Target{Name: k.Name, Kind: probe.KindHTTP, URL: "https://" + k.Name + "/"}, true
+			}
+		}
+		for _, s := range k.Services {
+			switch s.Base() {
+			case "http", "websocket":
+				return probe.Target{Name: k.Name, Kind: probe.KindHTTP, URL: "http://" + k.Name + ":" + strconv.Itoa(s.Port) + "/"}, true
+			case "https":
+				return probe.Target{Name: k.Name, Kind: probe.KindHTTP, URL: "https://" + k.Name + ":" + strconv.Itoa(s.Port) + "/"}, true
+			}
+		}
+	}
+	for _, s := range k.Services {
+		if s.Base() == "raw" && s.Port > 0 {
+			return probe.Target{Name: k.Name, Kind: probe.KindRaw, Port: s.Port}, true
+		}
+	}
+	return probe.Target{}, false
+}
+
+// Secrets returns the secrets in pagekite.py's files in every instance's
+// rc_dir and in discovery.pagekite_dir (even when [[kite]] entries are
+// configured), for the crash-report redactor; directories that cannot be
+// read give none. Never log them.
+func (c *Config) Secrets() []string {
+	dirs := []string{c.Discovery.PagekiteDir}
+	for _, in := range c.Specs() {
+		dirs = append(dirs, in.RCDir)
+	}
+	var out []string
+	done := map[string]bool{"": true}
+	for _, dir := range dirs {
+		if done[dir] {
+			continue
+		}
+		done[dir] = true
+		if pk, _ := pkconfig.ParseDir(dir); pk != nil {
+			out = append(out, pk.Secrets...)
+		}
+	}
+	return out
+}
+
+// ForceDryRun makes every instance a dry run (run --dry-run), whatever
+// [restart] and [[pagekite]] say.
+func (c *Config) ForceDryRun() {
+	c.Restart.DryRun = true
+	for i := range c.Pagekites {
+		yes := true
+		c.Pagekites[i].DryRun = &yes
+	}
+}

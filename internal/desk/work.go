@@ -1,0 +1,138 @@
+package desk
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/pagekite/pkwatchdogd/internal/action"
+	"github.com/pagekite/pkwatchdogd/internal/report"
+)
+
+// job is one due decision handed to the worker.
+type job struct {
+	instance      string
+	spec          Instance
+	kite          string
+	cooldownUntil time.Time
+	started       time.Time
+}
+
+// event is what the worker tells the loop: a decision (then, after Go, the
+// restart's result), or the processes it looked for.
+type event struct {
+	instance string
+	at       time.Time
+	decision Decision
+	result   *action.Result
+	// found: the process was found, with pid and kind.
+	found bool
+	pid   int
+	kind  string
+
+	looked map[string]process
+}
+
+type process struct {
+	pid  int
+	kind string
+}
+
+// send gives ev to the loop; false when ctx ended first.
+func (d *Desk) send(ctx context.Context, ev event) bool {
+	select {
+	case d.events <- ev:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// work decides on j and, on Go, restarts. It is the only place a restart
+// happens, one at a time.
+func (d *Desk) work(ctx context.Context, j job) {
+	f := Facts{Started: j.started, Uptime: d.deps.Uptime(), CooldownUntil: j.cooldownUntil}
+	ev := event{instance: j.instance}
+	if p, err := j.spec.Restarter.Find(ctx); err == nil {
+		f.ProcessStarted, f.PID = p.Started, p.PID
+		ev.found, ev.pid, ev.kind = true, p.PID, p.Kind
+	} else {
+		d.log.Debug("pagekite process not found before the decision", zap.String("pagekite", j.instance), zap.Error(err))
+	}
+	f.Now = time.Now()
+	f.BudgetOK, f.BudgetFreeAt = d.deps.Budget.RestartAllowed(j.instance, f.Now)
+	if !f.BudgetOK {
+		f.InWindow = d.deps.Budget.RestartsInWindow(j.instance, f.Now)
+	}
+	ev.decision, ev.at = Decide(j.spec.Policy, f), f.Now
+	if !d.send(ctx, ev) || ev.decision.Kind != Go {
+		return
+	}
+	res := j.spec.Restarter.Restart(ctx, j.kite)
+	now := time.Now()
+	if spent(res) && !j.spec.Policy.DryRun {
+		if err := d.deps.Budget.RecordRestart(j.instance, now); err != nil {
+			d.log.Error("restart not recorded in the budget", zap.String("pagekite", j.instance), zap.Error(err))
+		}
+	}
+	d.send(ctx, event{instance: j.instance, at: now, result: &res})
+}
+
+// spent reports whether a restart result used up budget: something was
+// signalled or run.
+func spent(r action.Result) bool {
+	switch r.Outcome {
+	case action.OutcomeDryRun, action.OutcomeNoProcess, action.OutcomeRefused:
+		return false
+	}
+	return true
+}
+
+// look finds every instance's process, for the status file.
+func (d *Desk) look(ctx context.Context, specs []Instance) {
+	found := make(map[string]process, len(specs))
+	for _, s := range specs {
+		if p, err := s.Restarter.Find(ctx); err == nil {
+			found[s.Name] = process{pid: p.PID, kind: p.Kind}
+		} else {
+			found[s.Name] = process{}
+		}
+	}
+	d.send(ctx, event{looked: found})
+}
+
+// reportInput is the crash report of in's restart: every kite of the
+// instance with what its loop knows.
+func (d *Desk) reportInput(in *inst, at time.Time, res action.Result) report.Input {
+	rin := report.Input{
+		Kite: in.first, Instance: in.spec.Name, Reason: in.reason, At: at, Restart: res,
+		LogFile: in.spec.LogFile, JournalUnit: in.spec.JournalUnit,
+	}
+	if res.Core != nil {
+		rin.CorePath, rin.CoreSize = res.Core.Path, res.Core.Size
+	}
+	var kites []KiteEvidence
+	for _, k := range in.spec.Kites {
+		if d.deps.Evidence == nil {
+			break
+		}
+		e, ok := d.deps.Evidence(k.Name)
+		if !ok {
+			continue
+		}
+		kites = append(kites, e)
+		if k.Name == in.first {
+			rin.History, rin.Probes = e.History, e.Probes
+		}
+		// The log reaches back to the earliest time a kite was flying.
+		if !e.LastFlying.IsZero() && (rin.LastFlying.IsZero() || e.LastFlying.Before(rin.LastFlying)) {
+			rin.LastFlying = e.LastFlying
+		}
+	}
+	rin.Kites = kites
+	if rin.Kite == "" && len(in.spec.Kites) > 0 {
+		rin.Kite = in.spec.Kites[0].Name
+	}
+	return rin
+}

@@ -1,0 +1,84 @@
+package watchdog
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/pagekite/pkwatchdogd/internal/desk"
+	"github.com/pagekite/pkwatchdogd/internal/fsm"
+	"github.com/pagekite/pkwatchdogd/internal/probe"
+)
+
+// evidenceOf maps a probe verdict onto what the state machine counts:
+// only kite-down is Down; flying and backend-down are Up; everything else
+// is Inconclusive.
+func evidenceOf(v probe.Verdict) fsm.Evidence {
+	switch {
+	case v.Down():
+		return fsm.Down
+	case v.Up():
+		return fsm.Up
+	}
+	return fsm.Inconclusive
+}
+
+// observe feeds a probe result to the machine and, when a decision is
+// due, asks the desk. An unanswered decision stays due, so the kite asks
+// again at its next probe: the desk joins repeated requests, and a request
+// lost in a reload is asked again.
+func (l *kiteLoop) observe(ctx context.Context, res probe.Result) {
+	l.last = res
+	if len(l.probes) == keptProbes {
+		l.probes = append(l.probes[:0], l.probes[1:]...)
+	}
+	l.probes = append(l.probes, res)
+	if res.Verdict == probe.Flying {
+		l.lastFlying = res.Start
+	}
+	if o := l.w.deps.Observer; o != nil {
+		o.Probed(l.target.Name, res)
+	}
+	l.log.Debug("probe result",
+		zap.String("verdict", string(res.Verdict)),
+		zap.String("detail", res.Detail),
+		zap.Duration("duration", res.Duration),
+		zap.String("state", string(l.m.State())))
+
+	step := l.m.Observe(time.Now(), evidenceOf(res.Verdict), string(res.Verdict), res.Detail)
+	l.logStep(step, "")
+	if step.Due {
+		l.w.desk.Request(ctx, desk.Request{
+			Kite: l.target.Name, Instance: l.instance, Relapse: l.m.Relapse(),
+			Verdict: string(res.Verdict), Detail: res.Detail,
+		})
+	}
+	l.record()
+	l.publish(ctx, false)
+}
+
+// answer feeds the desk's answer to the machine.
+func (l *kiteLoop) answer(a desk.Answer) {
+	now := time.Now()
+	var step fsm.Step
+	switch a.Kind {
+	case desk.AnswerHold:
+		step = l.m.Hold(now, a.Until, a.Note)
+	case desk.AnswerBegin:
+		step = l.m.Begin(now, a.Note)
+	case desk.AnswerCool:
+		step = l.m.Cool(now, a.Until, a.Restarted, a.Note)
+		if a.Restarted {
+			l.outcome, l.restartAt = a.Outcome, a.At
+			l.note = outcomeNote(a.Outcome, a.Note)
+		} else {
+			l.note = a.Note
+		}
+	}
+	if step.Held {
+		l.note = a.Note
+	}
+	l.logStep(step, "")
+	l.record()
+}

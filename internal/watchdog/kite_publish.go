@@ -1,0 +1,119 @@
+package watchdog
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/pagekite/pkwatchdogd/internal/desk"
+	"github.com/pagekite/pkwatchdogd/internal/fsm"
+	"github.com/pagekite/pkwatchdogd/internal/logging"
+	"github.com/pagekite/pkwatchdogd/internal/probe"
+	"github.com/pagekite/pkwatchdogd/internal/status"
+)
+
+// evidence is a kite loop's last findings, copied after each change for
+// the desk's crash report.
+type evidence struct {
+	mu sync.Mutex // guards e
+	e  desk.KiteEvidence
+}
+
+func (e *evidence) read() desk.KiteEvidence {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.e
+}
+
+// record copies the loop's findings into its evidence.
+func (l *kiteLoop) record() {
+	e := desk.KiteEvidence{
+		Name: l.target.Name, State: string(l.m.State()), Verdict: string(l.last.Verdict),
+		Detail: l.last.Detail, LastFlying: l.lastFlying, History: l.m.History(),
+		Probes: append([]probe.Result(nil), l.probes...),
+	}
+	l.evidence.mu.Lock()
+	l.evidence.e = e
+	l.evidence.mu.Unlock()
+}
+
+// logStep logs a state change once, at info level or above; a step that
+// changed nothing is not logged (the desk logs holds and suppressions, once
+// per instance).
+func (l *kiteLoop) logStep(step fsm.Step, why string) {
+	if !step.Changed {
+		return
+	}
+	if o := l.w.deps.Observer; o != nil {
+		o.Changed(l.target.Name, step)
+	}
+	fields := []zap.Field{
+		zap.String("from", string(step.From)),
+		zap.String("to", string(step.To)),
+		zap.String("event", string(step.Event)),
+		zap.String("verdict", step.Verdict),
+		zap.String("detail", step.Detail),
+	}
+	if step.Note != "" {
+		fields = append(fields, zap.String("note", step.Note))
+	}
+	if why != "" {
+		fields = append(fields, zap.String("reason", why))
+	}
+	if !l.m.Deadline().IsZero() {
+		fields = append(fields, zap.Time("deadline", l.m.Deadline()))
+	}
+	switch {
+	case step.To == fsm.Grace:
+		l.log.Warn("kite state changed", append(fields, logging.MessageID(logging.MsgKiteDown))...)
+	case step.To == fsm.Healthy && step.From != fsm.Suspect:
+		l.note = ""
+		l.log.Info("kite state changed", append(fields, logging.MessageID(logging.MsgKiteRecovered))...)
+	default:
+		if step.To == fsm.Healthy {
+			l.note = ""
+		}
+		l.log.Info("kite state changed", fields...)
+	}
+}
+
+// publish sends the kite's status to the main loop.
+func (l *kiteLoop) publish(ctx context.Context, force bool) {
+	now := time.Now()
+	u := l.snapshot(now, l.applied)
+	u.significant = force || u.kite.State != l.prev.State || u.kite.Verdict != l.prev.Verdict ||
+		u.kite.Count != l.prev.Count || u.kite.Deadline != l.prev.Deadline || u.kite.Note != l.prev.Note ||
+		u.kite.LastOutcome != l.prev.LastOutcome || u.kite.RestartsInWindow != l.prev.RestartsInWindow
+	l.prev = u.kite
+	select {
+	case l.w.updates <- u:
+	case <-ctx.Done():
+	}
+}
+
+// snapshot is the kite's line in the status file. The restart budget is
+// its instance's.
+func (l *kiteLoop) snapshot(now time.Time, s *Settings) kiteUpdate {
+	k := status.Kite{
+		Name:             l.target.Name,
+		Pagekite:         l.instance,
+		State:            string(l.m.State()),
+		Since:            status.FormatTime(l.m.Since()),
+		Verdict:          string(l.last.Verdict),
+		Detail:           l.last.Detail,
+		Count:            l.m.Count(),
+		Deadline:         status.FormatTime(l.m.Deadline()),
+		RestartsInWindow: l.w.deps.Budget.RestartsInWindow(l.instance, now),
+		LastProbe:        status.FormatTime(l.last.Start),
+		LastFlying:       status.FormatTime(l.lastFlying),
+		Note:             l.note,
+		LastRestart:      status.FormatTime(l.restartAt),
+		LastOutcome:      l.outcome,
+	}
+	if ok, freeAt := l.w.deps.Budget.RestartAllowed(l.instance, now); !ok {
+		k.NextRestartAllowed = status.FormatTime(freeAt)
+	}
+	return kiteUpdate{kite: k, deadline: l.m.Deadline()}
+}
