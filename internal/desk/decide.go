@@ -48,8 +48,11 @@ const (
 	Go DecisionKind = iota
 	// Hold: not before Until.
 	Hold
-	// Suppress: no restart; cooldown until Until.
+	// Suppress: no restart, the budget is spent; cooldown until Until.
 	Suppress
+	// Cooling: no restart, the instance is cooling down after its last
+	// one; cooldown until Until.
+	Cooling
 )
 
 // Decision is the outcome of Decide.
@@ -65,7 +68,7 @@ type Decision struct {
 func Decide(p Policy, f Facts) Decision {
 	now := f.Now
 	if f.CooldownUntil.After(now) {
-		return Decision{Kind: Suppress, Until: f.CooldownUntil,
+		return Decision{Kind: Cooling, Until: f.CooldownUntil,
 			Reason: "the instance is cooling down after its last restart"}
 	}
 	var d Decision

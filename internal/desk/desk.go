@@ -361,7 +361,7 @@ func (d *Desk) began(in *inst, ev event) {
 func (d *Desk) refused(in *inst, ev event) {
 	dec := ev.decision
 	a := Answer{Kind: AnswerHold, Until: dec.Until, Note: dec.Reason, At: ev.at}
-	if dec.Kind == Suppress {
+	if dec.Kind != Hold {
 		a.Kind = AnswerCool
 	}
 	for _, w := range in.waiting {
@@ -371,6 +371,11 @@ func (d *Desk) refused(in *inst, ev event) {
 	}
 	in.waiting = nil
 	in.first, in.reason = "", ""
+	if dec.Kind == Cooling {
+		// The kites that asked late join the cooldown of the restart
+		// that just happened: nothing to say.
+		return
+	}
 	in.note = dec.Reason
 	if in.said == dec.Reason {
 		return

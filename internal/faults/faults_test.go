@@ -52,6 +52,7 @@ const (
 func TestFaults(t *testing.T) {
 	var all []scenario
 	all = append(all, loopScenarios()...)
+	all = append(all, instanceScenarios()...)
 	all = append(all, networkScenarios()...)
 	all = append(all, processScenarios()...)
 	all = append(all, collectorScenarios()...)

@@ -1,0 +1,165 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestInstancesFromPagekiteTables(t *testing.T) {
+	dir := t.TempDir()
+	rc := filepath.Join(dir, "main.d")
+	if err := os.MkdirAll(rc, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeRC(t, rc, "10_account.rc", "kitename = d.kite.test\nkitesecret = s3cret\nservice_on = http:@kitename:localhost:80:@kitesecret\nservice_on = raw/22:e.kite.test:localhost:22:@kitesecret\n")
+	cfg, err := parse("t.toml", `
+[restart]
+kill_timeout = "7s"
+[report]
+log_file = "/var/log/default.log"
+[[pagekite]]
+name = "main"
+kind = "pagekite.py"
+rc_dir = "`+rc+`"
+pidfile = "/run/main.pid"
+[[pagekite]]
+name = "other"
+kind = "pagekitec"
+method = "systemd"
+unit = "pagekitec.service"
+journal_unit = "pagekitec.service"
+kill_timeout = "3s"
+dry_run = true
+[[kite]]
+name = "x.kite.test"
+pagekite = "other"
+`)
+	if err != nil {
+		t.Fatalf("parse() = %v", err)
+	}
+	ins, err := cfg.Instances(nil)
+	if err != nil {
+		t.Fatalf("Instances() = %v", err)
+	}
+	if len(ins) != 2 {
+		t.Fatalf("Instances() = %d, want 2", len(ins))
+	}
+	m, o := ins[0], ins[1]
+	if m.Name != "main" || !m.Discovered || len(m.Targets) != 2 || m.Restart.PIDFile != "/run/main.pid" ||
+		m.Restart.KillTimeout.Duration.String() != "7s" || m.LogFile != "/var/log/default.log" || m.Restart.DryRun {
+		t.Errorf("main = %+v, want 2 kites discovered in its rc_dir, its pid file, [restart]'s kill_timeout and [report]'s log", m)
+	}
+	if o.Name != "other" || o.Discovered || len(o.Targets) != 1 || o.Targets[0].Name != "x.kite.test" ||
+		o.Restart.Method != "systemd" || o.Restart.KillTimeout.Duration.String() != "3s" || !o.Restart.DryRun ||
+		o.JournalUnit != "pagekitec.service" || o.Kind != KindPagekitec {
+		t.Errorf("other = %+v, want its [[kite]], its own method, kill_timeout, dry_run and journal", o)
+	}
+	secrets := strings.Join(cfg.Secrets(), ",")
+	if !strings.Contains(secrets, "s3cret") {
+		t.Errorf("Secrets() = %q, want the secret of main's rc_dir", secrets)
+	}
+}
+
+func TestNoPagekiteTableIsTheDefaultInstance(t *testing.T) {
+	cfg, err := parse("t.toml", "[restart]\npidfile = \"/run/pk.pid\"\n[[kite]]\nname = \"a.kite.test\"\n")
+	if err != nil {
+		t.Fatalf("parse() = %v", err)
+	}
+	ins, err := cfg.Instances(nil)
+	if err != nil || len(ins) != 1 || ins[0].Name != DefaultInstance || ins[0].Restart.PIDFile != "/run/pk.pid" || len(ins[0].Targets) != 1 {
+		t.Fatalf("Instances() = %+v, %v, want one %q instance with [restart] and the kite", ins, err, DefaultInstance)
+	}
+}
+
+func TestInstanceProblems(t *testing.T) {
+	tests := []struct {
+		name, toml string
+		want       []string
+	}{
+		{"kite without pagekite among two", `
+[[pagekite]]
+name = "a"
+pidfile = "/run/a.pid"
+[[pagekite]]
+name = "b"
+pidfile = "/run/b.pid"
+[[kite]]
+name = "x.kite.test"
+`, []string{"kite[0].pagekite: is required"}},
+		{"unknown instance", `
+[[pagekite]]
+name = "a"
+[[kite]]
+name = "x.kite.test"
+pagekite = "nope"
+`, []string{`kite[0].pagekite: "nope" is not the name of a [[pagekite]]`}},
+		{"same process twice", `
+[[pagekite]]
+name = "a"
+[[pagekite]]
+name = "b"
+[[kite]]
+name = "x.kite.test"
+pagekite = "a"
+`, []string{"pagekite[1]: finds its process like pagekite[0] (unit pagekite.service)"}},
+		{"names", `
+[[pagekite]]
+name = ""
+[[pagekite]]
+name = "a b"
+pidfile = "/run/1"
+[[pagekite]]
+name = "c"
+kind = "pagekite.pl"
+pidfile = "/run/2"
+[[pagekite]]
+name = "c"
+pidfile = "/run/3"
+`, []string{"pagekite[0].name: is required", `pagekite[1].name: "a b"`, "pagekite[2].kind", `pagekite[3].name: "c" is also the name of pagekite[2]`}},
+		{"override checked under its own name, [restart] once", `
+[restart]
+signal = "SIGNOPE"
+[[pagekite]]
+name = "a"
+method = "command"
+`, []string{"restart.signal", "pagekite[0].command: is required"}},
+		{"same rc_dir", `
+[[pagekite]]
+name = "a"
+rc_dir = "/etc/pagekite.d"
+pidfile = "/run/1"
+[[pagekite]]
+name = "b"
+rc_dir = "/etc/pagekite.d"
+pidfile = "/run/2"
+`, []string{`pagekite[1].rc_dir: "/etc/pagekite.d" is also the rc_dir of pagekite[0]`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parse("t.toml", tt.toml)
+			var errs *Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("parse() = %v, want *Errors", err)
+			}
+			msg := err.Error()
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("parse() errors:\n%s\nwant one with %q", msg, w)
+				}
+			}
+			if tt.name == "override checked under its own name, [restart] once" && strings.Contains(msg, "pagekite[0].signal") {
+				t.Errorf("parse() errors:\n%s\nwant the bad [restart].signal reported once, as restart.signal", msg)
+			}
+		})
+	}
+}
+
+func writeRC(t *testing.T, dir, name, text string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
