@@ -158,6 +158,11 @@ elif [ -z "$BIN" ]; then
 	(cd "$SRC" && CGO_ENABLED=0 go build -trimpath -o "$WORK/pkwatchdogd" ./cmd/pkwatchdogd) || die "go build failed"
 	BIN=$WORK/pkwatchdogd
 fi
+# The wedge test (5.) needs the one test hook, which only a binary built
+# with the tag pkwatchdogd_testhooks has: the shipped one does not.
+say "building pkwatchdogd with its test hooks, for the wedge test"
+(cd "$SRC" && CGO_ENABLED=0 go build -trimpath -tags pkwatchdogd_testhooks -o "$WORK/pkwatchdogd-testhooks" ./cmd/pkwatchdogd) ||
+	die "go build -tags pkwatchdogd_testhooks failed"
 CACHED=$(bash "$HERE/e2e-root.sh") || die "could not build the Debian root"
 say "copying the root $CACHED"
 cp -a "$CACHED" "$WORK/root"
@@ -433,12 +438,16 @@ fi
 
 # --- 5. the systemd watchdog ----------------------------------------------------------
 
-# The test hook wedges the kite's loop after its first probe; the daemon's
-# monitor calls it stale after its busy limit (96 s with this config)
-# and stops pinging; WatchdogSec=10s then gets pkwatchdogd killed.
-mkdir -p "$R/etc/systemd/system/pkwatchdogd.service.d"
+# The test hook (in the testhooks build only) wedges the kite's loop
+# after its first probe; the daemon's monitor calls it stale after its
+# busy limit (96 s with this config) and stops pinging; WatchdogSec=10s
+# then gets pkwatchdogd killed.
+mkdir -p "$R/etc/systemd/system/pkwatchdogd.service.d" "$R/usr/local/lib/pkwatchdogd-e2e"
+cp "$WORK/pkwatchdogd-testhooks" "$R/usr/local/lib/pkwatchdogd-e2e/pkwatchdogd"
 cat >"$R/etc/systemd/system/pkwatchdogd.service.d/wedge.conf" <<EOF
 [Service]
+ExecStart=
+ExecStart=/usr/local/lib/pkwatchdogd-e2e/pkwatchdogd run --config /etc/pkwatchdogd/pkwatchdogd.toml
 Environment=PKWATCHDOGD_TEST_WEDGE=$KITE
 WatchdogSec=10s
 EOF
