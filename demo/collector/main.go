@@ -3,7 +3,7 @@
 // that it creates at start and writes out for pkwatchdogd's report.ca_file.
 //
 // It accepts multipart POSTs the way pagekite.net/cgi-bin/crashes.pl does
-// (field "data", file name KITE-DOWN.tar), saves each report, and logs one
+// (field "data", file name KITENAME-DOWN.tar), saves each report, and logs one
 // line per report with the tar listing and whether any of the secrets given
 // with -secret survived the scrubbing. It is demo code, not a server to
 // expose: it listens on loopback only.
