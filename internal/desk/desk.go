@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -310,7 +311,7 @@ func (d *Desk) handle(ev event) {
 		return
 	}
 	if ev.found {
-		in.pid, in.kind = ev.pid, cmpOr(ev.kind, in.kind)
+		in.pid, in.kind = ev.pid, cmp.Or(ev.kind, in.kind)
 	}
 	switch {
 	case ev.result != nil:
@@ -465,7 +466,7 @@ func (d *Desk) Snapshot(now time.Time) []status.Pagekite {
 			RestartsInWindow: d.deps.Budget.RestartsInWindow(v.name, now),
 			LastRestart:      status.FormatTime(v.lastRestart), LastOutcome: v.lastOutcome, Note: v.note,
 		}
-		p.Cooldown = cmpOrDur(v.cooldown, v.policyCooldown).String()
+		p.Cooldown = cmp.Or(v.cooldown, v.policyCooldown).String()
 		switch {
 		case v.running:
 			p.State = "restarting"
@@ -501,18 +502,4 @@ func (in *inst) mailbox(kite string) *Mailbox {
 		}
 	}
 	return nil
-}
-
-func cmpOrDur(a, b time.Duration) time.Duration {
-	if a > 0 {
-		return a
-	}
-	return b
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
