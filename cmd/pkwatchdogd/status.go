@@ -66,15 +66,30 @@ func printStatus(w io.Writer, f *status.File) {
 	if f.ConfigError != "" {
 		fmt.Fprintf(w, "config reload failed, running on the previous config: %s\n", f.ConfigError)
 	}
+	if len(f.RestartNeeded) > 0 {
+		fmt.Fprintf(w, "restart pkwatchdogd to apply the reloaded %v\n", f.RestartNeeded)
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KITE\tSTATE\tSINCE\tVERDICT\tCOUNT\tDEADLINE\tRESTARTS\tNOTE")
+	fmt.Fprintln(tw, "PAGEKITE\tPID\tSTATE\tRESTARTS\tNEXT ALLOWED\tCOOLDOWN\tUNTIL\tLAST OUTCOME\tNOTE")
+	for _, p := range f.Pagekites {
+		pid := "-"
+		if p.PID > 0 {
+			pid = fmt.Sprint(p.PID)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", p.Name, pid, p.State, p.RestartsInWindow,
+			dash(p.NextRestartAllowed), p.Cooldown, dash(p.CooldownUntil), dash(p.LastOutcome), p.Note)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KITE\tPAGEKITE\tSTATE\tSINCE\tVERDICT\tCOUNT\tDEADLINE\tRESTARTS\tNOTE")
 	for _, k := range f.Kites {
 		note := k.Note
 		if note == "" {
 			note = k.Detail
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\n",
-			k.Name, k.State, dash(k.Since), dash(k.Verdict), k.Count, dash(k.Deadline), k.RestartsInWindow, note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\n",
+			k.Name, dash(k.Pagekite), k.State, dash(k.Since), dash(k.Verdict), k.Count, dash(k.Deadline), k.RestartsInWindow, note)
 	}
 	tw.Flush()
 }
