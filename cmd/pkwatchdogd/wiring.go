@@ -132,7 +132,9 @@ func settingsFrom(cfg *config.Config, instances []config.Instance, restarters []
 // a reload replaces them without restarting the kite loops; the
 // restarters travel in the settings, to the desk.
 type parts struct {
-	cfg      *config.Config
+	// started is the config pkwatchdogd started with: the keys read only
+	// at start keep its values until a restart.
+	started  *config.Config
 	settings *watchdog.Settings
 	prober   *swapProber
 	budget   *ratelimit.Store
@@ -259,13 +261,13 @@ func (p *parts) reconfigure(log *zap.Logger, cfg *config.Config) error {
 		return err
 	}
 	s := settingsFrom(cfg, instances, restarters)
-	if p.cfg != nil {
-		s.RestartNeeded = restartNeeded(p.cfg, cfg)
-		if len(s.RestartNeeded) > 0 {
-			log.Warn("reloaded keys take effect only after a restart of pkwatchdogd", zap.Strings("keys", s.RestartNeeded))
-		}
+	if p.started == nil {
+		p.started = cfg
 	}
-	p.cfg = cfg
+	s.RestartNeeded = restartNeeded(p.started, cfg)
+	if len(s.RestartNeeded) > 0 {
+		log.Warn("reloaded keys take effect only after a restart of pkwatchdogd", zap.Strings("keys", s.RestartNeeded))
+	}
 	p.settings = s
 	p.prober.p.Store(prober)
 	p.builder.Store(builder)
@@ -282,8 +284,8 @@ func (p *parts) reconfigure(log *zap.Logger, cfg *config.Config) error {
 	return nil
 }
 
-// restartNeeded lists the keys that differ between old and cfg and are
-// read only when pkwatchdogd starts.
+// restartNeeded lists the keys that differ between old (the config at
+// start) and cfg and are read only when pkwatchdogd starts.
 func restartNeeded(old, cfg *config.Config) []string {
 	var keys []string
 	diff := func(key string, a, b any) {
