@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
+	"github.com/pagekite/pkwatchdogd/internal/desk"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/watchdog"
@@ -101,11 +102,13 @@ func spreadOnce(t *testing.T) (float64, string) {
 		Interval: 60 * time.Second,
 		Jitter:   0.1,
 		Timeout:  10 * time.Second,
-		Policy:   fsm.Policy{FailureThreshold: 3, GracePeriod: 5 * time.Minute, Cooldown: 10 * time.Minute, MaxCooldown: 6 * time.Hour},
+		Policy:   fsm.Policy{FailureThreshold: 3, GracePeriod: 5 * time.Minute},
+		Instances: []watchdog.Instance{{Name: "pagekite", Restarter: noRestarter{},
+			Policy: desk.Policy{Cooldown: 10 * time.Minute, MaxCooldown: 6 * time.Hour}}},
 	}
 	for i := range kites {
 		name := fmt.Sprintf("k%d.kite.test", i)
-		s.Targets = append(s.Targets, probe.Target{Name: name, Kind: probe.KindHTTP, URL: "http://" + name + "/"})
+		s.Instances[0].Targets = append(s.Instances[0].Targets, probe.Target{Name: name, Kind: probe.KindHTTP, URL: "http://" + name + "/"})
 	}
 	p := &slowProber{took: 1100 * time.Millisecond}
 	origin := time.Now()
@@ -114,7 +117,7 @@ func spreadOnce(t *testing.T) (float64, string) {
 		return mono, mono
 	}
 	w := watchdog.New(zap.NewNop(), s, watchdog.Deps{
-		Prober: p, Restarter: noRestarter{}, Budget: openBudget{},
+		Prober: p, Budget: openBudget{},
 		Clocks: clocks, Concurrency: 64, Version: "bench",
 	})
 	ctx, cancel := context.WithCancel(context.Background())
