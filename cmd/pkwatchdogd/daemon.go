@@ -100,7 +100,7 @@ func serve(ctx context.Context, log *zap.Logger, cfg *config.Config, path string
 	log.Info("pkwatchdogd started",
 		zap.String("version", version),
 		zap.Int("pagekites", len(parts.settings.Instances)),
-		zap.Int("kites", kiteCount(parts.settings)),
+		zap.Int("kites", parts.settings.Kites()),
 		zap.Bool("dry_run", parts.settings.DryRun),
 		zap.String("config", path))
 	err = w.Run(ctx, notifier.Ready)
@@ -130,16 +130,7 @@ func reload(ctx context.Context, log *zap.Logger, n *sdnotify.Notifier, w *watch
 	parts.seePagekites()
 	w.Reload(ctx, parts.settings, "")
 	log.Info("config reloaded", zap.String("config", path),
-		zap.Int("pagekites", len(parts.settings.Instances)), zap.Int("kites", kiteCount(parts.settings)))
-}
-
-// kiteCount is how many kites s watches, over every instance.
-func kiteCount(s *watchdog.Settings) int {
-	n := 0
-	for _, in := range s.Instances {
-		n += len(in.Targets)
-	}
-	return n
+		zap.Int("pagekites", len(parts.settings.Instances)), zap.Int("kites", parts.settings.Kites()))
 }
 
 func firstLine(s string) string {

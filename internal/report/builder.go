@@ -260,7 +260,7 @@ func (b *Builder) writeTar(dir string, in Input, js, logGz []byte, core *os.File
 	for i := 0; i < 100; i++ {
 		name := base + ".tar"
 		if i > 0 {
-			name = fmt.Sprintf("%s+%d.tar", base, i) // '+' is never in a safeName
+			name = fmt.Sprintf("%s-%d.tar", base, i)
 		}
 		path := filepath.Join(dir, name)
 		// A hard link never replaces an existing file, unlike rename.

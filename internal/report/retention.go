@@ -35,7 +35,7 @@ func Bundles(dir string) ([]Bundle, error) {
 		if err != nil {
 			continue
 		}
-		out = append(out, Bundle{Kite: kiteOf(name), Path: filepath.Join(dir, name), Size: info.Size()})
+		out = append(out, Bundle{Path: filepath.Join(dir, name), Size: info.Size()})
 	}
 	slices.SortFunc(out, func(a, b Bundle) int { return strings.Compare(b.Path, a.Path) })
 	return out, nil
@@ -89,16 +89,4 @@ func (b *Builder) pruneLocked(dir, keep string) {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
-}
-
-// kiteOf reads the kite back from a bundle's file name,
-// KITE-DOWN-<UTC time>-<kite>[+N].tar; "" when the name has no kite.
-func kiteOf(name string) string {
-	rest := strings.TrimSuffix(strings.TrimPrefix(name, bundlePrefix), ".tar")
-	_, kite, ok := strings.Cut(rest, "Z-")
-	if !ok {
-		return ""
-	}
-	kite, _, _ = strings.Cut(kite, "+")
-	return kite
 }

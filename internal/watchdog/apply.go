@@ -19,7 +19,7 @@ func (w *Watchdog) apply(ctx context.Context, board *board, s *Settings) {
 		target   probe.Target
 		instance string
 	}
-	wants := make(map[string]want, s.kites())
+	wants := make(map[string]want, s.Kites())
 	for _, in := range s.Instances {
 		for _, t := range in.Targets {
 			wants[t.Name] = want{t, in.Name}

@@ -44,8 +44,8 @@ type Instance struct {
 	Targets              []probe.Target
 }
 
-// kites returns how many kites s watches.
-func (s *Settings) kites() int {
+// Kites returns how many kites s watches, over every instance.
+func (s *Settings) Kites() int {
 	n := 0
 	for _, in := range s.Instances {
 		n += len(in.Targets)

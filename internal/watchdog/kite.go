@@ -105,7 +105,7 @@ func (l *kiteLoop) run(ctx context.Context) {
 		// Waiting for a probe slot is a legitimate wait, bounded by how
 		// many probes are queued ahead of this one.
 		slots := cap(l.w.sem)
-		queued := time.Duration(s.kites()/slots+1) * (probeBound(s) + time.Second)
+		queued := time.Duration(s.Kites()/slots+1) * (probeBound(s) + time.Second)
 		beat.Idle(time.Now(), time.Now().Add(queued))
 		res, ok := l.probe(ctx)
 		if !ok {
@@ -168,7 +168,7 @@ func (w *Watchdog) warnQueued(waited time.Duration, s *Settings) {
 		return
 	}
 	w.log.Warn("probes wait for a free slot: raise probe.concurrency",
-		zap.Duration("waited", waited), zap.Int("concurrency", cap(w.sem)), zap.Int("kites", s.kites()),
+		zap.Duration("waited", waited), zap.Int("concurrency", cap(w.sem)), zap.Int("kites", s.Kites()),
 		zap.Duration("interval", s.Interval))
 }
 
