@@ -63,9 +63,10 @@ type Desk struct {
 	cfgMu sync.Mutex
 	next  []Instance
 
-	// viewMu guards view, the instances as last published.
+	// viewMu guards view: copies of the instances as last published, in
+	// configuration order.
 	viewMu sync.Mutex
-	view   []instView
+	view   []inst
 
 	// Owned by Run's goroutine.
 	instances map[string]*inst
@@ -81,7 +82,7 @@ type inst struct {
 	// queued: a decision waits for the worker; running: a restart runs.
 	queued, running bool
 	// waiting are the kites that asked and have no answer yet.
-	waiting []Request
+	waiting []string
 	// first is the first kite confirmed down for the coming restart;
 	// relapse: some kite asking for it had not recovered from the last.
 	first   string
@@ -98,20 +99,6 @@ type inst struct {
 	// said is the last hold or suppression logged, so that each is logged
 	// once.
 	said string
-}
-
-// instView is what Snapshot shows of an instance.
-type instView struct {
-	name, kind      string
-	pid             int
-	queued, running bool
-	kites           []string
-	cooldown        time.Duration
-	cooldownUntil   time.Time
-	lastRestart     time.Time
-	lastOutcome     string
-	note            string
-	policyCooldown  time.Duration
 }
 
 // New returns a desk. It does nothing until Run.
@@ -243,8 +230,8 @@ func (d *Desk) request(r Request) {
 		}
 		return
 	}
-	if !slices.ContainsFunc(in.waiting, func(w Request) bool { return w.Kite == r.Kite }) {
-		in.waiting = append(in.waiting, r)
+	if !slices.Contains(in.waiting, r.Kite) {
+		in.waiting = append(in.waiting, r.Kite)
 	}
 	in.relapse = in.relapse || r.Relapse
 	if in.first == "" {
@@ -268,10 +255,7 @@ func (d *Desk) next1(ctx context.Context, wg *sync.WaitGroup) {
 			continue
 		}
 		d.busy = true
-		j := job{
-			instance: name, spec: in.spec, kite: in.first,
-			cooldownUntil: in.cooldownUntil, started: d.started,
-		}
+		j := job{spec: in.spec, kite: in.first, cooldownUntil: in.cooldownUntil, started: d.started}
 		wg.Go(func() { d.busyDo("desk worker", func() { d.work(ctx, j) }) })
 	}
 }
@@ -339,10 +323,9 @@ func (d *Desk) forget(in *inst) {
 
 // began answers the waiting kites: the restart runs.
 func (d *Desk) began(in *inst, ev event) {
-	kites := make([]string, 0, len(in.waiting))
-	for _, w := range in.waiting {
-		kites = append(kites, w.Kite)
-		if mb := in.mailbox(w.Kite); mb != nil {
+	kites := in.waiting
+	for _, k := range kites {
+		if mb := in.mailbox(k); mb != nil {
 			mb.put(Answer{Kind: AnswerBegin, At: ev.at, Note: "restarting pagekite " + in.spec.Name})
 		}
 	}
@@ -365,8 +348,8 @@ func (d *Desk) refused(in *inst, ev event) {
 	if dec.Kind != Hold {
 		a.Kind = AnswerCool
 	}
-	for _, w := range in.waiting {
-		if mb := in.mailbox(w.Kite); mb != nil {
+	for _, k := range in.waiting {
+		if mb := in.mailbox(k); mb != nil {
 			mb.put(a)
 		}
 	}
@@ -374,7 +357,9 @@ func (d *Desk) refused(in *inst, ev event) {
 	in.first, in.reason = "", ""
 	if dec.Kind == Cooling {
 		// The kites that asked late join the cooldown of the restart
-		// that just happened: nothing to say.
+		// that just happened: nothing to say, and what they said of the
+		// restart before it (relapse) is stale.
+		in.relapse = false
 		return
 	}
 	in.note = dec.Reason
@@ -431,21 +416,15 @@ func reportable(r action.Result) bool {
 	return r.Outcome != action.OutcomeNoProcess && r.Outcome != action.OutcomeRefused
 }
 
-// publish refreshes what Snapshot shows and says so.
+// publish refreshes what Snapshot shows and says so. The copies share
+// only what the loop replaces whole (spec), never what it changes in
+// place.
 func (d *Desk) publish() {
-	view := make([]instView, 0, len(d.order))
+	view := make([]inst, 0, len(d.order))
 	for _, name := range d.order {
-		in := d.instances[name]
-		kites := make([]string, len(in.spec.Kites))
-		for i, k := range in.spec.Kites {
-			kites[i] = k.Name
-		}
-		view = append(view, instView{
-			name: name, kind: in.kind, pid: in.pid, queued: in.queued, running: in.running, kites: kites,
-			cooldown: in.cooldown, cooldownUntil: in.cooldownUntil, lastRestart: in.lastRestart,
-			lastOutcome: in.lastOutcome, note: in.note,
-			policyCooldown: in.spec.Policy.Cooldown,
-		})
+		in := *d.instances[name]
+		in.waiting = nil
+		view = append(view, in)
 	}
 	d.viewMu.Lock()
 	d.view = view
@@ -460,23 +439,27 @@ func (d *Desk) Snapshot(now time.Time) []status.Pagekite {
 	view := d.view
 	d.viewMu.Unlock()
 	out := make([]status.Pagekite, 0, len(view))
-	for _, v := range view {
+	for _, in := range view {
+		name := in.spec.Name
 		p := status.Pagekite{
-			Name: v.name, Kind: v.kind, PID: v.pid, State: "idle", Kites: v.kites,
-			RestartsInWindow: d.deps.Budget.RestartsInWindow(v.name, now),
-			LastRestart:      status.FormatTime(v.lastRestart), LastOutcome: v.lastOutcome, Note: v.note,
+			Name: name, Kind: in.kind, PID: in.pid, State: "idle", Kites: make([]string, len(in.spec.Kites)),
+			RestartsInWindow: d.deps.Budget.RestartsInWindow(name, now),
+			Cooldown:         cmp.Or(in.cooldown, in.spec.Policy.Cooldown).String(),
+			LastRestart:      status.FormatTime(in.lastRestart), LastOutcome: in.lastOutcome, Note: in.note,
 		}
-		p.Cooldown = cmp.Or(v.cooldown, v.policyCooldown).String()
+		for i, k := range in.spec.Kites {
+			p.Kites[i] = k.Name
+		}
 		switch {
-		case v.running:
+		case in.running:
 			p.State = "restarting"
-		case v.queued:
+		case in.queued:
 			p.State = "queued"
-		case v.cooldownUntil.After(now):
+		case in.cooldownUntil.After(now):
 			p.State = "cooldown"
-			p.CooldownUntil = status.FormatTime(v.cooldownUntil)
+			p.CooldownUntil = status.FormatTime(in.cooldownUntil)
 		}
-		if ok, freeAt := d.deps.Budget.RestartAllowed(v.name, now); !ok {
+		if ok, freeAt := d.deps.Budget.RestartAllowed(name, now); !ok {
 			p.NextRestartAllowed = status.FormatTime(freeAt)
 		}
 		out = append(out, p)

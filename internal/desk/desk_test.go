@@ -307,3 +307,32 @@ func TestMailboxKeepsTheLatest(t *testing.T) {
 	default:
 	}
 }
+
+// TestLateRelapseIsForgotten: a kite that asks, as a relapse, while its
+// instance cools down after a restart joins that cooldown; what it said
+// does not double the cooldown of a later restart asked for by a kite
+// that had recovered.
+func TestLateRelapseIsForgotten(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := newStore(t, filepath.Join(t.TempDir(), "rl.json"), 10)
+		r := startRig(t, store, map[string][]string{"main": {"a.kite.test", "b.kite.test"}}, time.Second)
+		r.ask("a.kite.test")
+		time.Sleep(time.Minute)
+		r.d.Request(context.Background(), Request{Kite: "b.kite.test", Instance: "main", Relapse: true})
+		time.Sleep(time.Second)
+		synctest.Wait()
+		time.Sleep(testPolicy.Cooldown)
+		r.last("a.kite.test")
+		r.ask("a.kite.test") // recovered in between: no relapse
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if n := r.restarters["main"].count(); n != 2 {
+			t.Fatalf("restarts = %d, want 2", n)
+		}
+		a, _ := r.last("a.kite.test")
+		if got := a.Until.Sub(a.At); !a.Restarted || got != testPolicy.Cooldown {
+			t.Errorf("cooldown after the second restart = %v (%+v), want the base %v", got, a, testPolicy.Cooldown)
+		}
+		r.stop()
+	})
+}

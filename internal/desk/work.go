@@ -12,7 +12,6 @@ import (
 
 // job is one due decision handed to the worker.
 type job struct {
-	instance      string
 	spec          Instance
 	kite          string
 	cooldownUntil time.Time
@@ -53,17 +52,18 @@ func (d *Desk) send(ctx context.Context, ev event) bool {
 // happens, one at a time.
 func (d *Desk) work(ctx context.Context, j job) {
 	f := Facts{Started: j.started, Uptime: d.deps.Uptime(), CooldownUntil: j.cooldownUntil}
-	ev := event{instance: j.instance}
+	name := j.spec.Name
+	ev := event{instance: name}
 	if p, err := j.spec.Restarter.Find(ctx); err == nil {
 		f.ProcessStarted, f.PID = p.Started, p.PID
 		ev.found, ev.pid, ev.kind = true, p.PID, p.Kind
 	} else {
-		d.log.Debug("pagekite process not found before the decision", zap.String("pagekite", j.instance), zap.Error(err))
+		d.log.Debug("pagekite process not found before the decision", zap.String("pagekite", name), zap.Error(err))
 	}
 	f.Now = time.Now()
-	f.BudgetOK, f.BudgetFreeAt = d.deps.Budget.RestartAllowed(j.instance, f.Now)
+	f.BudgetOK, f.BudgetFreeAt = d.deps.Budget.RestartAllowed(name, f.Now)
 	if !f.BudgetOK {
-		f.InWindow = d.deps.Budget.RestartsInWindow(j.instance, f.Now)
+		f.InWindow = d.deps.Budget.RestartsInWindow(name, f.Now)
 	}
 	ev.decision, ev.at = Decide(j.spec.Policy, f), f.Now
 	if !d.send(ctx, ev) || ev.decision.Kind != Go {
@@ -72,11 +72,11 @@ func (d *Desk) work(ctx context.Context, j job) {
 	res := j.spec.Restarter.Restart(ctx, j.kite)
 	now := time.Now()
 	if spent(res) && !j.spec.Policy.DryRun {
-		if err := d.deps.Budget.RecordRestart(j.instance, now); err != nil {
-			d.log.Error("restart not recorded in the budget", zap.String("pagekite", j.instance), zap.Error(err))
+		if err := d.deps.Budget.RecordRestart(name, now); err != nil {
+			d.log.Error("restart not recorded in the budget", zap.String("pagekite", name), zap.Error(err))
 		}
 	}
-	d.send(ctx, event{instance: j.instance, at: now, result: &res})
+	d.send(ctx, event{instance: name, at: now, result: &res})
 }
 
 // spent reports whether a restart result used up budget: something was

@@ -123,6 +123,7 @@ func New(log *zap.Logger, s *Settings, deps Deps) *Watchdog {
 	dd := desk.Deps{
 		Budget:   deps.Budget,
 		Reporter: deps.Reporter,
+		Observer: deps.Observer,
 		Evidence: w.evidenceOf,
 		Uptime:   func() time.Duration { boot, _ := w.deps.Clocks(); return boot },
 		Monitor:  deps.Monitor,
@@ -132,9 +133,6 @@ func New(log *zap.Logger, s *Settings, deps Deps) *Watchdog {
 			default:
 			}
 		},
-	}
-	if deps.Observer != nil {
-		dd.Observer = deps.Observer
 	}
 	w.desk = desk.New(log.Named("desk"), dd)
 	w.seed.Store(rand.Uint64())
