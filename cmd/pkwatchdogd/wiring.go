@@ -141,7 +141,6 @@ type parts struct {
 	reports  *watchdog.ReportQueue
 	builder  atomic.Pointer[report.Builder]
 	uploader *swapUploader
-	dryRun   atomic.Bool
 	metrics  *metrics.Metrics
 	registry *prometheus.Registry
 	// serveMetrics serves /metrics until ctx ends; nil when metrics are off.
@@ -192,7 +191,7 @@ func assemble(log *zap.Logger, cfg *config.Config) (*parts, error) {
 	}
 	p.reg()
 	p.seePagekites()
-	p.reports = watchdog.NewReportQueue(log.Named("report"), builderFunc(p.build), p.uploader, p.dryRun.Load, p.metrics.Reported)
+	p.reports = watchdog.NewReportQueue(log.Named("report"), builderFunc(p.build), p.uploader, p.metrics.Reported)
 	if cfg.MetricsListen != "" {
 		addr := cfg.MetricsListen
 		p.serveMetrics = func(ctx context.Context) {
@@ -272,7 +271,6 @@ func (p *parts) reconfigure(log *zap.Logger, cfg *config.Config) error {
 	p.prober.p.Store(prober)
 	p.builder.Store(builder)
 	p.uploader.u.Store(uploader)
-	p.dryRun.Store(s.DryRun)
 	p.budget.SetLimits(cfg.Policy.MaxRestarts, cfg.Policy.RestartWindow.Duration)
 	p.budget.SetUploadInterval(cfg.Report.MinInterval.Duration)
 	p.maxBusy = 0

@@ -115,7 +115,7 @@ func collectorRun(t *testing.T, url, caFile string, tries int, timeout time.Dura
 		t.Fatalf("report.NewUploader(%s) = %v", url, err)
 	}
 	var seen outcomes
-	queue := watchdog.NewReportQueue(lg.Named("reports"), builder, uploader, func() bool { return false }, seen.observe)
+	queue := watchdog.NewReportQueue(lg.Named("reports"), builder, uploader, seen.observe)
 	ctx, cancel := context.WithCancel(context.Background())
 	queueDone := make(chan struct{})
 	go func() {

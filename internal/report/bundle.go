@@ -30,6 +30,9 @@ type Input struct {
 	// LogFile and JournalUnit are the instance's log (the journal when
 	// JournalUnit is set); both empty: Options.LogFile, JournalUnit.
 	LogFile, JournalUnit string
+	// DryRun: the instance is a dry run (nothing was signalled); the
+	// report is saved, never uploaded.
+	DryRun bool
 	// At is when the failure was acted on (default: now).
 	At time.Time
 	// LastFlying is when the kite was last seen flying; zero if never. The

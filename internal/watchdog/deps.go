@@ -20,8 +20,8 @@ type Settings struct {
 	// Timeout bounds each request of a probe.
 	Timeout time.Duration
 	Policy  fsm.Policy
-	// DryRun: nothing is signalled or uploaded (for the status file; each
-	// instance's restarter and policy carry it too).
+	// DryRun: some instance is a dry run (for the status file and
+	// STATUS=); each instance's restarter and policy carry its own.
 	DryRun bool
 	// StatusFile is where the status JSON goes; empty disables it.
 	StatusFile string

@@ -45,19 +45,18 @@ type ReportQueue struct {
 	log      *zap.Logger
 	builder  BundleBuilder
 	uploader BundleUploader
-	dryRun   func() bool
 	observe  func(kite string, o ReportOutcome)
 	jobs     chan report.Input
 }
 
 // NewReportQueue returns a queue that builds with b and uploads with u (nil:
-// keep bundles local). dryRun is asked before each upload; observe, if not
-// nil, learns what became of each report.
-func NewReportQueue(log *zap.Logger, b BundleBuilder, u BundleUploader, dryRun func() bool, observe func(string, ReportOutcome)) *ReportQueue {
+// keep bundles local). A report of a dry run (Input.DryRun) is saved, never
+// uploaded. observe, if not nil, learns what became of each report.
+func NewReportQueue(log *zap.Logger, b BundleBuilder, u BundleUploader, observe func(string, ReportOutcome)) *ReportQueue {
 	if observe == nil {
 		observe = func(string, ReportOutcome) {}
 	}
-	return &ReportQueue{log: log, builder: b, uploader: u, dryRun: dryRun, observe: observe, jobs: make(chan report.Input, queueSize)}
+	return &ReportQueue{log: log, builder: b, uploader: u, observe: observe, jobs: make(chan report.Input, queueSize)}
 }
 
 // Report queues a crash report without blocking.
@@ -93,7 +92,7 @@ func (q *ReportQueue) handle(ctx context.Context, in report.Input) {
 	q.observe(in.Kite, ReportBuilt)
 	log.Info("crash report saved", zap.String("path", b.Path), zap.Int64("bytes", b.Size))
 	switch {
-	case q.dryRun():
+	case in.DryRun:
 		log.Info("crash report not uploaded: dry run", zap.String("path", b.Path))
 		return
 	case q.uploader == nil:
