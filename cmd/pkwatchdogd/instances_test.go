@@ -1,9 +1,13 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,6 +163,30 @@ log_file = %q
 	if err != nil || len(bundles) != maxRestarts {
 		t.Errorf("saved reports = %d (%v), want one per restart (%d)", len(bundles), err, maxRestarts)
 	}
+	// Each report lists every kite of the instance with what its loop
+	// found: the last verdict, recent probes, the state history.
+	for _, b := range bundles {
+		var rep struct {
+			Instance string `json:"pagekite_instance"`
+			Kites    []struct {
+				Name, Verdict string
+				Probes        []json.RawMessage
+				History       []json.RawMessage
+			} `json:"kites"`
+		}
+		if err := json.Unmarshal(tarMember(t, b.Path, report.JSONMember), &rep); err != nil {
+			t.Fatalf("%s: report.json: %v", b.Path, err)
+		}
+		if rep.Instance != "main" || len(rep.Kites) != 3 {
+			t.Errorf("%s: instance %q with %d kites, want main with 3", b.Path, rep.Instance, len(rep.Kites))
+		}
+		for _, k := range rep.Kites {
+			if k.Verdict != "kite-down" || len(k.Probes) == 0 || len(k.History) == 0 {
+				t.Errorf("%s: kite %s: verdict %q, %d probes, %d transitions, want kite-down with probes and history",
+					b.Path, k.Name, k.Verdict, len(k.Probes), len(k.History))
+			}
+		}
+	}
 	f, err := status.Read(filepath.Join(state, "status.json"))
 	if err != nil {
 		t.Fatalf("status.Read() = %v", err)
@@ -174,6 +202,33 @@ log_file = %q
 	for _, k := range f.Kites {
 		if want := map[bool]string{true: "other", false: "main"}[k.Name == otherKite.Name]; k.Pagekite != want {
 			t.Errorf("status of kite %s: pagekite %q, want %q", k.Name, k.Pagekite, want)
+		}
+	}
+}
+
+// tarMember returns the member called name of the tar at path.
+func tarMember(t *testing.T, path, name string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			t.Fatalf("%s has no member %s", path, name)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if h.Name == name {
+			b, err := io.ReadAll(io.LimitReader(tr, 16<<20))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pagekite/pkwatchdogd/internal/desk"
+	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
 
@@ -57,7 +58,7 @@ func (w *Watchdog) apply(ctx context.Context, board *board, s *Settings) {
 func (w *Watchdog) startKite(ctx context.Context, board *board, s *Settings, t probe.Target, instance string) *kiteRunner {
 	kctx, cancel := context.WithCancel(ctx)
 	k := &kiteRunner{
-		target: t, instance: instance, mailbox: desk.NewMailbox(), evidence: &evidence{},
+		target: t, instance: instance, mailbox: desk.NewMailbox(), evidence: &evidence{state: fsm.Healthy},
 		cancel: cancel, done: make(chan struct{}), rebase: make(chan struct{}, 1),
 	}
 	w.kites[t.Name] = k

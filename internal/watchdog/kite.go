@@ -7,16 +7,11 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/desk"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/status"
 )
-
-// keptProbes is how many recent probe results a kite keeps for its crash
-// report.
-const keptProbes = 20
 
 // kiteLoop owns one kite's state machine. Only its own goroutine (run)
 // touches its fields.
@@ -32,14 +27,11 @@ type kiteLoop struct {
 	evidence *evidence
 
 	// applied is the Settings whose policy the machine has.
-	applied    *Settings
-	last       probe.Result
-	probes     []probe.Result
-	lastFlying time.Time
-	note       string
-	outcome    string
-	restartAt  time.Time
-	prev       status.Kite
+	applied   *Settings
+	note      string
+	outcome   string
+	restartAt time.Time
+	prev      status.Kite
 }
 
 func (w *Watchdog) newKiteLoop(k *kiteRunner) *kiteLoop {
@@ -170,13 +162,4 @@ func (w *Watchdog) warnQueued(waited time.Duration, s *Settings) {
 	w.log.Warn("probes wait for a free slot: raise probe.concurrency",
 		zap.Duration("waited", waited), zap.Int("concurrency", cap(w.sem)), zap.Int("kites", s.Kites()),
 		zap.Duration("interval", s.Interval))
-}
-
-// outcomeNote is the kite's status note after its instance's restart.
-func outcomeNote(outcome, note string) string {
-	switch outcome {
-	case action.OutcomeNotRespawned, action.OutcomeFailed, action.OutcomeDryRun:
-		return note
-	}
-	return ""
 }

@@ -29,14 +29,7 @@ func evidenceOf(v probe.Verdict) fsm.Evidence {
 // again at its next probe: the desk joins repeated requests, and a request
 // lost in a reload is asked again.
 func (l *kiteLoop) observe(ctx context.Context, res probe.Result) {
-	l.last = res
-	if len(l.probes) == keptProbes {
-		l.probes = append(l.probes[:0], l.probes[1:]...)
-	}
-	l.probes = append(l.probes, res)
-	if res.Verdict == probe.Flying {
-		l.lastFlying = res.Start
-	}
+	l.evidence.probed(res)
 	if o := l.w.deps.Observer; o != nil {
 		o.Probed(l.target.Name, res)
 	}
@@ -54,7 +47,6 @@ func (l *kiteLoop) observe(ctx context.Context, res probe.Result) {
 			Verdict: string(res.Verdict), Detail: res.Detail,
 		})
 	}
-	l.record()
 	l.publish(ctx, false)
 }
 
@@ -71,14 +63,12 @@ func (l *kiteLoop) answer(a desk.Answer) {
 		step = l.m.Cool(now, a.Until, a.Restarted, a.Note)
 		if a.Restarted {
 			l.outcome, l.restartAt = a.Outcome, a.At
-			l.note = outcomeNote(a.Outcome, a.Note)
-		} else {
-			l.note = a.Note
 		}
 	}
-	if step.Held {
+	// The desk's note says why (held, suppressed, PageKite did not come
+	// back); empty after a restart that went well.
+	if step.Changed || step.Held || a.Kind == desk.AnswerCool {
 		l.note = a.Note
 	}
 	l.logStep(step, "")
-	l.record()
 }

@@ -2,50 +2,23 @@ package watchdog
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/pagekite/pkwatchdogd/internal/desk"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/logging"
-	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/status"
 )
 
-// evidence is a kite loop's last findings, copied after each change for
-// the desk's crash report.
-type evidence struct {
-	mu sync.Mutex // guards e
-	e  desk.KiteEvidence
-}
-
-func (e *evidence) read() desk.KiteEvidence {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.e
-}
-
-// record copies the loop's findings into its evidence.
-func (l *kiteLoop) record() {
-	e := desk.KiteEvidence{
-		Name: l.target.Name, State: string(l.m.State()), Verdict: string(l.last.Verdict),
-		Detail: l.last.Detail, LastFlying: l.lastFlying, History: l.m.History(),
-		Probes: append([]probe.Result(nil), l.probes...),
-	}
-	l.evidence.mu.Lock()
-	l.evidence.e = e
-	l.evidence.mu.Unlock()
-}
-
-// logStep logs a state change once, at info level or above; a step that
-// changed nothing is not logged (the desk logs holds and suppressions, once
-// per instance).
+// logStep publishes a state change to the observer and the evidence, and
+// logs it once, at info level or above; a step that changed nothing is
+// neither (the desk logs holds and suppressions, once per instance).
 func (l *kiteLoop) logStep(step fsm.Step, why string) {
 	if !step.Changed {
 		return
 	}
+	l.evidence.changed(l.m)
 	if o := l.w.deps.Observer; o != nil {
 		o.Changed(l.target.Name, step)
 	}
@@ -101,13 +74,13 @@ func (l *kiteLoop) snapshot(now time.Time, s *Settings) kiteUpdate {
 		Pagekite:         l.instance,
 		State:            string(l.m.State()),
 		Since:            status.FormatTime(l.m.Since()),
-		Verdict:          string(l.last.Verdict),
-		Detail:           l.last.Detail,
+		Verdict:          string(l.evidence.last.Verdict),
+		Detail:           l.evidence.last.Detail,
 		Count:            l.m.Count(),
 		Deadline:         status.FormatTime(l.m.Deadline()),
 		RestartsInWindow: l.w.deps.Budget.RestartsInWindow(l.instance, now),
-		LastProbe:        status.FormatTime(l.last.Start),
-		LastFlying:       status.FormatTime(l.lastFlying),
+		LastProbe:        status.FormatTime(l.evidence.last.Start),
+		LastFlying:       status.FormatTime(l.evidence.lastFlying),
 		Note:             l.note,
 		LastRestart:      status.FormatTime(l.restartAt),
 		LastOutcome:      l.outcome,

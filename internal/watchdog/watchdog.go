@@ -243,5 +243,5 @@ func (w *Watchdog) evidenceOf(kite string) (desk.KiteEvidence, bool) {
 	if !ok {
 		return desk.KiteEvidence{}, false
 	}
-	return k.evidence.read(), true
+	return k.evidence.snapshot(kite), true
 }
