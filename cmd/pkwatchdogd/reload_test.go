@@ -1,12 +1,20 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/pagekite/pkwatchdogd/internal/config"
+	"github.com/pagekite/pkwatchdogd/internal/report"
+	"github.com/pagekite/pkwatchdogd/internal/watchdog"
 )
 
 // TestRestartNeededLastsUntilRestart: a reloaded key read only at start is
@@ -37,5 +45,62 @@ func TestRestartNeededLastsUntilRestart(t *testing.T) {
 		if !slices.Equal(p.settings.RestartNeeded, want) {
 			t.Errorf("reload %d: RestartNeeded = %v, want %v", i+1, p.settings.RestartNeeded, want)
 		}
+	}
+}
+
+// TestReloadDisablesUploads: report.enabled = false applied by a reload
+// stops uploads at once; enabled again, they resume. Nothing is sent: the
+// uploader is only built, and a disabled one refuses before any request.
+func TestReloadDisablesUploads(t *testing.T) {
+	path := writeConfig(t, kiteEntry("a.kite.test", "127.0.0.1:9"))
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := assemble(zap.NewNop(), cfg)
+	if err != nil {
+		t.Fatalf("assemble() = %v", err)
+	}
+	if p.uploader.u.Load() == nil {
+		t.Fatal("uploader at start = nil, want one (report.enabled defaults to true)")
+	}
+	off := *cfg
+	off.Report.Enabled = false
+	if err := p.reconfigure(zap.NewNop(), &off); err != nil {
+		t.Fatalf("reconfigure() = %v", err)
+	}
+	if _, err := p.uploader.Upload(context.Background(), report.Bundle{Kite: "a.kite.test"}); !errors.Is(err, watchdog.ErrUploadsOff) {
+		t.Errorf("Upload() after reloading report.enabled = false: %v, want %v", err, watchdog.ErrUploadsOff)
+	}
+	if err := p.reconfigure(zap.NewNop(), cfg); err != nil {
+		t.Fatalf("reconfigure() = %v", err)
+	}
+	if p.uploader.u.Load() == nil {
+		t.Error("uploader after reloading report.enabled = true = nil, want one")
+	}
+}
+
+// TestAssembleCarriesVersion1State: restarts recorded by the version that
+// keyed them by kite count for the one instance.
+func TestAssembleCarriesVersion1State(t *testing.T) {
+	path := writeConfig(t, kiteEntry("a.kite.test", "127.0.0.1:9"))
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	recent := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	v1 := fmt.Sprintf(`{"version": 1, "restarts": {"a.kite.test": [%q], "b.kite.test": [%q]}, "upload": {}}`, recent, recent)
+	if err := os.WriteFile(filepath.Join(cfg.StateDir, "ratelimit.json"), []byte(v1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := assemble(zap.NewNop(), cfg)
+	if err != nil {
+		t.Fatalf("assemble() = %v", err)
+	}
+	if got := p.budget.RestartsInWindow(config.DefaultInstance, time.Now()); got != 2 {
+		t.Errorf("restarts of %s after the carry-over = %d, want the 2 of version 1", config.DefaultInstance, got)
 	}
 }
