@@ -190,8 +190,8 @@ func (c *Config) instanceProblems(ps *problems) {
 			}
 		}
 		ps.oneOf(key+".kind", p.Kind, "", KindPagekitePy, KindPagekitec)
-		// Only what this entry sets is checked under its own name: a bad
-		// [restart] key is reported once, as restart.KEY.
+		// A problem [restart] has too is reported once, as restart.KEY;
+		// those this entry's overrides make, under its own name.
 		var own problems
 		restartProblems(&own, key, specs[i].Restart)
 		var base problems
@@ -203,19 +203,15 @@ func (c *Config) instanceProblems(ps *problems) {
 		}
 	}
 	c.sharedProcessProblems(ps, specs)
-	if len(specs) > 1 {
-		for i, k := range c.Kites {
-			if k.Pagekite == "" {
-				ps.add("kite["+strconv.Itoa(i)+"].pagekite", "is required when there are two or more [[pagekite]] instances")
-			}
-		}
-	}
 	for i, k := range c.Kites {
-		if k.Pagekite == "" {
-			continue
-		}
-		if _, ok := names[k.Pagekite]; !ok && !(len(c.Pagekites) == 0 && k.Pagekite == DefaultInstance) {
-			ps.add("kite["+strconv.Itoa(i)+"].pagekite", "%q is not the name of a [[pagekite]]", k.Pagekite)
+		key := "kite[" + strconv.Itoa(i) + "].pagekite"
+		_, named := names[k.Pagekite]
+		switch {
+		case k.Pagekite == "" && len(specs) > 1:
+			ps.add(key, "is required when there are two or more [[pagekite]] instances")
+		case k.Pagekite == "" || named || len(c.Pagekites) == 0 && k.Pagekite == DefaultInstance:
+		default:
+			ps.add(key, "%q is not the name of a [[pagekite]]", k.Pagekite)
 		}
 	}
 }
@@ -262,17 +258,7 @@ func (c *Config) sharedProcessProblems(ps *problems, specs []Instance) {
 
 // validInstanceName reports whether s may name an instance: it appears in
 // file names, metric labels and journal fields.
-func validInstanceName(s string) bool {
-	if len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-			return false
-		}
-	}
-	return true
-}
+func validInstanceName(s string) bool { return len(s) <= 64 && nameChars(s) }
 
 func (c *Config) kiteProblems(ps *problems, key string, k Kite) {
 	switch {
@@ -366,6 +352,11 @@ func validHostname(s string) bool {
 	if len(s) > 253 || strings.HasPrefix(s, ".") || strings.HasSuffix(s, ".") || strings.Contains(s, "..") {
 		return false
 	}
+	return nameChars(s)
+}
+
+// nameChars reports whether s holds only letters, digits, '-', '_' and '.'.
+func nameChars(s string) bool {
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
 			return false
