@@ -70,7 +70,6 @@ func (l *kiteLoop) run(ctx context.Context) {
 		case <-l.rebase:
 			l.logStep(l.m.Rebaseline(time.Now()), "machine slept: evidence from before is stale")
 			l.publish(ctx, true)
-			first = false
 			continue
 		case a := <-l.mailbox.C():
 			l.answer(a)
@@ -80,7 +79,6 @@ func (l *kiteLoop) run(ctx context.Context) {
 				wake = l.m.Deadline()
 				timer.Reset(wake.Sub(now))
 			}
-			first = false
 			continue
 		case <-timer.C:
 		}
