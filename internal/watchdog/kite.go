@@ -73,12 +73,9 @@ func (l *kiteLoop) run(ctx context.Context) {
 			continue
 		case a := <-l.mailbox.C():
 			l.answer(a)
+			// A hold moves the deadline; the next probe is scheduled up to
+			// it (untilDecision), at most one interval after a short hold.
 			l.publish(ctx, false)
-			// A hold moves the deadline: probe again when it ends.
-			if now := time.Now(); l.m.Deadline().After(now) && l.m.Deadline().Before(wake) {
-				wake = l.m.Deadline()
-				timer.Reset(wake.Sub(now))
-			}
 			continue
 		case <-timer.C:
 		}

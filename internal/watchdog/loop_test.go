@@ -3,6 +3,7 @@ package watchdog
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"testing/synctest"
@@ -342,6 +343,12 @@ func TestStartupDelayHoldsRestart(t *testing.T) {
 		}
 		if at := got[0].Sub(origin); at < pk(s).Policy.StartupDelay {
 			t.Errorf("restart at %v, want not before startup_delay %v", at, pk(s).Policy.StartupDelay)
+		}
+		// The hold moved the kite's deadline: it probes again right when
+		// the hold ends, not at its next regular probe.
+		end := origin.Add(pk(s).Policy.StartupDelay)
+		if !slices.ContainsFunc(p.probeStarts("a.kite.test"), func(at time.Time) bool { return at.Equal(end) }) {
+			t.Errorf("no probe at the hold's end (%v); probes at %v", end.Sub(origin), p.probeStarts("a.kite.test"))
 		}
 		h.stop()
 	})
