@@ -65,7 +65,7 @@ type Store struct {
 //     keyed by kite) is loaded too: its restarts wait for CarryLegacy.
 //   - (s, warning, nil): the file was unreadable or corrupt; it was renamed
 //     to PATH.corrupt-UNIXTIME and s starts cautious (an upload was just
-//     made, every kite's restart window is full as of now). The warning
+//     made, every instance's restart window is full as of now). The warning
 //     wraps ErrCorrupt and names the kept file.
 //   - (nil, nil, err): the state could not be written (e.g. the state
 //     directory is missing or not writable).
