@@ -104,3 +104,17 @@ func TestAssembleCarriesVersion1State(t *testing.T) {
 		t.Errorf("restarts of %s after the carry-over = %d, want the 2 of version 1", config.DefaultInstance, got)
 	}
 }
+
+// TestUnusableConfigWritesNothing: run with a config it cannot use (no
+// kites anywhere) exits 78 before it creates the state dir or the
+// rate-limit file.
+func TestUnusableConfigWritesNothing(t *testing.T) {
+	path := writeConfig(t, "") // discovery points at a directory that does not exist
+	if code, _, _ := runCmd(t, "run", "--config", path); code != exitConfig {
+		t.Fatalf("run = %d, want %d", code, exitConfig)
+	}
+	state := filepath.Join(filepath.Dir(path), "state")
+	if _, err := os.Stat(state); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("state dir after a refused start: %v, want none created", err)
+	}
+}

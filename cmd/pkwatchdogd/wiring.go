@@ -159,6 +159,12 @@ var errUnusableConfig = errors.New("config not usable")
 // assemble builds every component from cfg. Errors from the config carry
 // errUnusableConfig; others (the state dir) may pass.
 func assemble(log *zap.Logger, cfg *config.Config) (*parts, error) {
+	// The config first: one that cannot be used exits 78 before anything
+	// is written.
+	p := &parts{prober: &swapProber{}, uploader: &swapUploader{}}
+	if err := p.reconfigure(log, cfg); err != nil {
+		return nil, fmt.Errorf("%w: %w", errUnusableConfig, err)
+	}
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("state dir: %w", err)
 	}
@@ -177,10 +183,7 @@ func assemble(log *zap.Logger, cfg *config.Config) (*parts, error) {
 	if warning != nil {
 		log.Warn("rate-limit state not usable, starting cautious", zap.Error(warning))
 	}
-	p := &parts{prober: &swapProber{}, uploader: &swapUploader{}, budget: store}
-	if err := p.reconfigure(log, cfg); err != nil {
-		return nil, fmt.Errorf("%w: %w", errUnusableConfig, err)
-	}
+	p.budget = store
 	to := legacyInstance(p.settings)
 	if n, err := store.CarryLegacy(to, now); err != nil {
 		log.Warn("rate-limit state of the previous version not carried over", zap.Error(err))
@@ -255,7 +258,7 @@ func (p *parts) reconfigure(log *zap.Logger, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	uploader, err := newUploader(log, cfg, p.budget)
+	uploader, err := newUploader(log, cfg, storeLimiter{p})
 	if err != nil {
 		return err
 	}
@@ -271,8 +274,10 @@ func (p *parts) reconfigure(log *zap.Logger, cfg *config.Config) error {
 	p.prober.p.Store(prober)
 	p.builder.Store(builder)
 	p.uploader.u.Store(uploader)
-	p.budget.SetLimits(cfg.Policy.MaxRestarts, cfg.Policy.RestartWindow.Duration)
-	p.budget.SetUploadInterval(cfg.Report.MinInterval.Duration)
+	if p.budget != nil { // a reload; at start the store opens with these
+		p.budget.SetLimits(cfg.Policy.MaxRestarts, cfg.Policy.RestartWindow.Duration)
+		p.budget.SetUploadInterval(cfg.Report.MinInterval.Duration)
+	}
 	p.maxBusy = 0
 	for _, in := range instances {
 		r := in.Restart
@@ -361,6 +366,18 @@ type swapProber struct{ p atomic.Pointer[probe.Prober] }
 
 func (s *swapProber) Probe(ctx context.Context, t probe.Target) probe.Result {
 	return s.p.Load().Probe(ctx, t)
+}
+
+// storeLimiter is the upload limiter of the parts' store, which assemble
+// opens once the config is known to be usable, before anything uploads.
+type storeLimiter struct{ p *parts }
+
+func (l storeLimiter) AllowUpload(now time.Time) (bool, time.Time, string) {
+	return l.p.budget.AllowUpload(now)
+}
+
+func (l storeLimiter) RecordUploadAttempt(now time.Time, accepted bool) error {
+	return l.p.budget.RecordUploadAttempt(now, accepted)
 }
 
 // swapUploader is a watchdog.BundleUploader whose uploader a reload
