@@ -17,19 +17,30 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/watchdog"
 )
 
-// TestRestartNeededLastsUntilRestart: a reloaded key read only at start is
-// named after every later reload, until pkwatchdogd restarts; keys that
-// follow a reload are not.
-func TestRestartNeededLastsUntilRestart(t *testing.T) {
-	path := writeConfig(t, kiteEntry("a.kite.test", "127.0.0.1:9"))
-	cfg, err := config.Load(path)
+// assembled loads a config of one kite and assembles the daemon's parts
+// from it, after before (if not nil) has prepared what the config points
+// at.
+func assembled(t *testing.T, before func(*config.Config)) (*parts, *config.Config) {
+	t.Helper()
+	cfg, err := config.Load(writeConfig(t, kiteEntry("a.kite.test", "127.0.0.1:9")))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if before != nil {
+		before(cfg)
 	}
 	p, err := assemble(zap.NewNop(), cfg)
 	if err != nil {
 		t.Fatalf("assemble() = %v", err)
 	}
+	return p, cfg
+}
+
+// TestRestartNeededLastsUntilRestart: a reloaded key read only at start is
+// named after every later reload, until pkwatchdogd restarts; keys that
+// follow a reload are not.
+func TestRestartNeededLastsUntilRestart(t *testing.T) {
+	p, cfg := assembled(t, nil)
 	if len(p.settings.RestartNeeded) != 0 {
 		t.Errorf("RestartNeeded at start = %v, want none", p.settings.RestartNeeded)
 	}
@@ -52,15 +63,7 @@ func TestRestartNeededLastsUntilRestart(t *testing.T) {
 // stops uploads at once; enabled again, they resume. Nothing is sent: the
 // uploader is only built, and a disabled one refuses before any request.
 func TestReloadDisablesUploads(t *testing.T) {
-	path := writeConfig(t, kiteEntry("a.kite.test", "127.0.0.1:9"))
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := assemble(zap.NewNop(), cfg)
-	if err != nil {
-		t.Fatalf("assemble() = %v", err)
-	}
+	p, cfg := assembled(t, nil)
 	if p.uploader.u.Load() == nil {
 		t.Fatal("uploader at start = nil, want one (report.enabled defaults to true)")
 	}
@@ -83,23 +86,16 @@ func TestReloadDisablesUploads(t *testing.T) {
 // TestAssembleCarriesVersion1State: restarts recorded by the version that
 // keyed them by kite count for the one instance.
 func TestAssembleCarriesVersion1State(t *testing.T) {
-	path := writeConfig(t, kiteEntry("a.kite.test", "127.0.0.1:9"))
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	recent := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
-	v1 := fmt.Sprintf(`{"version": 1, "restarts": {"a.kite.test": [%q], "b.kite.test": [%q]}, "upload": {}}`, recent, recent)
-	if err := os.WriteFile(filepath.Join(cfg.StateDir, "ratelimit.json"), []byte(v1), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p, err := assemble(zap.NewNop(), cfg)
-	if err != nil {
-		t.Fatalf("assemble() = %v", err)
-	}
+	p, _ := assembled(t, func(cfg *config.Config) {
+		if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		recent := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+		v1 := fmt.Sprintf(`{"version": 1, "restarts": {"a.kite.test": [%q], "b.kite.test": [%q]}, "upload": {}}`, recent, recent)
+		if err := os.WriteFile(filepath.Join(cfg.StateDir, "ratelimit.json"), []byte(v1), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	})
 	if got := p.budget.RestartsInWindow(config.DefaultInstance, time.Now()); got != 2 {
 		t.Errorf("restarts of %s after the carry-over = %d, want the 2 of version 1", config.DefaultInstance, got)
 	}
