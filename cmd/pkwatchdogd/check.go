@@ -8,7 +8,9 @@ import (
 	"io"
 	"sync"
 	"text/tabwriter"
+	"time"
 
+	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
 
@@ -27,7 +29,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log, closeLog := commandLogger(cfg, stderr)
 	defer closeLog()
-	targets, err := cfg.Targets(log)
+	instances, err := cfg.Instances(log)
 	if err != nil {
 		fmt.Fprintf(stderr, "pkwatchdogd: %v\n", err)
 		return exitConfig
@@ -37,7 +39,24 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "pkwatchdogd: %v\n", err)
 		return exitConfig
 	}
+	var targets []probe.Target
+	var logs []*pklog.Source
+	for _, in := range instances {
+		src := logSource(in)
+		for _, t := range in.Targets {
+			targets, logs = append(targets, t), append(logs, src)
+		}
+	}
 	results := probeAll(ctx, prober, targets, cfg.Probe.Concurrency)
+	var advice []string
+	for i := range results {
+		var r pklog.Rejection
+		var ok bool
+		results[i], r, ok, _ = pklog.Explain(ctx, logs[i], results[i], time.Now())
+		if ok {
+			advice = append(advice, fmt.Sprintf("%s: the relay rejects this kite (%s): %s", results[i].Kite, r.Describe(), r.Advice()))
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -51,6 +70,9 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintf(tw, "%s\t%s\t%dms\t%s\n", r.Kite, r.Verdict, r.Duration.Milliseconds(), r.Detail)
 		}
 		tw.Flush()
+	}
+	for _, a := range advice {
+		fmt.Fprintf(stderr, "pkwatchdogd: %s\n", a)
 	}
 	return checkStatus(results)
 }
@@ -72,13 +94,14 @@ func probeAll(ctx context.Context, p *probe.Prober, targets []probe.Target, limi
 	return results
 }
 
-// checkStatus is check's exit status: 1 when any kite is down, else 2 when
-// any verdict is inconclusive, else 0.
+// checkStatus is check's exit status: 1 when any kite is down or rejected
+// by its relay (something to fix), else 2 when any verdict is
+// inconclusive, else 0.
 func checkStatus(results []probe.Result) int {
 	code := exitOK
 	for _, r := range results {
 		switch {
-		case r.Verdict.Down():
+		case r.Verdict.Down() || r.Verdict == probe.Rejected:
 			return exitDown
 		case !r.Verdict.Conclusive():
 			code = exitInconclusive

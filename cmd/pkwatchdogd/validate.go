@@ -87,11 +87,18 @@ func describeInstance(in config.Instance) string {
 // describeTarget says how a kite is probed.
 func describeTarget(t probe.Target) string {
 	where := t.URL
-	if t.Kind == probe.KindRaw {
+	switch {
+	case t.Kind == probe.KindRaw:
 		where = fmt.Sprintf("CONNECT %s:%d", t.Name, t.Port)
+	case t.HTTPSOnly:
+		where += " (HTTPS-only kite, asked over plain HTTP)"
 	}
-	if t.ConnectTo != "" {
-		where += " via " + t.ConnectTo
+	where += " through relay " + t.Dial()
+	switch {
+	case t.Via != "":
+		where += " (" + t.Via + ")"
+	case t.ConnectTo == "":
+		where += " (the kite's name, by DNS)"
 	}
 	return where
 }

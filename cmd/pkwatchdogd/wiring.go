@@ -20,6 +20,7 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/logging"
 	"github.com/pagekite/pkwatchdogd/internal/metrics"
+	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/ratelimit"
 	"github.com/pagekite/pkwatchdogd/internal/redact"
@@ -59,7 +60,7 @@ func newProber(cfg *config.Config) (*probe.Prober, error) {
 		Timeout:            cfg.Probe.Timeout.Duration,
 		UserAgent:          userAgent(),
 		InsecureSkipVerify: cfg.Probe.InsecureSkipVerify,
-		RelayCacheTTL:      cfg.Probe.RelayCache.Duration,
+		RelayCacheTTL:      cfg.Probe.RelayCacheTTL(),
 	}
 	return probe.New(opts), nil
 }
@@ -121,10 +122,16 @@ func settingsFrom(cfg *config.Config, instances []config.Instance, restarters []
 			},
 			LogFile:     in.LogFile,
 			JournalUnit: in.JournalUnit,
+			Log:         logSource(in),
 			Targets:     in.Targets,
 		})
 	}
 	return s
+}
+
+// logSource is the instance's log, read for rejections.
+func logSource(in config.Instance) *pklog.Source {
+	return &pklog.Source{LogFile: in.LogFile, JournalUnit: in.JournalUnit}
 }
 
 // parts are the daemon's components built from one config. The prober,

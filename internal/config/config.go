@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
+	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/report"
 )
 
@@ -45,6 +46,15 @@ type Probe struct {
 	Concurrency        int      `toml:"concurrency"`
 	RelayCache         Duration `toml:"relay_cache"`
 	InsecureSkipVerify bool     `toml:"insecure_skip_verify"`
+}
+
+// RelayCacheTTL is relay_cache as probe.Options takes it: "0s" turns the
+// cache off (every probe that needs the relay's ping asks it).
+func (p Probe) RelayCacheTTL() time.Duration {
+	if p.RelayCache.Duration == 0 {
+		return -1
+	}
+	return p.RelayCache.Duration
 }
 
 // Policy is the [policy] table: when a failing kite leads to a restart.
@@ -97,6 +107,10 @@ type Discovery struct {
 	// PagekiteDir holds pagekite.py's rc files; its kites are watched when
 	// no [[kite]] is configured, and its secrets are always redacted.
 	PagekiteDir string `toml:"pagekite_dir"`
+	// TLSProbe probes discovered HTTPS-only kites over TLS (https://NAME/)
+	// rather than over plain HTTP. Never with a Debian 1.5.2 relay, which
+	// crashes on a TLS ClientHello.
+	TLSProbe bool `toml:"tls_probe"`
 }
 
 // Pagekite is one [[pagekite]] entry: a PageKite instance, that is one
@@ -135,10 +149,14 @@ type Kite struct {
 	// Pagekite names the [[pagekite]] instance that flies the kite;
 	// required when there are two or more.
 	Pagekite  string `toml:"pagekite"`
-	URL       string `toml:"url"`        // default https://NAME/ (kind http)
+	URL       string `toml:"url"`        // default http://NAME/ (kind http)
 	ConnectTo string `toml:"connect_to"` // host:port to connect to instead of the URL's host
 	Kind      string `toml:"kind"`       // "http" (default) or "raw"
 	Port      int    `toml:"port"`       // raw: the CONNECT port
+	// HTTPSOnly: the kite's only web service is end-to-end HTTPS (see
+	// probe.Target.HTTPSOnly); its http:// url is then settled by
+	// X-PageKite-Status alone.
+	HTTPSOnly bool `toml:"https_only"`
 }
 
 // Kinds of [[kite]] entries.
@@ -161,7 +179,7 @@ func Default() Config {
 			Jitter:      0.1,
 			Timeout:     D(10 * time.Second),
 			Concurrency: 16,
-			RelayCache:  D(5 * time.Minute),
+			RelayCache:  D(probe.DefaultRelayCacheTTL),
 		},
 		Policy: Policy{
 			FailureThreshold: 3,

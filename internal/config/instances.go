@@ -3,7 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
+	"slices"
 	"strconv"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -96,11 +99,8 @@ func (c *Config) owner(k Kite, specs []Instance) string {
 // [[kite]] entries that name it, or, for an instance no [[kite]] names,
 // the kites discovered in its rc_dir.
 //
-// Discovery makes one target per kite name: an http target with URL
-// https://NAME/ when the kite has an http, https or websocket service on
-// the default port (http://NAME:PORT/ or https://NAME:PORT/ when only on
-// another port), otherwise a raw target for its first raw-N service, with
-// Port N. Lines of the rc files that do not parse are logged (log may be
+// Discovery makes one target per kite name (see discoveredTarget),
+// probed through the relay the rc files name (see relayOf). Lines of the rc files that do not parse are logged (log may be
 // nil) and skipped; the other kites are still watched.
 //
 // It returns:
@@ -127,13 +127,14 @@ func (c *Config) Instances(log *zap.Logger) ([]Instance, error) {
 		}
 		specs[i].Targets = append(specs[i].Targets, probe.Target{
 			Name: k.Name, Kind: probe.Kind(k.Kind), URL: k.URL, Port: k.Port, ConnectTo: k.ConnectTo,
+			HTTPSOnly: k.HTTPSOnly,
 		})
 	}
 	seen := map[string]string{}
 	for i := range specs {
 		in := &specs[i]
 		if len(in.Targets) == 0 {
-			if err := discover(log, in); err != nil {
+			if err := discover(log, in, c.Discovery.TLSProbe); err != nil {
 				return nil, err
 			}
 		}
@@ -147,8 +148,9 @@ func (c *Config) Instances(log *zap.Logger) ([]Instance, error) {
 	return specs, nil
 }
 
-// discover fills in's targets from its rc_dir.
-func discover(log *zap.Logger, in *Instance) error {
+// discover fills in's targets from its rc_dir; tlsProbe probes HTTPS-only
+// kites over TLS.
+func discover(log *zap.Logger, in *Instance, tlsProbe bool) error {
 	dir := in.RCDir
 	if dir == "" {
 		return fmt.Errorf("pagekite %s: %w: no [[kite]] names it and it has no rc_dir", in.Name, ErrNoKites)
@@ -168,8 +170,10 @@ func discover(log *zap.Logger, in *Instance) error {
 	if pk.NotConfigured {
 		return fmt.Errorf("pagekite %s: discover kites in %s: %w (abort_not_configured is set): configure PageKite or add [[kite]] entries", in.Name, dir, ErrNotConfigured)
 	}
+	relay, via := relayOf(pk)
 	for _, k := range pk.Kites {
-		if t, ok := discoveredTarget(k); ok {
+		if t, ok := discoveredTarget(k, tlsProbe); ok {
+			t.ConnectTo, t.Via = relay, via
 			in.Targets = append(in.Targets, t)
 		}
 	}
@@ -194,22 +198,48 @@ func (c *Config) Targets(log *zap.Logger) ([]probe.Target, error) {
 	return out, nil
 }
 
-// discoveredTarget turns a kite found in pagekite.py's files into a target.
-func discoveredTarget(k pkconfig.Kite) (probe.Target, bool) {
-	if k.HasProto("http", "https", "websocket") {
-		for _, s := range k.Services {
-			if s.Port == 0 && (s.Base() == "http" || s.Base() == "https" || s.Base() == "websocket") {
-				return probe.Target{Name: k.Name, Kind: probe.KindHTTP, URL: "https://" + k.Name + "/"}, true
+// discoveredTarget turns a kite found in pagekite.py's files into a
+// target, probed over plain HTTP unless it has only an HTTPS service and
+// tlsProbe is set:
+//
+//   - an http or websocket service on the default port: http://NAME/;
+//     only on another port: http://NAME:PORT/;
+//   - only https: http://NAME/ (HTTPSOnly), or https://NAME/ with tlsProbe
+//     (NAME:PORT for a non-default port);
+//   - otherwise its first raw-N service: CONNECT NAME:N.
+func discoveredTarget(k pkconfig.Kite, tlsProbe bool) (probe.Target, bool) {
+	web := func(protos ...string) (pkconfig.Service, bool) {
+		var found *pkconfig.Service
+		for i, s := range k.Services {
+			if !slices.Contains(protos, s.Base()) {
+				continue
+			}
+			if s.Port == 0 {
+				return s, true
+			}
+			if found == nil {
+				found = &k.Services[i]
 			}
 		}
-		for _, s := range k.Services {
-			switch s.Base() {
-			case "http", "websocket":
-				return probe.Target{Name: k.Name, Kind: probe.KindHTTP, URL: "http://" + k.Name + ":" + strconv.Itoa(s.Port) + "/"}, true
-			case "https":
-				return probe.Target{Name: k.Name, Kind: probe.KindHTTP, URL: "https://" + k.Name + ":" + strconv.Itoa(s.Port) + "/"}, true
-			}
+		if found == nil {
+			return pkconfig.Service{}, false
 		}
+		return *found, true
+	}
+	hostPort := func(s pkconfig.Service) string {
+		if s.Port == 0 {
+			return k.Name
+		}
+		return k.Name + ":" + strconv.Itoa(s.Port)
+	}
+	if s, ok := web("http", "websocket"); ok {
+		return probe.Target{Name: k.Name, Kind: probe.KindHTTP, URL: "http://" + hostPort(s) + "/"}, true
+	}
+	if s, ok := web("https"); ok {
+		if tlsProbe {
+			return probe.Target{Name: k.Name, Kind: probe.KindHTTP, URL: "https://" + hostPort(s) + "/"}, true
+		}
+		return probe.Target{Name: k.Name, Kind: probe.KindHTTP, URL: "http://" + hostPort(s) + "/", HTTPSOnly: true}, true
 	}
 	for _, s := range k.Services {
 		if s.Base() == "raw" && s.Port > 0 {
@@ -217,6 +247,35 @@ func discoveredTarget(k pkconfig.Kite) (probe.Target, bool) {
 		}
 	}
 	return probe.Target{}, false
+}
+
+// relayOf returns the relay that pagekite.py's files name for their kites,
+// "host:port", and says where it comes from: a single frontend =
+// host:port, or frontends = 1:dnsname:port. With defaults (pagekite.net),
+// a pool of several, or several relays, it returns "": the probe then
+// connects to the kite's name, which resolves to a relay the kite flies
+// on.
+func relayOf(pk *pkconfig.Config) (addr, via string) {
+	seen := map[string]bool{}
+	for _, f := range pk.Frontends {
+		parts := strings.Split(f, ":")
+		for i := range parts {
+			parts[i] = strings.TrimSpace(parts[i])
+		}
+		switch {
+		case len(parts) == 2:
+			addr, via = net.JoinHostPort(parts[0], parts[1]), "frontend = "+f
+		case len(parts) == 3 && parts[0] == "1":
+			addr, via = net.JoinHostPort(parts[1], parts[2]), "frontends = "+f
+		default:
+			return "", "" // a pool: any of several relays
+		}
+		seen[addr] = true
+	}
+	if len(seen) != 1 {
+		return "", ""
+	}
+	return addr, via
 }
 
 // Secrets returns the secrets in pagekite.py's files in every instance's

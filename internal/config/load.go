@@ -121,7 +121,8 @@ func quoteKey(k string) string {
 }
 
 // fillKiteDefaults sets each [[kite]]'s kind (http) and, for http kites, its
-// URL (https://NAME/) when they are not given.
+// URL (http://NAME/: TLS only where the user writes https) when they are
+// not given.
 func (c *Config) fillKiteDefaults() {
 	for i := range c.Kites {
 		k := &c.Kites[i]
@@ -129,7 +130,7 @@ func (c *Config) fillKiteDefaults() {
 			k.Kind = KindHTTP
 		}
 		if k.URL == "" && k.Kind == KindHTTP && k.Name != "" {
-			k.URL = "https://" + k.Name + "/"
+			k.URL = "http://" + k.Name + "/"
 		}
 	}
 }

@@ -96,7 +96,7 @@ url = "http://baz.pagekite.me:8080/health"
 		t.Errorf("Load().Policy.GracePeriod = %v, want 0", got.Policy.GracePeriod)
 	}
 	wantKites := []Kite{
-		{Name: "foo.pagekite.me", URL: "https://foo.pagekite.me/", Kind: "http"},
+		{Name: "foo.pagekite.me", URL: "http://foo.pagekite.me/", Kind: "http"},
 		{Name: "bar.pagekite.me", Kind: "raw", Port: 22, ConnectTo: "127.0.0.1:2999"},
 		{Name: "baz.pagekite.me", URL: "http://baz.pagekite.me:8080/health", Kind: "http"},
 	}

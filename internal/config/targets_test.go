@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -36,7 +37,7 @@ port = 22
 		t.Fatalf("Targets() error = %v", err)
 	}
 	want := []probe.Target{
-		{Name: "foo.pagekite.me", Kind: probe.KindHTTP, URL: "https://foo.pagekite.me/", ConnectTo: "127.0.0.1:2999"},
+		{Name: "foo.pagekite.me", Kind: probe.KindHTTP, URL: "http://foo.pagekite.me/", ConnectTo: "127.0.0.1:2999"},
 		{Name: "ssh.pagekite.me", Kind: probe.KindRaw, Port: 22},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -53,11 +54,11 @@ func TestTargetsDiscovery(t *testing.T) {
 		{
 			dir: "discover",
 			want: []probe.Target{
-				{Name: "web.example.net", Kind: probe.KindHTTP, URL: "https://web.example.net/"},
+				{Name: "web.example.net", Kind: probe.KindHTTP, URL: "http://web.example.net/"},
 				{Name: "shell.example.net", Kind: probe.KindRaw, Port: 22},
-				{Name: "ws.example.net", Kind: probe.KindHTTP, URL: "https://ws.example.net/"},
+				{Name: "ws.example.net", Kind: probe.KindHTTP, URL: "http://ws.example.net/"},
 				{Name: "alt.example.net", Kind: probe.KindHTTP, URL: "http://alt.example.net:8080/"},
-				{Name: "tls.example.net", Kind: probe.KindHTTP, URL: "https://tls.example.net:8443/"},
+				{Name: "tls.example.net", Kind: probe.KindHTTP, URL: "http://tls.example.net:8443/", HTTPSOnly: true},
 			},
 		},
 		{dir: "stock", wantErr: ErrNotConfigured},
@@ -89,7 +90,7 @@ func TestTargetsDiscoveryBadLines(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Targets(bad-rc) error = %v, want nil", err)
 	}
-	want := []probe.Target{{Name: "good.example.net", Kind: probe.KindHTTP, URL: "https://good.example.net/"}}
+	want := []probe.Target{{Name: "good.example.net", Kind: probe.KindHTTP, URL: "http://good.example.net/"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Targets(bad-rc) = %+v, want %+v", got, want)
 	}
@@ -135,7 +136,7 @@ func TestSecrets(t *testing.T) {
 		t.Run(tt.dir, func(t *testing.T) {
 			c := Default()
 			c.Discovery.PagekiteDir = filepath.Join("testdata", tt.dir)
-			c.Kites = []Kite{{Name: "explicit.example", Kind: KindHTTP, URL: "https://explicit.example/"}}
+			c.Kites = []Kite{{Name: "explicit.example", Kind: KindHTTP, URL: "http://explicit.example/"}}
 			if got := c.Secrets(); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Secrets(%s) = %q, want %q", tt.dir, got, tt.want)
 			}
@@ -149,11 +150,86 @@ func TestTargetsFromCode(t *testing.T) {
 	c := Default()
 	c.Kites = []Kite{{Name: "code.example"}}
 	got, err := c.Targets(nil)
-	want := []probe.Target{{Name: "code.example", Kind: probe.KindHTTP, URL: "https://code.example/"}}
+	want := []probe.Target{{Name: "code.example", Kind: probe.KindHTTP, URL: "http://code.example/"}}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("Targets() = %+v, %v; want %+v", got, err, want)
 	}
 	if c.Kites[0].Kind != "" {
 		t.Errorf("Targets() changed c.Kites[0].Kind to %q", c.Kites[0].Kind)
+	}
+}
+
+// TestDiscoveryRelay: discovered kites are probed through the relay the
+// rc files name (a single frontend, or a frontends pool of one); with
+// defaults or a pool of several, through the kite's name. HTTPS-only
+// kites go over plain HTTP unless discovery.tls_probe is set.
+func TestDiscoveryRelay(t *testing.T) {
+	tests := []struct {
+		name     string
+		rc       string
+		tlsProbe bool
+		want     []probe.Target
+	}{
+		{
+			name: "frontend on another port",
+			rc:   "frontend = 127.0.0.1 : 8081\nservice_on = http:a.kite.test:localhost:80:s\nservice_on = raw/22:b.kite.test:localhost:22:s\n",
+			want: []probe.Target{
+				{Name: "a.kite.test", Kind: probe.KindHTTP, URL: "http://a.kite.test/", ConnectTo: "127.0.0.1:8081", Via: "frontend = 127.0.0.1:8081"},
+				{Name: "b.kite.test", Kind: probe.KindRaw, Port: 22, ConnectTo: "127.0.0.1:8081", Via: "frontend = 127.0.0.1:8081"},
+			},
+		},
+		{
+			name: "a pool of one",
+			rc:   "frontends = 1:relay.example.net:443\nservice_on = http:a.kite.test:localhost:80:s\n",
+			want: []probe.Target{{Name: "a.kite.test", Kind: probe.KindHTTP, URL: "http://a.kite.test/", ConnectTo: "relay.example.net:443", Via: "frontends = 1:relay.example.net:443"}},
+		},
+		{
+			name: "defaults: the kite's name",
+			rc:   "defaults\nservice_on = http:a.kite.test:localhost:80:s\n",
+			want: []probe.Target{{Name: "a.kite.test", Kind: probe.KindHTTP, URL: "http://a.kite.test/"}},
+		},
+		{
+			name: "two relays: the kite's name",
+			rc:   "frontend = r1.example.net:443\nfrontend = r2.example.net:443\nservice_on = http:a.kite.test:localhost:80:s\n",
+			want: []probe.Target{{Name: "a.kite.test", Kind: probe.KindHTTP, URL: "http://a.kite.test/"}},
+		},
+		{
+			name: "a pool of two: the kite's name",
+			rc:   "frontends = 2:relays.example.net:443\nservice_on = http:a.kite.test:localhost:80:s\n",
+			want: []probe.Target{{Name: "a.kite.test", Kind: probe.KindHTTP, URL: "http://a.kite.test/"}},
+		},
+		{
+			name: "https only, plain HTTP",
+			rc:   "service_on = https:a.kite.test:localhost:443:s\n",
+			want: []probe.Target{{Name: "a.kite.test", Kind: probe.KindHTTP, URL: "http://a.kite.test/", HTTPSOnly: true}},
+		},
+		{
+			name: "https only, tls_probe", tlsProbe: true,
+			rc:   "service_on = https:a.kite.test:localhost:443:s\n",
+			want: []probe.Target{{Name: "a.kite.test", Kind: probe.KindHTTP, URL: "https://a.kite.test/"}},
+		},
+		{
+			name: "http and https: plain HTTP, even with tls_probe", tlsProbe: true,
+			rc:   "service_on = https:a.kite.test:localhost:443:s\nservice_on = http:a.kite.test:localhost:80:s\n",
+			want: []probe.Target{{Name: "a.kite.test", Kind: probe.KindHTTP, URL: "http://a.kite.test/"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "10_kites.rc"), []byte(tt.rc), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c := Default()
+			c.Discovery.PagekiteDir = dir
+			c.Discovery.TLSProbe = tt.tlsProbe
+			got, err := c.Targets(zap.NewNop())
+			if err != nil {
+				t.Fatalf("Targets() error = %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Targets() = %+v\nwant %+v", got, tt.want)
+			}
+		})
 	}
 }

@@ -48,6 +48,7 @@ func TestMessageIDs(t *testing.T) {
 		"MsgReportUploaded":    MsgReportUploaded,
 		"MsgKiteRecovered":     MsgKiteRecovered,
 		"MsgKiteDown":          MsgKiteDown,
+		"MsgKiteRejected":      MsgKiteRejected,
 	}
 	seen := map[string]string{}
 	for name, id := range ids {

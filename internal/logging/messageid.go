@@ -18,6 +18,10 @@ const (
 	// MsgKiteDown: the relay says a kite is not connected; the grace period
 	// before a restart has begun.
 	MsgKiteDown = "134502c7311aa92f45a0f69eabde3eeb"
+	// MsgKiteRejected: the relay refuses a kite (PageKite's log or status
+	// file says so: a wrong secret, an expired account, a duplicate);
+	// pkwatchdogd does not restart PageKite for it.
+	MsgKiteRejected = "a93ce442a8e448e783146fc4c4029997"
 )
 
 // messageIDKey is the zap key of MessageID; the journal core maps it to

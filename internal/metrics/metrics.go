@@ -24,7 +24,7 @@ var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 // verdicts lists every verdict, for the one-hot last-verdict gauge.
 var verdicts = []probe.Verdict{
 	probe.Flying, probe.BackendDown, probe.KiteDown,
-	probe.Stalled, probe.Unreachable, probe.Unrecognized,
+	probe.Stalled, probe.Unreachable, probe.Unrecognized, probe.Rejected,
 }
 
 // reportOutcomes lists every report outcome; each counter exists from the

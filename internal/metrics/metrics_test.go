@@ -199,9 +199,9 @@ func TestForget(t *testing.T) {
 			}
 		}
 	}
-	// state 5 + verdict 6 + duration 1 + verdicts 1 + changes 1; restarts
+	// state 5 + verdict 7 + duration 1 + verdicts 1 + changes 1; restarts
 	// are counted by instance
-	if want := 14; stays != want {
+	if want := 15; stays != want {
 		t.Errorf("series of the remaining kite = %d, want %d", stays, want)
 	}
 	// A forgotten kite seen again starts over as healthy.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 )
 
 // unwrapURL drops the *url.Error layer of an error (building a request
@@ -67,6 +68,9 @@ func isTLSFailure(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "tls: ") || strings.Contains(s, "x509: ")
 }
+
+// isReset reports whether err is a connection reset by the peer.
+func isReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }
 
 // describe is a short text for err, for details.
 func describe(err error) string {

@@ -4,11 +4,43 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"time"
+)
+
+// MaxHeader bounds what a probe reads of an answer before its body: the
+// status line and every header together. A PageKite relay's answers
+// carry well under 1 KiB of it.
+const MaxHeader = 32 << 10
+
+// errHeaderTooLong: the answer's status line and headers did not end
+// within MaxHeader bytes.
+var errHeaderTooLong = fmt.Errorf("answer headers longer than %d KiB", MaxHeader>>10)
+
+// tlsAnswer is the error for an answer to a plain-HTTP request that is a
+// TLS record: what a kite with only an HTTPS service sends back (its
+// TLS layer answers, alert 49 when the local HTTPS server is down).
+type tlsAnswer struct {
+	// alert is the alert's description (49: access denied), -1 when the
+	// record is not an alert or was cut short.
+	alert int
+}
+
+func (e *tlsAnswer) Error() string {
+	if e.alert >= 0 {
+		return fmt.Sprintf("the answer to plain HTTP is a TLS alert %d", e.alert)
+	}
+	return "the answer to plain HTTP is TLS"
+}
+
+// Record types that begin a TLS answer.
+const (
+	recordAlert     = 0x15
+	recordHandshake = 0x16
 )
 
 // exchange sends req over a new connection to dial (TLS with tc when tc is
@@ -24,8 +56,11 @@ import (
 // standard library's (Request.Write, http.ReadResponse).
 //
 // Errors are those of the dial, the TLS handshake, the write or the read,
-// unwrapped (a timeout satisfies isTimeout; a TLS alert, isTLSFailure). A
-// body cut short still returns the answer with what was read.
+// unwrapped (a timeout satisfies isTimeout; a TLS alert, isTLSFailure);
+// errHeaderTooLong when the headers pass MaxHeader; a *tlsAnswer when a
+// plain request got TLS back. A body cut short still returns the answer
+// with what was read. Whatever answers, at most MaxHeader+MaxBody bytes
+// are read.
 func (p *Prober) exchange(ctx context.Context, req *http.Request, dial string, tc *tls.Config) (Answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
 	defer cancel()
@@ -54,13 +89,58 @@ func (p *Prober) exchange(ctx context.Context, req *http.Request, dial string, t
 	if err := req.Write(conn); err != nil {
 		return Answer{}, fmt.Errorf("send request: %w", err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	return readReply(conn, req, tc == nil)
+}
+
+// readReply reads the answer to req from conn: at most MaxHeader bytes
+// up to the body, then at most MaxBody of body. plain says req went out
+// without TLS, so that a TLS record back is a *tlsAnswer.
+func readReply(conn io.Reader, req *http.Request, plain bool) (Answer, error) {
+	lr := &io.LimitedReader{R: conn, N: MaxHeader}
+	br := bufio.NewReaderSize(lr, 4<<10)
+	if plain {
+		if err := notTLS(br); err != nil {
+			return Answer{}, err
+		}
+	}
+	resp, err := http.ReadResponse(br, req)
 	if err != nil {
+		if lr.N <= 0 {
+			return Answer{}, errHeaderTooLong
+		}
 		return Answer{}, err
 	}
 	defer resp.Body.Close()
+	// The body may take what is left of the header allowance.
+	lr.N += MaxBody
 	// A body cut short (timeout, reset) still leaves status and headers,
 	// which are what matter most.
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxBody))
 	return Answer{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
+}
+
+// notTLS returns a *tlsAnswer when the answer waiting in br begins with a
+// TLS record; nil otherwise (including when nothing can be read: the
+// HTTP parser reports that).
+func notTLS(br *bufio.Reader) error {
+	first, err := br.Peek(1)
+	if err != nil || (first[0] != recordAlert && first[0] != recordHandshake) {
+		return nil
+	}
+	// An alert record is 5 bytes of header, then level and description.
+	rec, _ := br.Peek(min(7, br.Buffered()))
+	ta := &tlsAnswer{alert: -1}
+	if len(rec) == 7 && rec[0] == recordAlert {
+		ta.alert = int(rec[6])
+	}
+	return ta
+}
+
+// asTLSAnswer returns the *tlsAnswer in err's chain, or nil.
+func asTLSAnswer(err error) *tlsAnswer {
+	var ta *tlsAnswer
+	if errors.As(err, &ta) {
+		return ta
+	}
+	return nil
 }

@@ -57,6 +57,8 @@ type standIn struct {
 	Requests atomic.Int64
 	// Pings counts the relay pings served.
 	Pings atomic.Int64
+	// Hellos counts the TLS ClientHellos received.
+	Hellos atomic.Int64
 
 	ln      net.Listener
 	srv     *http.Server
@@ -140,6 +142,7 @@ func (l *peekListener) Accept() (net.Conn, error) {
 		if first[0] != 0x16 {
 			return pc, nil
 		}
+		l.s.Hellos.Add(1)
 		if l.s.tlsConf == nil {
 			// A fatal TLS alert record: level 2, description 49.
 			_, _ = c.Write([]byte{0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 49})

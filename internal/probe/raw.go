@@ -2,6 +2,7 @@ package probe
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,8 +16,10 @@ import (
 //
 //   - 503 → KiteDown (confirmed by the relay ping).
 //   - 200, then data → Flying; 200, then silence for Options.RawQuiet →
-//     Flying; 200, then EOF → BackendDown. Flying is confirmed by the relay
-//     ping (a generic proxy also answers CONNECT with 200).
+//     Flying; 200, then EOF → BackendDown (pagekite.py); 200, then an
+//     HTTP 503 "Sorry! (be" page inside the stream → BackendDown
+//     (libpagekite). Flying is confirmed by the relay ping (a generic
+//     proxy also answers CONNECT with 200).
 //   - any other answer → Unrecognized; no answer → see failed.
 func (p *Prober) probeRaw(ctx context.Context, t Target, res *Result) {
 	dial := t.rawDialAddr()
@@ -65,8 +68,14 @@ func (p *Prober) connect(ctx context.Context, t Target, dial string) (rawAnswer,
 	if _, err := fmt.Fprintf(conn, "CONNECT %s HTTP/1.0\r\nUser-Agent: %s\r\n\r\n", line, p.opts.UserAgent); err != nil {
 		return rawAnswer{}, err
 	}
-	br := bufio.NewReader(conn)
+	lr := &io.LimitedReader{R: conn, N: MaxHeader}
+	br := bufio.NewReaderSize(lr, 4<<10)
 	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	if err != nil && lr.N <= 0 {
+		return rawAnswer{Classification: Classification{
+			Verdict: Unrecognized, Detail: fmt.Sprintf("CONNECT %s: %v", line, errHeaderTooLong),
+		}}, nil
+	}
 	if err != nil {
 		if isTimeout(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isNetErr(err) {
 			return rawAnswer{}, fmt.Errorf("connect %s: %w", line, err)
@@ -83,6 +92,7 @@ func (p *Prober) connect(ctx context.Context, t Target, dial string) (rawAnswer,
 	case http.StatusServiceUnavailable:
 		a.Classification = Classification{KiteDown, fmt.Sprintf("CONNECT %s: %s", line, resp.Status), !genuine}
 	case http.StatusOK:
+		lr.N = maxStreamPeek // what afterConnect may look at of the stream
 		a.Classification = p.afterConnect(ctx, conn, br, line)
 	default:
 		a.Classification = Classification{Unrecognized, fmt.Sprintf("CONNECT %s: %s", line, resp.Status), false}
@@ -90,21 +100,23 @@ func (p *Prober) connect(ctx context.Context, t Target, dial string) (rawAnswer,
 	return a, nil
 }
 
+// maxStreamPeek is how much of a raw kite's stream afterConnect reads at
+// most, to tell a service's banner from libpagekite's in-stream 503 page.
+const maxStreamPeek = 4 << 10
+
 // afterConnect watches the tunnel after 200 Connection Established: data or
-// silence → Flying, EOF → BackendDown.
+// silence → Flying, EOF → BackendDown, an HTTP 503 with libpagekite's
+// "Sorry! (be" page → BackendDown.
 func (p *Prober) afterConnect(ctx context.Context, conn net.Conn, br *bufio.Reader, line string) Classification {
-	if br.Buffered() > 0 {
-		return Classification{Flying, fmt.Sprintf("CONNECT %s: 200, then data", line), true}
-	}
 	quiet := time.Now().Add(p.opts.RawQuiet)
 	if dl, ok := ctx.Deadline(); ok && dl.Before(quiet) {
 		quiet = dl
 	}
 	_ = conn.SetReadDeadline(quiet)
-	_, err := br.ReadByte()
+	_, err := br.Peek(1)
 	switch {
 	case err == nil:
-		return Classification{Flying, fmt.Sprintf("CONNECT %s: 200, then data", line), true}
+		return p.streamData(br, line)
 	case errors.Is(err, io.EOF):
 		return Classification{BackendDown, fmt.Sprintf("CONNECT %s: 200, then EOF: the service behind the kite is down", line), false}
 	case isTimeout(err):
@@ -112,6 +124,25 @@ func (p *Prober) afterConnect(ctx context.Context, conn net.Conn, br *bufio.Read
 	default:
 		return Classification{Unrecognized, fmt.Sprintf("CONNECT %s: 200, then %v", line, err), false}
 	}
+}
+
+// streamData sorts the first data of an established raw tunnel: an HTTP
+// answer there is sent by the kite, not by the service (which was sent
+// nothing yet): libpagekite's 503 "Sorry! (be/...)" when the service is
+// down. Anything else (an ssh banner) is the service: Flying. It reads at
+// most what the stream's limit allows, until the read deadline.
+func (p *Prober) streamData(br *bufio.Reader, line string) Classification {
+	head, _ := br.Peek(min(len("HTTP/1."), br.Buffered()))
+	if !bytes.HasPrefix([]byte("HTTP/1."), head) || len(head) == 0 {
+		return Classification{Flying, fmt.Sprintf("CONNECT %s: 200, then data", line), true}
+	}
+	// Bounded by the LimitedReader under br and the read deadline.
+	data, _ := io.ReadAll(br)
+	_, be := offlineMarkers(data)
+	if bytes.HasPrefix(data, []byte("HTTP/1.")) && be != "" && bytes.Contains(data[:min(len(data), 16)], []byte(" 503")) {
+		return Classification{BackendDown, fmt.Sprintf("CONNECT %s: 200, then the kite's 503 %s page: the service behind the kite is down", line, be), false}
+	}
+	return Classification{Flying, fmt.Sprintf("CONNECT %s: 200, then data", line), true}
 }
 
 // isNetErr reports whether err is a network error (reset, refused).

@@ -76,6 +76,12 @@ func doneCtx(done <-chan struct{}) context.Context {
 	return ctx
 }
 
+// libpagekiteBE is the 503 page libpagekite sends inside an established
+// raw tunnel when the local service is down (reference: "HTTPS and raw
+// kites").
+const libpagekiteBE = "HTTP/1.1 503 Unavailable\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n" +
+	"<html><body><h1>Sorry! (be/lpk)</h1><p>The PageKite for <b>foo.kite.test</b> is unavailable at the moment.</p></body></html>"
+
 func TestProbeRawStandIns(t *testing.T) {
 	established := "HTTP/1.0 200 Connection Established\r\n\r\n"
 	tests := []struct {
@@ -94,6 +100,27 @@ func TestProbeRawStandIns(t *testing.T) {
 			io.WriteString(c, "SSH-2.0-OpenSSH_9.2\r\n")
 		}, Flying, "then data"},
 		{"200 then EOF", true, func(c net.Conn) { io.WriteString(c, established) }, BackendDown, "then EOF"},
+		// libpagekite (pagekitec) when the local service is down: the
+		// tunnel is established, then the kite sends its 503 page in it.
+		{"200 then libpagekite's 503 in the stream", true, func(c net.Conn) {
+			io.WriteString(c, established+libpagekiteBE)
+		}, BackendDown, "Sorry! (be)"},
+		{"200 then libpagekite's 503, stream kept open", true, func(c net.Conn) {
+			io.WriteString(c, established+libpagekiteBE)
+			_, _ = io.Copy(io.Discard, c)
+		}, BackendDown, "Sorry! (be)"},
+		{"200 then an HTTP 200 in the stream is the service", true, func(c net.Conn) {
+			io.WriteString(c, established+"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}, Flying, "then data"},
+		{"endless CONNECT answer header", true, func(c net.Conn) {
+			io.WriteString(c, "HTTP/1.0 503 Unavailable\r\nX-Junk: ")
+			junk := strings.Repeat("a", 4096)
+			for i := 0; i < 1024; i++ { // 4 MiB at most
+				if _, err := io.WriteString(c, junk); err != nil {
+					return
+				}
+			}
+		}, Unrecognized, "headers longer than"},
 		{"200 then silence", true, func(c net.Conn) {
 			io.WriteString(c, established)
 			_, _ = io.Copy(io.Discard, c) // until the prober hangs up

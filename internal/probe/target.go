@@ -25,21 +25,34 @@ type Target struct {
 	Name string
 	// Kind is how to probe it; "" means KindHTTP.
 	Kind Kind
-	// URL is the kite's URL for KindHTTP; "" means "https://NAME/".
+	// URL is the kite's URL for KindHTTP; "" means "http://NAME/". The
+	// probe speaks TLS to the relay only for an https URL: never use one
+	// with a Debian 1.5.2 relay, which crashes on a TLS ClientHello.
 	URL string
 	// Port is the port in CONNECT NAME:PORT for KindRaw (e.g. 22).
 	Port int
 	// ConnectTo is an optional "host:port" to dial instead of the URL's
-	// host and port (like curl --connect-to). For KindRaw without it, the
-	// probe dials NAME:443.
+	// host and port (like curl --connect-to): the relay the kite connects
+	// to. For KindRaw without it, the probe dials NAME:443.
 	ConnectTo string
+	// HTTPSOnly says the kite's only web service is HTTPS passed through
+	// to the local server (end-to-end TLS). Probed over plain HTTP, such a
+	// kite, when connected, answers the magic path with TLS (alert 49 when
+	// its local HTTPS server is down) or not at all, and the relay answers
+	// its page with "Sorry! (fe)" although it is connected: so only
+	// X-PageKite-Status: Down-FE makes it kite-down, and its page is never
+	// asked for.
+	HTTPSOnly bool
+	// Via says, for validate and check, where ConnectTo comes from (e.g.
+	// "frontend = 127.0.0.1:8080"); the probe does not use it.
+	Via string
 }
 
-// pageURL is the URL of an HTTP target: t.URL, or https://NAME/.
+// pageURL is the URL of an HTTP target: t.URL, or http://NAME/.
 func (t Target) pageURL() (*url.URL, error) {
 	raw := t.URL
 	if raw == "" {
-		raw = "https://" + t.Name + "/"
+		raw = "http://" + t.Name + "/"
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -76,6 +89,19 @@ func (t Target) rawDialAddr() string {
 		return t.ConnectTo
 	}
 	return net.JoinHostPort(t.Name, "443")
+}
+
+// Dial is where the probe of t connects ("host:port"): the relay. A target
+// whose URL does not parse gives "".
+func (t Target) Dial() string {
+	if t.Kind == KindRaw {
+		return t.rawDialAddr()
+	}
+	u, err := t.pageURL()
+	if err != nil {
+		return ""
+	}
+	return t.httpDialAddr(u)
 }
 
 // connectLine is the CONNECT target of a raw probe, "NAME:PORT".

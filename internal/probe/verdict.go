@@ -24,6 +24,13 @@ const (
 	// Unrecognized: something answered that is not a PageKite relay, or the
 	// relay refused us.
 	Unrecognized Verdict = "unrecognized"
+	// Rejected: the relay says the kite is not connected, and PageKite's
+	// own log (or status file) says why: the relay refused the kite (a
+	// wrong secret, an expired account, or a duplicate of a tunnel the
+	// relay still holds). A restart cannot help. The probe itself never
+	// returns it: the watchdog and check turn a KiteDown into Rejected
+	// (see package pklog).
+	Rejected Verdict = "rejected"
 )
 
 // Up reports whether v shows PageKite working: Flying or BackendDown.
@@ -33,14 +40,14 @@ func (v Verdict) Up() bool { return v == Flying || v == BackendDown }
 func (v Verdict) Down() bool { return v == KiteDown }
 
 // Conclusive reports whether v says anything about PageKite itself. The
-// inconclusive verdicts (Stalled, Unreachable, Unrecognized) neither count
-// toward a restart nor reset the count.
+// inconclusive verdicts (Stalled, Unreachable, Unrecognized, Rejected)
+// neither count toward a restart nor reset the count.
 func (v Verdict) Conclusive() bool { return v.Up() || v.Down() }
 
-// Valid reports whether v is one of the six verdicts.
+// Valid reports whether v is one of the seven verdicts.
 func (v Verdict) Valid() bool {
 	switch v {
-	case Flying, BackendDown, KiteDown, Stalled, Unreachable, Unrecognized:
+	case Flying, BackendDown, KiteDown, Stalled, Unreachable, Unrecognized, Rejected:
 		return true
 	}
 	return false

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pagekite/pkwatchdogd/internal/desk"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
+	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
 
@@ -41,7 +42,20 @@ type Instance struct {
 	Policy    desk.Policy
 	// LogFile and JournalUnit are its log, for the crash report.
 	LogFile, JournalUnit string
-	Targets              []probe.Target
+	// Log is the same log, read to tell a kite the relay rejected from a
+	// PageKite that needs a restart; nil reads nothing.
+	Log     *pklog.Source
+	Targets []probe.Target
+}
+
+// instance returns the instance called name, or nil.
+func (s *Settings) instance(name string) *Instance {
+	for i := range s.Instances {
+		if s.Instances[i].Name == name {
+			return &s.Instances[i]
+		}
+	}
+	return nil
 }
 
 // Kites returns how many kites s watches, over every instance.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pagekite/pkwatchdogd/internal/desk"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
+	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/status"
 )
@@ -27,8 +28,11 @@ type kiteLoop struct {
 	evidence *evidence
 
 	// applied is the Settings whose policy the machine has.
-	applied   *Settings
-	note      string
+	applied *Settings
+	note    string
+	// rejected is the reason the relay rejects the kite, "" when it
+	// does not (or no longer does).
+	rejected  string
 	outcome   string
 	restartAt time.Time
 	prev      status.Kite
@@ -138,6 +142,17 @@ func (l *kiteLoop) probe(ctx context.Context) (probe.Result, bool) {
 		return res, false
 	}
 	return res, true
+}
+
+// warnLog says once per log that it cannot be read to tell rejected kites
+// apart (a missing file, no journalctl), and logs later errors at debug.
+func (w *Watchdog) warnLog(src *pklog.Source, err error) {
+	if _, said := w.logWarned.LoadOrStore(src.Name(), true); said {
+		w.log.Debug("cannot read PageKite's log", zap.String("log", src.Name()), zap.Error(err))
+		return
+	}
+	w.log.Warn("cannot read PageKite's log: a kite the relay rejects will look like a PageKite to restart",
+		zap.String("log", src.Name()), zap.Error(err))
 }
 
 // queuedWarnEvery is how often at most the watchdog says that probes wait

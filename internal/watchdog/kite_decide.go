@@ -8,6 +8,8 @@ import (
 
 	"github.com/pagekite/pkwatchdogd/internal/desk"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
+	"github.com/pagekite/pkwatchdogd/internal/logging"
+	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
 
@@ -29,6 +31,7 @@ func evidenceOf(v probe.Verdict) fsm.Evidence {
 // again at its next probe: the desk joins repeated requests, and a request
 // lost in a reload is asked again.
 func (l *kiteLoop) observe(ctx context.Context, res probe.Result) {
+	res = l.explain(ctx, res)
 	l.evidence.probed(res)
 	if o := l.w.deps.Observer; o != nil {
 		o.Probed(l.target.Name, res)
@@ -71,4 +74,33 @@ func (l *kiteLoop) answer(a desk.Answer) {
 		l.note = a.Note
 	}
 	l.logStep(step, "")
+}
+
+// explain turns a kite-down into rejected when the instance's log says
+// that the relay refused the kite (pklog.Explain), and says so once per
+// rejection: a warning when it is first seen, a line when a conclusive
+// probe no longer shows it.
+func (l *kiteLoop) explain(ctx context.Context, res probe.Result) probe.Result {
+	var src *pklog.Source
+	if in := l.applied.instance(l.instance); in != nil {
+		src = in.Log
+	}
+	out, r, ok, err := pklog.Explain(ctx, src, res, time.Now())
+	if err != nil {
+		l.w.warnLog(src, err)
+	}
+	switch {
+	case ok && l.rejected == "":
+		l.rejected = r.Reason
+		l.note = "rejected by the relay: " + r.Advice()
+		l.log.Warn("relay rejects the kite: no restart, a restart cannot fix this",
+			zap.String("reason", r.Reason), zap.String("relay", r.Relay), zap.Bool("duplicate", r.Duplicate),
+			zap.String("log", src.Name()), zap.String("advice", r.Advice()),
+			logging.MessageID(logging.MsgKiteRejected))
+	case !ok && l.rejected != "" && out.Verdict.Conclusive():
+		l.log.Info("relay no longer rejects the kite",
+			zap.String("was", l.rejected), zap.String("verdict", string(out.Verdict)))
+		l.rejected, l.note = "", ""
+	}
+	return out
 }

@@ -71,6 +71,8 @@ type Watchdog struct {
 	cal *calendar
 	// queuedWarned is when (Unix ns) warnQueued last logged.
 	queuedWarned atomic.Int64
+	// logWarned holds the PageKite logs warnLog has warned about.
+	logWarned sync.Map
 
 	// configErr is the last rejected config reload; only the main loop
 	// touches it.

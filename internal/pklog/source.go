@@ -1,0 +1,206 @@
+package pklog
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
+)
+
+const (
+	// MaxTail is how much of the end of a log file Source reads.
+	MaxTail = 256 << 10
+	// journalLines is how many journal lines Source reads.
+	journalLines = 2000
+	// journalTimeout bounds one journalctl run.
+	journalTimeout = 10 * time.Second
+	// journalTTL is how long one journal read serves every kite of the
+	// instance: journalctl costs a process.
+	journalTTL = 15 * time.Second
+	// maxLine cuts overlong lines.
+	maxLine = 8 << 10
+)
+
+// Source is the log of one PageKite instance: a file (LogFile) or a
+// systemd unit's journal (JournalUnit, which wins when both are set, as
+// in crash reports). It is safe for concurrent use; the kites of one
+// instance share it. The zero Source reads nothing.
+type Source struct {
+	LogFile     string
+	JournalUnit string
+	// Journalctl is the journalctl binary; "" means "journalctl" on PATH.
+	Journalctl string
+
+	mu   sync.Mutex // guards the fields below
+	seen *Seen
+	// key is the file's size and mtime when seen was read; read is when
+	// the journal was.
+	key  fileKey
+	read time.Time
+}
+
+type fileKey struct {
+	size  int64
+	mtime time.Time
+}
+
+// Name says where the log is, for messages: the file, or journal:UNIT.
+func (s *Source) Name() string {
+	if s.JournalUnit != "" {
+		return "journal:" + s.JournalUnit
+	}
+	return s.LogFile
+}
+
+// Rejection returns the rejection that PageKite's log shows standing for
+// kite at now. A log that cannot be read shows none, and its error says
+// why.
+func (s *Source) Rejection(ctx context.Context, kite string, now time.Time) (Rejection, bool, error) {
+	if s == nil || (s.LogFile == "" && s.JournalUnit == "") {
+		return Rejection{}, false, nil
+	}
+	seen, err := s.scan(ctx, now)
+	r, ok := seen.For(kite, now)
+	return r, ok, err
+}
+
+// scan returns the Seen of the log, read again only when it changed (a
+// file) or its cached read is older than journalTTL (the journal).
+func (s *Source) scan(ctx context.Context, now time.Time) (*Seen, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.JournalUnit != "" {
+		if s.seen != nil && now.Sub(s.read) < journalTTL && !now.Before(s.read) {
+			return s.seen, nil
+		}
+		lines, err := s.journal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.seen, s.read = Scan(lines), now
+		return s.seen, nil
+	}
+	st, err := os.Stat(s.LogFile)
+	if err != nil {
+		return nil, fmt.Errorf("read pagekite log: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("read pagekite log %s: not a regular file", s.LogFile)
+	}
+	key := fileKey{st.Size(), st.ModTime()}
+	if s.seen != nil && key == s.key {
+		return s.seen, nil
+	}
+	lines, err := tailFile(s.LogFile)
+	if err != nil {
+		return nil, err
+	}
+	s.seen, s.key = Scan(lines), key
+	return s.seen, nil
+}
+
+// tailFile returns the lines of the last MaxTail bytes of path (the first,
+// cut, line dropped when the file is longer). It opens without blocking,
+// so a FIFO put in the log's place cannot hang it.
+func tailFile(path string) ([]string, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read pagekite log: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read pagekite log: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("read pagekite log %s: not a regular file", path)
+	}
+	from := max(st.Size()-MaxTail, 0)
+	r := io.NewSectionReader(f, from, MaxTail)
+	lines, err := readLines(r)
+	if err != nil {
+		return nil, fmt.Errorf("read pagekite log %s: %w", path, err)
+	}
+	if from > 0 && len(lines) > 0 {
+		lines = lines[1:]
+	}
+	return lines, nil
+}
+
+// readLines splits r into lines, each cut to maxLine bytes.
+func readLines(r io.Reader) ([]string, error) {
+	br := bufio.NewReaderSize(r, 32<<10)
+	var out []string
+	for {
+		line, err := br.ReadSlice('\n')
+		long := errors.Is(err, bufio.ErrBufferFull)
+		if len(line) > 0 {
+			out = append(out, string(bytes.TrimRight(line[:min(len(line), maxLine)], "\r\n")))
+		}
+		for long { // skip the rest of an overlong line
+			_, err = br.ReadSlice('\n')
+			long = errors.Is(err, bufio.ErrBufferFull)
+		}
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+}
+
+// journal reads the unit's last journalLines lines, each with its UNIX
+// time in front.
+func (s *Source) journal(ctx context.Context) ([]string, error) {
+	bin := s.Journalctl
+	if bin == "" {
+		bin = "journalctl"
+	}
+	path, err := exec.LookPath(bin)
+	if err != nil {
+		return nil, fmt.Errorf("read pagekite journal: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, journalTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, "-u", s.JournalUnit, "-o", "short-unix", "--no-pager", "-q",
+		"-n", strconv.Itoa(journalLines))
+	cmd.Env = sdnotify.ChildEnv(os.Environ())
+	out, errOut := lastBytes{max: MaxTail}, lastBytes{max: 4 << 10}
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("journalctl -u %s: %w: %s", s.JournalUnit, err, bytes.TrimSpace(errOut.b))
+	}
+	lines, err := readLines(bytes.NewReader(out.b))
+	if out.cut && len(lines) > 0 {
+		lines = lines[1:]
+	}
+	return lines, err
+}
+
+// lastBytes keeps the last max bytes written to it (at most twice that in
+// memory).
+type lastBytes struct {
+	b   []byte
+	max int
+	cut bool // bytes were dropped from the front
+}
+
+func (l *lastBytes) Write(p []byte) (int, error) {
+	l.b = append(l.b, p...)
+	if len(l.b) > 2*l.max {
+		l.b = append(l.b[:0], l.b[len(l.b)-l.max:]...)
+		l.cut = true
+	}
+	return len(p), nil
+}
