@@ -41,13 +41,13 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, int) {
 
 // newLogger is the daemon's logger, as the config says.
 func newLogger(cfg *config.Config, stderr io.Writer) (*zap.Logger, func(), error) {
-	return logging.New(logging.Options{Level: cfg.LogLevel, Target: cfg.LogTarget, Format: cfg.LogFormat})
+	return logging.New(logging.Options{Level: cfg.LogLevel, Target: cfg.LogTarget, Format: cfg.LogFormat, Output: stderr})
 }
 
 // commandLogger is the logger of one-shot commands: warnings and errors on
 // stderr, never the journal.
 func commandLogger(cfg *config.Config, stderr io.Writer) (*zap.Logger, func()) {
-	log, closeLog, err := logging.New(logging.Options{Level: "warn", Target: "stderr", Format: cfg.LogFormat})
+	log, closeLog, err := logging.New(logging.Options{Level: "warn", Target: "stderr", Format: cfg.LogFormat, Output: stderr})
 	if err != nil {
 		return zap.NewNop(), func() {}
 	}

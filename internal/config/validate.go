@@ -273,6 +273,9 @@ func (c *Config) kiteProblems(ps *problems, key string, k Kite) {
 		if k.Port < 1 || k.Port > 65535 {
 			ps.add(key+".port", "must be a port number (1-65535) for kind \"raw\", got %d", k.Port)
 		}
+		if k.HTTPSOnly {
+			ps.add(key+".https_only", "is only for kind \"http\"")
+		}
 	case KindHTTP:
 		if k.Port != 0 {
 			ps.add(key+".port", "is only for kind \"raw\" (put the port in url)")

@@ -54,6 +54,7 @@ func TestFaults(t *testing.T) {
 	all = append(all, loopScenarios()...)
 	all = append(all, instanceScenarios()...)
 	all = append(all, networkScenarios()...)
+	all = append(all, misleadingScenarios()...)
 	all = append(all, processScenarios()...)
 	all = append(all, collectorScenarios()...)
 	all = append(all, stateScenarios()...)

@@ -3,6 +3,7 @@ package logging
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/coreos/go-systemd/v22/journal"
@@ -37,6 +38,8 @@ type Options struct {
 	Target string
 	// Format is console or json; it applies to stderr only.
 	Format string
+	// Output is where the stderr target writes; nil means os.Stderr.
+	Output io.Writer
 }
 
 // New returns the logger the options ask for, and a function that flushes
@@ -70,13 +73,17 @@ func New(opts Options) (*zap.Logger, func(), error) {
 	}
 
 	enab := zap.NewAtomicLevelAt(level)
+	out := zapcore.Lock(os.Stderr)
+	if opts.Output != nil {
+		out = zapcore.Lock(zapcore.AddSync(opts.Output))
+	}
 	var core zapcore.Core
 	if toJournal {
 		core = NewJournalCore(enab, nil)
 	} else {
-		core = zapcore.NewCore(encoder(format), zapcore.Lock(os.Stderr), enab)
+		core = zapcore.NewCore(encoder(format), out, enab)
 	}
-	log := zap.New(core, zap.ErrorOutput(zapcore.Lock(os.Stderr)))
+	log := zap.New(core, zap.ErrorOutput(out))
 	return log, func() { _ = log.Sync() }, nil
 }
 

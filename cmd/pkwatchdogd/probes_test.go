@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/logging"
+	"github.com/pagekite/pkwatchdogd/internal/probe"
+	"github.com/pagekite/pkwatchdogd/internal/pktest"
+	"github.com/pagekite/pkwatchdogd/internal/status"
+)
+
+// checkJSON runs check --json and returns its exit status and results.
+func checkJSON(t *testing.T, path string) (int, []probe.Result, string) {
+	t.Helper()
+	code, out, errOut := runCmd(t, "check", "--config", path, "--json")
+	var results []probe.Result
+	if err := json.Unmarshal([]byte(out), &results); err != nil {
+		t.Fatalf("check --json: %v\nstdout: %s\nstderr: %s", err, out, errOut)
+	}
+	return code, results, errOut
+}
+
+// TestDiscoveredKiteThroughItsFrontend: a kite discovered in an rc dir
+// whose frontend is a real Debian relay on another port than 443 (and
+// whose name resolves nowhere) is probed through that relay, over plain
+// HTTP: flying every time, and the relay (which crashes on a TLS
+// ClientHello) keeps its PID. Stopped, the same kite is kite-down through
+// that relay.
+func TestDiscoveredKiteThroughItsFrontend(t *testing.T) {
+	relay := pktest.StartRelay(t)
+	web := pktest.StartWebServer(t)
+	name := "fe." + relay.Domain
+	kite := pktest.StartKite(t, relay, pktest.HTTPService(name, web))
+	kite.WaitFlying(t, name)
+
+	rc := t.TempDir()
+	host, port, _ := strings.Cut(web, ":")
+	rcText := fmt.Sprintf("kitename = %s\nkitesecret = %s\nfrontend = %s\nservice_on = http:@kitename:%s:%s:@kitesecret\n",
+		name, relay.Secret, relay.Addr, host, port)
+	if err := os.WriteFile(filepath.Join(rc, "10_account.rc"), []byte(rcText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := writeConfig(t, fmt.Sprintf("[probe]\ntimeout = \"4s\"\n[[pagekite]]\nname = \"main\"\nrc_dir = %q\n", rc))
+
+	code, out, errOut := runCmd(t, "validate", "--config", path)
+	want := fmt.Sprintf("http://%s/ through relay %s (frontend = %s)", name, relay.Addr, relay.Addr)
+	if code != exitOK || !strings.Contains(out, want) {
+		t.Fatalf("validate = %d, %q %q; want 0 and %q", code, out, errOut, want)
+	}
+	const probes = 15
+	for i := 0; i < probes; i++ {
+		code, results, errOut := checkJSON(t, path)
+		if code != exitOK || len(results) != 1 || results[0].Verdict != probe.Flying || results[0].Relay != relay.Addr {
+			t.Fatalf("check %d = %d, %+v, %s; want 0, flying through %s", i, code, results, errOut, relay.Addr)
+		}
+	}
+	if exited, how := relay.Exited(); exited || !relay.Ping() {
+		t.Fatalf("after %d probes the relay (pid %d) exited %v (%s) or does not answer its ping", probes, relay.PID, exited, how)
+	}
+	t.Logf("relay pid %d alive and answering after %d probes", relay.PID, probes)
+
+	kite.Stop()
+	var last []probe.Result
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		code, results, _ := checkJSON(t, path)
+		last = results
+		if code == exitDown {
+			break
+		}
+	}
+	if len(last) != 1 || last[0].Verdict != probe.KiteDown || last[0].Relay != relay.Addr {
+		t.Fatalf("check after the kite stopped = %+v, want kite-down through %s", last, relay.Addr)
+	}
+}
+
+// TestRejectedKiteNotRestarted runs the daemon (in-process) over a real
+// Debian pagekite whose secret the real relay refuses: the process lives,
+// the relay says Down-FE, and the kite's log says err=Rejected. Over
+// several grace periods it must get no SIGSEGV; the status says rejected;
+// the warning with MsgKiteRejected is logged once; check exits 1 and says
+// what to fix.
+func TestRejectedKiteNotRestarted(t *testing.T) {
+	bin := pktest.PagekiteBinary(t)
+	relay := pktest.StartRelay(t)
+	web := pktest.StartWebServer(t)
+	dir := t.TempDir()
+	wrong := *relay
+	wrong.Secret = "not-the-relays-secret"
+	name := "bad." + relay.Domain
+	pidFile, kiteLog := filepath.Join(dir, "kite.pid"), filepath.Join(dir, "kite.log")
+	sup := pktest.Supervise(t, append(pktest.KiteArgv(bin, &wrong, kiteLog, pktest.HTTPService(name, web)), "--pidfile="+pidFile),
+		pktest.SuperviseOptions{MaxRestarts: 3, Dir: dir})
+	waitPID(t, pidFile, 20*time.Second)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if b, _ := os.ReadFile(kiteLog); strings.Contains(string(b), "err=Rejected") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the kite never logged err=Rejected")
+		}
+	}
+
+	path := writeConfig(t, fmt.Sprintf(`
+[probe]
+interval = "2s"
+jitter = 0.0
+timeout = "1900ms"
+[policy]
+failure_threshold = 1
+grace_period = "1s"
+cooldown = "1s"
+min_process_age = "0s"
+startup_delay = "0s"
+[restart]
+unit = ""
+diagnostics = false
+[report]
+enabled = false
+[[pagekite]]
+name = "main"
+pidfile = %q
+log_file = %q
+`, pidFile, kiteLog)+kiteEntry(name, relay.Addr))
+
+	code, results, errOut := checkJSON(t, path)
+	if code != exitDown || len(results) != 1 || results[0].Verdict != probe.Rejected || !strings.Contains(errOut, "secret") {
+		t.Errorf("check = %d, %+v, %q; want 1, rejected, advice about the secret", code, results, errOut)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var out lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"run", "--config", path}, &out, &out) }()
+	time.Sleep(12 * time.Second) // six probes, several grace periods
+	st, err := status.Read(filepath.Join(filepath.Dir(path), "state", "status.json"))
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Error("the daemon did not stop within 15s")
+	}
+	if t.Failed() {
+		t.Logf("daemon log:\n%s", out.String())
+	}
+	if err != nil {
+		t.Fatalf("status.Read() = %v", err)
+	}
+	if n := sup.Restarts(); n != 0 {
+		t.Errorf("the rejected kite's pagekite was restarted %d times (exits %q), want never", n, sup.Exits())
+	}
+	if len(st.Kites) != 1 || st.Kites[0].Verdict != string(probe.Rejected) || !strings.Contains(st.Kites[0].Detail, "reason=signature") {
+		t.Errorf("status kites = %+v, want one rejected, reason=signature", st.Kites)
+	}
+	if n := strings.Count(out.String(), logging.MsgKiteRejected); n != 1 {
+		t.Errorf("the daemon logged MESSAGE_ID %s %d times, want once:\n%s", logging.MsgKiteRejected, n, out.String())
+	}
+}

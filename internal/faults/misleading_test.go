@@ -1,0 +1,172 @@
+package faults
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/pagekite/pkwatchdogd/internal/config"
+	"github.com/pagekite/pkwatchdogd/internal/pklog"
+	"github.com/pagekite/pkwatchdogd/internal/probe"
+)
+
+// tlsAlertRelay serves s behind a listener that answers every TLS
+// ClientHello with alert 49 (access denied), as a PageKite relay without a
+// certificate for the name does; with alertsOnly, plain HTTP gets the same
+// alert record (a relay that only speaks TLS alerts). A Go stand-in:
+// Debian's 1.5.2 relay crashes on a ClientHello.
+func tlsAlertRelay(t *testing.T, s *standInRelay, alertsOnly bool) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := make(chan net.Conn)
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(&chanListener{Listener: ln, c: plain}) }()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				close(plain)
+				return
+			}
+			go func() {
+				_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				br := bufio.NewReader(c)
+				first, err := br.Peek(1)
+				_ = c.SetReadDeadline(time.Time{})
+				if err != nil {
+					c.Close()
+					return
+				}
+				if first[0] == 0x16 || alertsOnly {
+					_, _ = c.Write([]byte{0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 49})
+					c.Close()
+					return
+				}
+				plain <- &bufConn{Conn: c, r: br}
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		_ = srv.Close()
+	})
+	return ln.Addr().String()
+}
+
+// chanListener hands srv the plain connections sorted out by
+// tlsAlertRelay.
+type chanListener struct {
+	net.Listener
+	c chan net.Conn
+}
+
+func (l *chanListener) Accept() (net.Conn, error) {
+	c, ok := <-l.c
+	if !ok {
+		return nil, net.ErrClosed
+	}
+	return c, nil
+}
+
+// bufConn is a net.Conn whose first bytes were peeked into r.
+type bufConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufConn) Read(b []byte) (int, error) { return c.r.Read(b) }
+
+// misleadingScenarios are probes that once led to restarts that could not
+// help: TLS alerts, a relay on another port than the kite's name says, a
+// kite the relay rejects.
+func misleadingScenarios() []scenario {
+	const n = 3
+	httpsKite := func(addr string) probe.Target {
+		return probe.Target{Name: kite, URL: "https://" + kite + "/", ConnectTo: addr}
+	}
+	return []scenario{
+		// A connected http kite behind a relay without a certificate for
+		// it: alert 49 over TLS, the origin over plain HTTP.
+		netScenario("TLS alert 49, kite connected (relay has no certificate)", 0, 0,
+			func(t *testing.T) (probe.Target, *standInRelay) {
+				s := &standInRelay{}
+				return httpsKite(tlsAlertRelay(t, s, false)), s
+			}, repeat(modeFlying, n), repeat(probe.Flying, n)),
+		// The positive control: alert 49, and plain HTTP says Down-FE.
+		{
+			name: "TLS alert 49, relay says Down-FE over plain HTTP", wantRestarts: 1, wantUploads: 1,
+			run: func(t *testing.T) (int, int) {
+				s := &standInRelay{}
+				target := httpsKite(tlsAlertRelay(t, s, false))
+				down := probeAll(t, target, s, repeat(modeKiteDown, n), repeat(probe.KiteDown, n))
+				up := probeAll(t, target, s, repeat(modeFlying, n), repeat(probe.Flying, n))
+				if t.Failed() {
+					return -1, -1
+				}
+				return replay(t, down, up)
+			},
+		},
+		netScenario("relay that only speaks TLS alerts", 0, 0,
+			func(t *testing.T) (probe.Target, *standInRelay) {
+				s := &standInRelay{}
+				return httpsKite(tlsAlertRelay(t, s, true)), s
+			}, repeat(modeKiteDown, n), repeat(probe.Unrecognized, n)),
+		{
+			// Discovered from an rc dir whose frontend is a relay on
+			// another port (the kite's name resolves nowhere): probed
+			// there, so its kite-down is seen and one restart brings it
+			// back. (Dialling NAME:443 saw nothing, for ever.)
+			name: "relay on another port (the rc's frontend)", wantRestarts: 1, wantUploads: 1,
+			run: func(t *testing.T) (int, int) {
+				s, addr := startStandIn(t, modeFlying)
+				rc := t.TempDir()
+				body := "frontend = " + addr + "\nservice_on = http:" + kite + ":localhost:80:s3cret\n"
+				if err := os.WriteFile(filepath.Join(rc, "10_kite.rc"), []byte(body), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				c := config.Default()
+				c.Discovery.PagekiteDir = rc
+				targets, err := c.Targets(zap.NewNop())
+				if err != nil || len(targets) != 1 || targets[0].ConnectTo != addr {
+					t.Fatalf("Targets() = %+v, %v; want one through %s", targets, err, addr)
+				}
+				down := probeAll(t, targets[0], s, repeat(modeKiteDown, n), repeat(probe.KiteDown, n))
+				up := probeAll(t, targets[0], s, repeat(modeFlying, n), repeat(probe.Flying, n))
+				if t.Failed() {
+					return -1, -1
+				}
+				return replay(t, down, up)
+			},
+		},
+		{
+			// The relay refuses the kite (wrong secret): Down-FE for
+			// ever, and PageKite's log says err=Rejected. No restart.
+			name: "kite rejected by the relay (wrong secret)", wantRestarts: 0, wantUploads: 0,
+			run: func(t *testing.T) (int, int) {
+				logFile := filepath.Join(t.TempDir(), "pagekite.log")
+				line := "ts=6b0e876a; t=2026-12-01T08:38:02; ll=3; FE=127.0.0.1:29555; err=Rejected; proto=http; reason=signature; domain=" + kite + "; id=s1\n"
+				if err := os.WriteFile(logFile, []byte(line), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				return inFakeTime(t, func(t *testing.T) (int, int) {
+					p := newScriptProber(100*time.Millisecond, verdicts(func(string, int, bool) probe.Verdict { return probe.KiteDown }))
+					s := fakeSettings(kite)
+					s.Instances[0].Log = &pklog.Source{LogFile: logFile}
+					r := startRig(t, s, p, rigOptions{})
+					time.Sleep(6 * time.Hour)
+					r.stop()
+					return r.restarts(), r.uploads()
+				})
+			},
+		},
+	}
+}

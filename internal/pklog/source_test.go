@@ -1,0 +1,117 @@
+package pklog
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/probe"
+)
+
+// TestSourceFile: the rejection is read from the end of a large log, the
+// read is cached until the file changes, and a later connect clears it.
+func TestSourceFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pagekite.log")
+	filler := strings.Repeat(pyPing+"\n", (2*MaxTail)/len(pyPing)) // more than MaxTail
+	if err := os.WriteFile(path, []byte(pyConnected+"\n"+filler+pyRejected+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := &Source{LogFile: path}
+	now := time.Unix(0x6b0e876a, 0)
+	r, ok, err := src.Rejection(context.Background(), "bad.kite.test", now)
+	if err != nil || !ok || r.Reason != "signature" {
+		t.Fatalf("Rejection() = %+v, %v, %v; want signature", r, ok, err)
+	}
+	// The connect line is beyond MaxTail from the end: not read.
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(pyConnected + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, ok, err := src.Rejection(context.Background(), "bad.kite.test", now); ok || err != nil {
+		t.Errorf("after a connect line: rejected %v, err %v; want neither", ok, err)
+	}
+}
+
+// TestSourceNotRegular: a FIFO or a directory in the log's place is an
+// error at once, never a hang; a missing log is an error; no log is none.
+func TestSourceNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{fifo, dir, filepath.Join(dir, "missing")} {
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := (&Source{LogFile: path}).Rejection(context.Background(), "a.kite.test", time.Now())
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Errorf("Rejection(%s) error = nil, want one", path)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Rejection(%s) hangs", path)
+		}
+	}
+	if _, ok, err := (&Source{}).Rejection(context.Background(), "a.kite.test", time.Now()); ok || err != nil {
+		t.Errorf("Rejection(no log) = %v, %v; want none", ok, err)
+	}
+}
+
+// TestSourceJournal reads the journal through a journalctl stand-in (a
+// shell script printing short-unix lines: the real journal is tested in
+// the systemd end-to-end test), caching one read for journalTTL.
+func TestSourceJournal(t *testing.T) {
+	dir := t.TempDir()
+	count := filepath.Join(dir, "count")
+	script := "#!/bin/sh\necho x >> " + count + "\necho '" + jRejected + "'\n"
+	bin := filepath.Join(dir, "journalctl")
+	if err := os.WriteFile(bin, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	src := &Source{JournalUnit: "pagekitec.service", Journalctl: bin}
+	now := time.Unix(1796113082, 0)
+	for i := 0; i < 3; i++ {
+		r, ok, err := src.Rejection(context.Background(), "a.kite.test", now.Add(time.Duration(i)*time.Second))
+		if err != nil || !ok || r.Kite != "a.kite.test" {
+			t.Fatalf("Rejection() = %+v, %v, %v; want rejected", r, ok, err)
+		}
+	}
+	if b, _ := os.ReadFile(count); strings.Count(string(b), "x") != 1 {
+		t.Errorf("journalctl ran %d times for 3 reads within %v, want 1", strings.Count(string(b), "x"), journalTTL)
+	}
+	if src.Name() != "journal:pagekitec.service" {
+		t.Errorf("Name() = %q", src.Name())
+	}
+}
+
+// TestExplain: only a kite-down is looked up, and becomes rejected.
+func TestExplain(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pagekite.log")
+	if err := os.WriteFile(path, []byte(pyRejected+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := &Source{LogFile: path}
+	now := time.Unix(0x6b0e876a, 0)
+	down := probe.Result{Kite: "bad.kite.test", Verdict: probe.KiteDown, Detail: "relay 127.0.0.1:1: X-PageKite-Status: Down-FE"}
+	got, r, ok, err := Explain(context.Background(), src, down, now)
+	if err != nil || !ok || got.Verdict != probe.Rejected || !strings.Contains(got.Detail, "reason=signature") || r.Reason != "signature" {
+		t.Errorf("Explain(kite-down) = %+v, %v, %v", got, ok, err)
+	}
+	for _, v := range []probe.Verdict{probe.Flying, probe.Unreachable, probe.Stalled} {
+		res := probe.Result{Kite: "bad.kite.test", Verdict: v}
+		if got, _, ok, _ := Explain(context.Background(), src, res, now); ok || got.Verdict != v {
+			t.Errorf("Explain(%s) = %s, %v; want unchanged", v, got.Verdict, ok)
+		}
+	}
+}
