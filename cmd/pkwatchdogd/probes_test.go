@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -160,5 +164,44 @@ log_file = %q
 	}
 	if n := strings.Count(out.String(), logging.MsgKiteRejected); n != 1 {
 		t.Errorf("the daemon logged MESSAGE_ID %s %d times, want once:\n%s", logging.MsgKiteRejected, n, out.String())
+	}
+}
+
+// TestRelayCacheZeroIsOff: probe.relay_cache = "0s" asks the relay's ping
+// for every probe that needs it; a positive value asks once.
+func TestRelayCacheZeroIsOff(t *testing.T) {
+	var pings atomic.Int64
+	relay := pktest.StartHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-PageKite-UUID", "0123456789abcdef0123456789abcdef01234567")
+		if r.Host == "ping.pagekite" {
+			pings.Add(1)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Del("X-PageKite-UUID") // the origin's answer
+		_, _ = io.WriteString(w, "hello")
+	}))
+	for _, tt := range []struct {
+		cache string
+		want  int64
+	}{{"0s", 3}, {"1m", 1}} {
+		pings.Store(0)
+		var errOut bytes.Buffer
+		cfg, code := loadConfig(writeConfig(t, fmt.Sprintf("[probe]\nrelay_cache = %q\n", tt.cache)+kiteEntry("a.kite.test", relay)), &errOut)
+		if cfg == nil {
+			t.Fatalf("loadConfig: %d %s", code, errOut.String())
+		}
+		p, err := newProber(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 3; i++ {
+			if res := p.Probe(context.Background(), probe.Target{Name: "a.kite.test", ConnectTo: relay}); res.Verdict != probe.Flying {
+				t.Fatalf("relay_cache %s: probe %d = %s %q, want flying", tt.cache, i, res.Verdict, res.Detail)
+			}
+		}
+		if got := pings.Load(); got != tt.want {
+			t.Errorf("relay_cache = %q: %d relay pings for 3 probes, want %d", tt.cache, got, tt.want)
+		}
 	}
 }
