@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/logging"
-	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/pktest"
+	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/status"
 )
 

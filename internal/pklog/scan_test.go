@@ -81,4 +81,3 @@ func TestScan(t *testing.T) {
 		})
 	}
 }
-
