@@ -25,13 +25,15 @@ var detectPolicy = struct {
 // the time from a kite going down to its PageKite process dying of SIGSEGV,
 // divided by the policy's own bound.
 //
-// "Going down": the relay is restarted with another secret. The kite
-// process lives on, but the new relay rejects it, so from the relay's view
-// the kite is not connected (Down-FE) until PageKite is restarted: PageKite
-// alive but in a bad state. t0 is the moment the new relay accepts
+// "Going down": the kite process is frozen (SIGSTOP) and the relay is
+// restarted, which drops its tunnel. The kite process lives on but cannot
+// reconnect, so from the relay's view the kite is not connected (Down-FE)
+// until PageKite is restarted: PageKite alive but in a bad state. (A relay
+// restarted with another secret would reject the kite, and a rejected kite
+// is rightly never restarted.) t0 is the moment the new relay accepts
 // connections (before that, the relay itself is down: no probe can tell
 // that the kite is down); t1 is when the kite process is reaped with a
-// SIGSEGV wait status.
+// SIGSEGV wait status (the restart sends SIGCONT after SIGSEGV).
 func TestDetectionLatency(t *testing.T) {
 	pktest.RequireRoot(t)
 	pktest.PagekiteBinary(t)
@@ -105,8 +107,11 @@ func detectOnce(t *testing.T) (latency, bound time.Duration) {
 	// Go down at a random phase of the probe schedule.
 	time.Sleep(rand.N(p.interval))
 
+	if err := kite.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("freeze the kite: %v", err)
+	}
 	relay.kill()
-	_, t0 := startRelay(t, dir, relayPort, "not-"+secret)
+	_, t0 := startRelay(t, dir, relayPort, secret)
 
 	select {
 	case <-kite.done:

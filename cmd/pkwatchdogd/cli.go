@@ -10,13 +10,15 @@ import (
 )
 
 // Exit statuses. check's 0/1/2 let cron and monitoring tell "down" from
-// "could not tell"; 64 and 78 are sysexits' EX_USAGE and EX_CONFIG.
+// "could not tell"; 64, 75 and 78 are sysexits' EX_USAGE, EX_TEMPFAIL and
+// EX_CONFIG.
 const (
 	exitOK           = 0
 	exitDown         = 1 // check: a kite is kite-down; other commands: failure
 	exitInconclusive = 2 // check: none down, some verdict inconclusive
 	exitNotRunning   = 3 // status: the daemon is not running
 	exitUsage        = 64
+	exitLocked       = 75 // run: another daemon holds the state dir's lock
 	exitConfig       = 78
 )
 

@@ -40,10 +40,16 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 		return exitConfig
 	}
 	defer closeLog()
+	for _, w := range cfg.Warnings() {
+		log.Warn("config warning", zap.String("key", w.Key), zap.String("problem", w.Msg))
+	}
 	if err := serve(ctx, log, cfg, *path, *forceDry); err != nil {
 		log.Error("pkwatchdogd failed", zap.Error(err))
 		if errors.Is(err, errUnusableConfig) {
 			return exitConfig
+		}
+		if errors.Is(err, errLocked) {
+			return exitLocked
 		}
 		return exitDown
 	}

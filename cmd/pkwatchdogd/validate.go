@@ -42,6 +42,9 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pkwatchdogd: %s: %v\n", *path, err)
 		return exitConfig
 	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(stderr, "pkwatchdogd: %s: warning: %s: %s\n", *path, w.Key, w.Msg)
+	}
 	fmt.Fprintf(stdout, "%s: valid; %d PageKite instance(s), %d kite(s) to watch:\n", *path, len(instances), kites)
 	for _, in := range instances {
 		fmt.Fprintf(stdout, "  pagekite %s (%s)\n", in.Name, describeInstance(in))

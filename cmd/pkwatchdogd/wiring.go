@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -150,8 +151,12 @@ type parts struct {
 	uploader *swapUploader
 	metrics  *metrics.Metrics
 	registry *prometheus.Registry
-	// serveMetrics serves /metrics until ctx ends; nil when metrics are off.
+	// serveMetrics serves /metrics on metricsLn until ctx ends; nil when
+	// metrics are off.
 	serveMetrics func(ctx context.Context)
+	metricsLn    net.Listener
+	// lock is the state dir's lock, held until close.
+	lock *stateLock
 	// maxBusy is the longest a loop may legitimately be busy: a probe, or
 	// a whole restart.
 	maxBusy time.Duration
@@ -175,6 +180,17 @@ func assemble(log *zap.Logger, cfg *config.Config) (*parts, error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("state dir: %w", err)
 	}
+	lock, err := lockState(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	p.lock = lock
+	ok := false
+	defer func() {
+		if !ok {
+			lock.release()
+		}
+	}()
 	if cfg.StatusFile != "" {
 		if err := os.MkdirAll(filepath.Dir(cfg.StatusFile), 0o755); err != nil {
 			return nil, fmt.Errorf("status file dir: %w", err)
@@ -203,13 +219,21 @@ func assemble(log *zap.Logger, cfg *config.Config) (*parts, error) {
 	p.seePagekites()
 	p.reports = watchdog.NewReportQueue(log.Named("report"), builderFunc(p.build), p.uploader, p.metrics.Reported)
 	if cfg.MetricsListen != "" {
+		// Listen now: a metrics_listen that cannot be used stops the start
+		// (exit 78), rather than leaving the metrics silently off.
 		addr := cfg.MetricsListen
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("%w: metrics_listen %s: %w", errUnusableConfig, addr, err)
+		}
+		p.metricsLn = ln
 		p.serveMetrics = func(ctx context.Context) {
-			if err := metrics.Serve(ctx, log.Named("metrics"), addr, p.registry); err != nil {
+			if err := metrics.ServeListener(ctx, log.Named("metrics"), ln, p.registry); err != nil {
 				log.Error("metrics server failed", zap.String("listen", addr), zap.Error(err))
 			}
 		}
 	}
+	ok = true
 	return p, nil
 }
 
@@ -359,7 +383,12 @@ func (p *parts) observer() watchdog.Observer { return p.metrics }
 
 func (p *parts) ping() { p.metrics.WatchdogPing() }
 
-func (p *parts) close() {}
+func (p *parts) close() {
+	if p.metricsLn != nil {
+		_ = p.metricsLn.Close() // a no-op once the server closed it
+	}
+	p.lock.release()
+}
 
 // builderFunc adapts a function to watchdog.BundleBuilder.
 type builderFunc func(context.Context, report.Input) (report.Bundle, error)

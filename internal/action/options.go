@@ -22,6 +22,24 @@ const (
 // separately, because Go's regexp has no lookahead.
 const DefaultProcessPattern = `^(\S*/)?(python[0-9.]*\s+(-\S+\s+)*)?(\S*/)?(pagekite(\.py)?|pagekitec)(\s|$)`
 
+// NotPageKite are command lines of processes that run beside PageKite and
+// must never be taken for it: a process_match that matches any of them
+// matches too much (config validation rejects it).
+var NotPageKite = []string{
+	"",
+	"/usr/bin/tail -F /var/log/pagekite/pagekite.log",
+	"less /var/log/pagekite/pagekite.log",
+	"vim /etc/pagekite.d/10_account.rc",
+	"/bin/bash",
+	"/sbin/init",
+	"/lib/systemd/systemd --system --deserialize 31",
+	"/usr/sbin/sshd -D",
+	"/usr/sbin/cron -f",
+	"/usr/bin/python3 /usr/bin/unattended-upgrade",
+	"/usr/sbin/pkwatchdogd run --config /etc/pkwatchdogd/pkwatchdogd.toml",
+	"sh -c pagekite",
+}
+
 // DefaultUnit is the default restart.unit.
 const DefaultUnit = "pagekite.service"
 

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strconv"
 	"strings"
+
+	"github.com/pagekite/pkwatchdogd/internal/safefile"
 )
 
 // maxPID is the largest PID Linux can hand out (PID_MAX_LIMIT, 2^22).
@@ -48,10 +49,13 @@ func ParsePID(data []byte) (int, error) {
 
 // readPIDFile reads and parses path. A missing file wraps ErrNotFound.
 func readPIDFile(path string) (int, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path) // a FIFO or device here never blocks a restart
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return 0, fmt.Errorf("pid file %s: %w: %w", path, ErrNotFound, err)
+		}
+		if errors.Is(err, safefile.ErrNotRegular) {
+			return 0, fmt.Errorf("pid file: %w: %w", ErrBadPIDFile, err)
 		}
 		return 0, fmt.Errorf("open pid file: %w", err)
 	}

@@ -172,6 +172,13 @@ func discover(log *zap.Logger, in *Instance, tlsProbe bool) error {
 	}
 	relay, via := relayOf(pk)
 	for _, k := range pk.Kites {
+		if !validHostname(k.Name) {
+			if log != nil {
+				log.Warn("pagekite config names a kite that is not a host name; skipped it",
+					zap.String("pagekite", in.Name), zap.String("dir", dir), zap.String("kite", k.Name))
+			}
+			continue
+		}
 		if t, ok := discoveredTarget(k, tlsProbe); ok {
 			t.ConnectTo, t.Via = relay, via
 			in.Targets = append(in.Targets, t)

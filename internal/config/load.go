@@ -3,11 +3,12 @@ package config
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/pagekite/pkwatchdogd/internal/safefile"
 )
 
 // Load reads the TOML file at path over Default(), fills the per-kite
@@ -21,15 +22,27 @@ import (
 //   - (nil, err): the file cannot be read, or a value has the wrong TOML
 //     type (err wraps the cause and names the file).
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, MaxConfigSize)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	return parse(path, string(data))
 }
 
+// Bounds of what Load reads.
+const (
+	// MaxConfigSize is the largest config file Load reads.
+	MaxConfigSize = 1 << 20
+	// MaxNesting is how deeply arrays and inline tables may nest in it:
+	// the TOML decoder's time and stack grow with the depth.
+	MaxNesting = 16
+)
+
 // parse is Load for text already read; name is used in errors.
 func parse(name, text string) (*Config, error) {
+	if line, ok := tooDeep(text, MaxNesting); !ok {
+		return nil, &SyntaxError{File: name, Line: line, Col: 1, Msg: fmt.Sprintf("arrays and inline tables nest deeper than %d", MaxNesting)}
+	}
 	cfg := Default()
 	md, err := toml.Decode(text, &cfg)
 	if err != nil {
@@ -133,4 +146,47 @@ func (c *Config) fillKiteDefaults() {
 			k.URL = "http://" + k.Name + "/"
 		}
 	}
+}
+
+// tooDeep scans TOML text for brackets and braces outside strings and
+// comments, and reports the line where they first nest deeper than max
+// (ok false), or ok true. Table headers ([a], [[a]]) count as the brackets
+// they are; they close on their line.
+func tooDeep(text string, max int) (line int, ok bool) {
+	line, depth := 1, 0
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; c {
+		case '\n':
+			line++
+		case '#':
+			for i < len(text) && text[i] != '\n' {
+				i++
+			}
+			line++
+		case '"', '\'':
+			quote := text[i : i+1]
+			if strings.HasPrefix(text[i:], strings.Repeat(quote, 3)) {
+				quote = strings.Repeat(quote, 3)
+			}
+			j := i + len(quote)
+			for j < len(text) && !strings.HasPrefix(text[j:], quote) {
+				if text[j] == '\\' && c == '"' {
+					j++
+				}
+				if j < len(text) && text[j] == '\n' {
+					line++
+				}
+				j++
+			}
+			i = j + len(quote) - 1
+		case '[', '{':
+			depth++
+			if depth > max {
+				return line, false
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return line, true
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -202,5 +204,54 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Load(missing) error = %v, want fs.ErrNotExist", err)
+	}
+}
+
+// TestLoadHostileFiles: a FIFO, a device, a huge file and pathological
+// nesting are refused at once with a clear error, in bounded time.
+func TestLoadHostileFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.toml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	huge := filepath.Join(dir, "huge.toml")
+	if err := os.WriteFile(huge, bytes.Repeat([]byte("# padding\n"), MaxConfigSize/10+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	nested := filepath.Join(dir, "nested.toml")
+	if err := os.WriteFile(nested, []byte("x = "+strings.Repeat("{a = ", 3000)+"1"+strings.Repeat("}", 3000)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	brackets := filepath.Join(dir, "brackets.toml")
+	if err := os.WriteFile(brackets, bytes.Repeat([]byte("["), MaxConfigSize-1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Brackets inside strings and comments do not count.
+	fine := filepath.Join(dir, "fine.toml")
+	body := "# [[[[[[[[[[[[[[[[[[[[[[\n[report]\nredact = ['[[[[[[[[[[[[[[[[[[[[', \"\\\"[[[[[[[[[[[[[[[[[[[[\", '''\n[[[[[[[[[[[[[[[[[[[[\n''']\n"
+	if err := os.WriteFile(fine, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		path, want string
+	}{
+		{fifo, "not a regular file"},
+		{"/dev/zero", "not a regular file"},
+		{huge, "too large"},
+		{nested, "nest deeper than"},
+		{brackets, "nest deeper than"},
+	} {
+		start := time.Now()
+		_, err := Load(tt.path)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Load(%s) = %v, want an error with %q", tt.path, err, tt.want)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("Load(%s) took %v", tt.path, d)
+		}
+	}
+	if _, err := Load(fine); err != nil && strings.Contains(err.Error(), "nest") {
+		t.Errorf("Load(brackets in strings and comments) = %v", err)
 	}
 }

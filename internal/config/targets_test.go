@@ -233,3 +233,23 @@ func TestDiscoveryRelay(t *testing.T) {
 		})
 	}
 }
+
+// TestDiscoveryBadNames: kites whose names are not host names are skipped
+// with a warning; the others are watched.
+func TestDiscoveryBadNames(t *testing.T) {
+	dir := t.TempDir()
+	rc := "service_on = http:bad!name.kite.test:localhost:80:s\nservice_on = http:a..b.kite.test:localhost:80:s\nservice_on = http:good.kite.test:localhost:80:s\n"
+	if err := os.WriteFile(filepath.Join(dir, "10.rc"), []byte(rc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zapcore.WarnLevel)
+	c := Default()
+	c.Discovery.PagekiteDir = dir
+	got, err := c.Targets(zap.New(core))
+	if err != nil || len(got) != 1 || got[0].Name != "good.kite.test" {
+		t.Fatalf("Targets() = %+v, %v; want good.kite.test only", got, err)
+	}
+	if n := logs.FilterMessageSnippet("not a host name").Len(); n != 2 {
+		t.Errorf("%d warnings about bad names, want 2: %v", n, logs.All())
+	}
+}

@@ -5,15 +5,31 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
+	"github.com/pagekite/pkwatchdogd/internal/report"
 )
+
+// Warnings are what is allowed but likely a mistake, each with its key:
+// validate prints them and run logs them.
+func (c *Config) Warnings() []Problem {
+	var ps problems
+	if host, _, err := net.SplitHostPort(c.MetricsListen); err == nil && host != "" && host != "localhost" {
+		if a, err := netip.ParseAddr(host); err == nil && !a.IsLoopback() {
+			ps.add("metrics_listen", "%s is not a loopback address: the metrics (kite names, states) are served to the network without authentication", host)
+		}
+	}
+	return ps
+}
 
 // Validate checks c (as filled by Load, or built in code) and returns nil or
 // an *Errors listing every problem.
@@ -70,22 +86,39 @@ func (ps *problems) argv(key string, argv []string) {
 	}
 }
 
+// Bounds of keys whose extremes make no sense.
+const (
+	// MinInterval is the shortest probe.interval: a kite probed more
+	// often costs its relay and this machine without telling more.
+	MinInterval = time.Second
+	// MaxRestarts is the largest policy.max_restarts: past it, the budget
+	// no longer protects anything.
+	MaxRestarts = 1000
+)
+
 func (c *Config) problems() []Problem {
 	var ps problems
-	if c.StateDir == "" {
-		ps.add("state_dir", "must not be empty")
+	pathProblems(&ps, "state_dir", c.StateDir)
+	if c.StatusFile != "" {
+		pathProblems(&ps, "status_file", c.StatusFile)
+		if st, err := os.Stat(c.StatusFile); err == nil && st.IsDir() {
+			ps.add("status_file", "%s is a directory; name a file in it", c.StatusFile)
+		}
 	}
 	ps.oneOf("log_level", c.LogLevel, "debug", "info", "warn", "error")
 	ps.oneOf("log_target", c.LogTarget, "auto", "journal", "stderr")
 	ps.oneOf("log_format", c.LogFormat, "console", "json")
 	if c.MetricsListen != "" {
-		if err := checkHostPort(c.MetricsListen, true); err != nil {
+		if err := checkListen(c.MetricsListen); err != nil {
 			ps.add("metrics_listen", "%v", err)
 		}
 	}
 
 	p := c.Probe
 	ps.positive("probe.interval", p.Interval)
+	if p.Interval.Duration > 0 && p.Interval.Duration < MinInterval {
+		ps.add("probe.interval", "must be at least %s, got %s", MinInterval, p.Interval.Duration)
+	}
 	if p.Jitter < 0 || p.Jitter > 0.5 || p.Jitter != p.Jitter {
 		ps.add("probe.jitter", "must be between 0 and 0.5, got %g", p.Jitter)
 	}
@@ -104,6 +137,9 @@ func (c *Config) problems() []Problem {
 		ps.add("policy.max_cooldown", "must be at least policy.cooldown (%s), got %s", pol.Cooldown.Duration, pol.MaxCooldown.Duration)
 	}
 	ps.atLeast("policy.max_restarts", pol.MaxRestarts, 0)
+	if pol.MaxRestarts > MaxRestarts {
+		ps.add("policy.max_restarts", "must be at most %d, got %d", MaxRestarts, pol.MaxRestarts)
+	}
 	ps.positive("policy.restart_window", pol.RestartWindow)
 	ps.nonNegative("policy.min_process_age", pol.MinProcessAge)
 	ps.nonNegative("policy.startup_delay", pol.StartupDelay)
@@ -112,7 +148,7 @@ func (c *Config) problems() []Problem {
 	c.instanceProblems(&ps)
 
 	rep := c.Report
-	if err := checkReportURL(rep.URL); err != nil {
+	if err := report.ValidateURL(rep.URL); err != nil {
 		ps.add("report.url", "%v", err)
 	}
 	ps.nonNegative("report.min_interval", rep.MinInterval)
@@ -158,7 +194,7 @@ func restartProblems(ps *problems, prefix string, r Restart) {
 	if r.Method == action.MethodSystemd && r.Unit == "" {
 		ps.add(key("unit"), "is required when method is \"systemd\"")
 	}
-	ps.regexp(key("process_match"), r.ProcessMatch)
+	matchProblems(ps, key("process_match"), r.ProcessMatch)
 	if _, err := ParseSignal(r.Signal); err != nil {
 		ps.add(key("signal"), "%v", err)
 	}
@@ -316,37 +352,68 @@ func checkHostPort(addr string, emptyHost bool) error {
 	return nil
 }
 
-// checkReportURL accepts https:// URLs, and http:// only to a loopback
-// address (tests, a local relay of reports).
-func checkReportURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil {
-		return fmt.Errorf("bad URL: %w", err)
+// checkListen checks metrics_listen: an explicit IP address (or
+// localhost) and a port. ":PORT" (every interface) is refused: the
+// metrics have no authentication.
+func checkListen(addr string) error {
+	if err := checkHostPort(addr, true); err != nil {
+		return err
 	}
-	if u.Scheme != "https" && u.Scheme != "http" {
-		return fmt.Errorf("want an https:// URL, got %q", s)
-	}
-	if u.Hostname() == "" {
-		return fmt.Errorf("URL %q has no host", s)
-	}
-	switch u.Scheme {
-	case "https":
+	host, _, _ := net.SplitHostPort(addr)
+	switch {
+	case host == "":
+		return fmt.Errorf("%q listens on every interface: name the address, e.g. 127.0.0.1%s", addr, addr)
+	case host == "localhost":
 		return nil
-	case "http":
-		if isLoopback(u.Hostname()) {
-			return nil
-		}
-		return fmt.Errorf("http:// is allowed only to a loopback address, got host %q (use https://)", u.Hostname())
 	}
-	return fmt.Errorf("want an https:// URL, got %q", s)
+	if _, err := netip.ParseAddr(host); err != nil {
+		return fmt.Errorf("want an IP address (or localhost) in %q, got host %q", addr, host)
+	}
+	return nil
 }
 
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
+// systemDirs are where pkwatchdogd's own files must never go.
+var systemDirs = []string{"/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys", "/tmp", "/usr", "/var", "/var/lib", "/var/log", "/var/run"}
+
+// pathProblems checks a path pkwatchdogd writes to: absolute, not a
+// system directory, and never under /etc, /proc, /sys, /dev, /boot or
+// /usr.
+func pathProblems(ps *problems, key, path string) {
+	if path == "" {
+		ps.add(key, "must not be empty")
+		return
 	}
-	a, err := netip.ParseAddr(host)
-	return err == nil && a.IsLoopback()
+	if !filepath.IsAbs(path) {
+		ps.add(key, "must be an absolute path, got %q", path)
+		return
+	}
+	clean := filepath.Clean(path)
+	if slices.Contains(systemDirs, clean) {
+		ps.add(key, "%s is a system directory: use a directory of pkwatchdogd's own (e.g. /var/lib/pkwatchdogd)", clean)
+		return
+	}
+	for _, top := range []string{"/etc", "/proc", "/sys", "/dev", "/boot", "/usr"} {
+		if strings.HasPrefix(clean, top+"/") {
+			ps.add(key, "%s is under %s, which is not for pkwatchdogd's state", clean, top)
+			return
+		}
+	}
+}
+
+// matchProblems checks process_match: a valid regular expression that does
+// not match command lines that are not PageKite (action.NotPageKite).
+func matchProblems(ps *problems, key, expr string) {
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		ps.add(key, "bad regular expression: %v", err)
+		return
+	}
+	for _, cmd := range action.NotPageKite {
+		if re.MatchString(cmd) {
+			ps.add(key, "%q matches too much: it matches %q, which is not PageKite", expr, cmd)
+			return
+		}
+	}
 }
 
 // validHostname reports whether s looks like a DNS name (letters, digits,

@@ -10,6 +10,7 @@ import (
 
 // TestValidateProblems: each mistake is reported once, under its key path.
 func TestValidateProblems(t *testing.T) {
+	statusDir := t.TempDir()
 	tests := []struct {
 		name    string
 		edit    func(c *Config)
@@ -38,9 +39,26 @@ func TestValidateProblems(t *testing.T) {
 		{"kill_timeout zero", func(c *Config) { c.Restart.KillTimeout = D(0) }, "restart.kill_timeout", "greater than 0"},
 		{"empty start_command program", func(c *Config) { c.Restart.StartCommand = []string{"", "x"} }, "restart.start_command", "must not be empty"},
 		{"report http to remote", func(c *Config) { c.Report.URL = "http://pagekite.net/cgi-bin/crashes.pl" }, "report.url", "only to a loopback"},
-		{"report ftp", func(c *Config) { c.Report.URL = "ftp://127.0.0.1/x" }, "report.url", "want an https:// URL"},
-		{"report relative", func(c *Config) { c.Report.URL = "crashes.pl" }, "report.url", "want an https:// URL"},
-		{"report no host", func(c *Config) { c.Report.URL = "https:///crashes.pl" }, "report.url", "has no host"},
+		{"report ftp", func(c *Config) { c.Report.URL = "ftp://127.0.0.1/x" }, "report.url", "scheme must be https"},
+		{"report relative", func(c *Config) { c.Report.URL = "crashes.pl" }, "report.url", "no host"},
+		{"report no host", func(c *Config) { c.Report.URL = "https:///crashes.pl" }, "report.url", "no host"},
+		// validate says what run says (report.ValidateURL): no plain http
+		// to a name, even localhost; no credentials.
+		{"report http to localhost", func(c *Config) { c.Report.URL = "http://localhost/crash" }, "report.url", "only to a loopback address"},
+		{"report with credentials", func(c *Config) { c.Report.URL = "https://u:p@pagekite.net/x" }, "report.url", "credentials"},
+		{"interval 2ns", func(c *Config) { c.Probe.Interval = D(2); c.Probe.Timeout = D(1) }, "probe.interval", "at least 1s"},
+		{"max_restarts huge", func(c *Config) { c.Policy.MaxRestarts = 1 << 40 }, "policy.max_restarts", "at most 1000"},
+		{"state_dir /", func(c *Config) { c.StateDir = "/" }, "state_dir", "system directory"},
+		{"state_dir /var/lib", func(c *Config) { c.StateDir = "/var/lib/" }, "state_dir", "system directory"},
+		{"state_dir relative", func(c *Config) { c.StateDir = "state" }, "state_dir", "absolute"},
+		{"state_dir under /etc", func(c *Config) { c.StateDir = "/etc/pkwatchdogd/state" }, "state_dir", "under /etc"},
+		{"status_file under /etc", func(c *Config) { c.StatusFile = "/etc/pkwatchdogd/status.json" }, "status_file", "under /etc"},
+		{"status_file a directory", func(c *Config) { c.StatusFile = statusDir }, "status_file", "is a directory"},
+		{"metrics on every interface", func(c *Config) { c.MetricsListen = ":9798" }, "metrics_listen", "every interface"},
+		{"metrics on a name", func(c *Config) { c.MetricsListen = "metrics.example.net:9798" }, "metrics_listen", "want an IP address"},
+		{"process_match empty", func(c *Config) { c.Restart.ProcessMatch = "" }, "restart.process_match", "matches too much"},
+		{"process_match everything", func(c *Config) { c.Restart.ProcessMatch = ".*" }, "restart.process_match", "matches too much"},
+		{"process_match tail", func(c *Config) { c.Restart.ProcessMatch = "pagekite" }, "restart.process_match", "matches too much"},
 		{"bad redact", func(c *Config) { c.Report.Redact = []string{"ok", "[unclosed"} }, "report.redact[1]", "bad regular expression"},
 		{"max_bytes zero", func(c *Config) { c.Report.MaxBytes = 0 }, "report.max_bytes", "greater than 0"},
 		{"log_lines negative", func(c *Config) { c.Report.LogLines = -1 }, "report.log_lines", "at least 0"},
@@ -111,8 +129,9 @@ func TestValidateAccepts(t *testing.T) {
 	}{
 		{"http report to loopback", func(c *Config) { c.Report.URL = "http://127.0.0.1:8080/crash" }},
 		{"http report to ::1", func(c *Config) { c.Report.URL = "http://[::1]:8080/crash" }},
-		{"http report to localhost", func(c *Config) { c.Report.URL = "http://localhost/crash" }},
-		{"metrics on all addresses", func(c *Config) { c.MetricsListen = ":9798" }},
+		{"http report to 127.0.0.1", func(c *Config) { c.Report.URL = "http://127.0.0.1:8080/crash" }},
+		{"metrics on localhost", func(c *Config) { c.MetricsListen = "localhost:9798" }},
+		{"metrics on a LAN address (a warning)", func(c *Config) { c.MetricsListen = "192.0.2.1:9798" }},
 		{"jitter 0 and 0.5", func(c *Config) { c.Probe.Jitter = 0.5 }},
 		{"zero grace and restarts", func(c *Config) { c.Policy.GracePeriod = D(0); c.Policy.MaxRestarts = 0 }},
 		{"signal short name", func(c *Config) { c.Restart.Signal = "kill" }},

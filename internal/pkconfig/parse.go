@@ -2,6 +2,7 @@ package pkconfig
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/pagekite/pkwatchdogd/internal/safefile"
 )
 
 // maxDepth is how deeply optfile/optdir may nest, as in pagekite.py.
@@ -121,14 +124,16 @@ func unwrapAll(err error) string {
 	}
 }
 
+// maxFile bounds one rc file: pagekite.py's are a few KB.
+const maxFile = 1 << 20
+
 func (p *parser) file(path string) error {
-	f, err := os.Open(path)
+	data, err := safefile.ReadFile(path, maxFile)
 	if err != nil {
 		return fmt.Errorf("read pagekite config: %w", err)
 	}
-	defer f.Close()
 	p.cfg.Files = append(p.cfg.Files, path)
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
 	n := 0
 	for sc.Scan() {

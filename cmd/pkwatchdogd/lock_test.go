@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/pktest"
+)
+
+// TestSecondDaemonRefused: a second daemon on the same state_dir exits 75
+// (EX_TEMPFAIL) and names the first one's PID; check, status and report
+// --dry-run still work beside the first; once the first stops, a new one
+// starts.
+func TestSecondDaemonRefused(t *testing.T) {
+	web := pktest.StartWebServer(t)
+	path := writeConfig(t, "[report]\nenabled = false\n"+kiteEntry("a.kite.test", web))
+	status := filepath.Join(filepath.Dir(path), "state", "status.json")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var out lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"run", "--config", path}, &out, &out) }()
+	defer func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Error("the first daemon did not stop within 15s")
+		}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(status); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the first daemon wrote no status file:\n%s", out.String())
+		}
+	}
+
+	code, _, errOut := runCmd(t, "run", "--config", path)
+	if code != exitLocked || !strings.Contains(errOut, "another pkwatchdogd runs on this state_dir") || !strings.Contains(errOut, fmt.Sprintf("by pid %d", os.Getpid())) {
+		t.Errorf("second run = %d, %q; want %d naming pid %d", code, errOut, exitLocked, os.Getpid())
+	}
+	for _, args := range [][]string{
+		{"check", "--config", path},
+		{"status", "--config", path},
+		{"report", "--config", path, "--dry-run"},
+	} {
+		if code, _, errOut := runCmd(t, args...); code == exitLocked || strings.Contains(errOut, "another pkwatchdogd") {
+			t.Errorf("%s beside a running daemon = %d, %q; want it not to need the lock", args[0], code, errOut)
+		}
+	}
+
+	cancel()
+	<-done
+	done <- 0 // for the deferred wait
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	done2 := make(chan int, 1)
+	go func() { done2 <- run(ctx2, []string{"run", "--config", path}, &out, &out) }()
+	time.Sleep(time.Second)
+	cancel2()
+	if code := <-done2; code != exitOK {
+		t.Errorf("a daemon after the first stopped = %d, want 0:\n%s", code, out.String())
+	}
+}
+
+// TestMetricsListenUnusable: a metrics_listen that cannot be listened on
+// stops the start with exit 78, rather than leaving metrics silently off.
+func TestMetricsListenUnusable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	web := pktest.StartWebServer(t)
+	path := writeConfig(t, fmt.Sprintf("metrics_listen = %q\n", ln.Addr().String())+"[report]\nenabled = false\n"+kiteEntry("a.kite.test", web))
+	// Keys before any table: move metrics_listen above the header's tables.
+	body, _ := os.ReadFile(path)
+	fixed := "metrics_listen = " + fmt.Sprintf("%q", ln.Addr().String()) + "\n" + strings.Replace(string(body), fmt.Sprintf("metrics_listen = %q\n", ln.Addr().String()), "", 1)
+	if err := os.WriteFile(path, []byte(fixed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out lockedBuffer
+	if code := run(ctx, []string{"run", "--config", path}, &out, &out); code != exitConfig || !strings.Contains(out.String(), "metrics_listen") {
+		t.Errorf("run with metrics_listen in use = %d, want %d:\n%s", code, exitConfig, out.String())
+	}
+}
