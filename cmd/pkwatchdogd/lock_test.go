@@ -93,3 +93,44 @@ func TestMetricsListenUnusable(t *testing.T) {
 		t.Errorf("run with metrics_listen in use = %d, want %d:\n%s", code, exitConfig, out.String())
 	}
 }
+
+// TestReportDryRunTouchesNothing: report --dry-run writes its bundle to a
+// new directory of its own and leaves state_dir as it was: no bundle
+// pruned, no mode changed.
+func TestReportDryRunTouchesNothing(t *testing.T) {
+	web := pktest.StartWebServer(t)
+	path := writeConfig(t, "[report]\nenabled = false\nkeep = 1\n"+kiteEntry("a.kite.test", web))
+	reports := filepath.Join(filepath.Dir(path), "state", "reports")
+	if err := os.MkdirAll(reports, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(reports, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var old []string
+	for _, name := range []string{"a.kite.test-20260101T000000Z.tar", "a.kite.test-20260102T000000Z.tar"} {
+		p := filepath.Join(reports, name)
+		if err := os.WriteFile(p, []byte("old bundle"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		old = append(old, p)
+	}
+	code, out, errOut := runCmd(t, "report", "--config", path, "--dry-run")
+	if code != exitOK {
+		t.Fatalf("report --dry-run = %d, %q %q", code, out, errOut)
+	}
+	if strings.Contains(out, reports) {
+		t.Errorf("report --dry-run wrote into state_dir: %s", out)
+	}
+	if first := strings.Fields(out); len(first) > 0 {
+		t.Cleanup(func() { os.RemoveAll(filepath.Dir(filepath.Dir(first[0]))) })
+	}
+	for _, p := range old {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("report --dry-run removed %s: %v", p, err)
+		}
+	}
+	if st, err := os.Stat(reports); err != nil || st.Mode().Perm() != 0o755 {
+		t.Errorf("reports dir mode after report --dry-run = %v, %v; want 0755 unchanged", st.Mode().Perm(), err)
+	}
+}

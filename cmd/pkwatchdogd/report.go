@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -15,7 +16,8 @@ import (
 
 // runReport builds a crash report bundle from the current logs, signalling
 // and uploading nothing, and prints its path and a listing so that a user
-// can read exactly what would be sent.
+// can read exactly what would be sent. The bundle is written to a new
+// temporary directory (printed); state_dir is not touched.
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	path := fs.String("config", defaultConfig, "config `file`")
@@ -44,7 +46,14 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "pkwatchdogd report: no kite %q in the config\n", *kite)
 		return exitUsage
 	}
-	builder, err := newBuilder(log, cfg)
+	// The bundle goes to a directory of its own: a dry run changes nothing
+	// in state_dir (no bundle pruned, no mode changed) and needs no lock.
+	tmp, err := os.MkdirTemp("", "pkwatchdogd-report-")
+	if err != nil {
+		fmt.Fprintf(stderr, "pkwatchdogd report: %v\n", err)
+		return exitDown
+	}
+	builder, err := newBuilderIn(log, cfg, tmp)
 	if err != nil {
 		fmt.Fprintf(stderr, "pkwatchdogd: %v\n", err)
 		return exitConfig

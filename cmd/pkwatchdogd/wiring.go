@@ -358,13 +358,18 @@ func newUploader(log *zap.Logger, cfg *config.Config, lim report.Limiter) (*repo
 // newBuilder builds the crash-report builder, with a redactor that knows
 // PageKite's secrets.
 func newBuilder(log *zap.Logger, cfg *config.Config) (*report.Builder, error) {
+	return newBuilderIn(log, cfg, cfg.StateDir)
+}
+
+// newBuilderIn is newBuilder saving its bundles under stateDir/reports.
+func newBuilderIn(log *zap.Logger, cfg *config.Config, stateDir string) (*report.Builder, error) {
 	extra, err := redact.CompileExtra(cfg.Report.Redact)
 	if err != nil {
 		return nil, err
 	}
 	red := redact.New(redact.Options{Secrets: cfg.Secrets(), RedactIPs: cfg.Report.RedactIPs, Extra: extra})
 	return report.NewBuilder(log.Named("report"), report.Options{
-		StateDir:    cfg.StateDir,
+		StateDir:    stateDir,
 		LogFile:     cfg.Report.LogFile,
 		JournalUnit: cfg.Report.JournalUnit,
 		LogLines:    cfg.Report.LogLines,

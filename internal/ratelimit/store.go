@@ -6,10 +6,15 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/atomicfile"
+	"github.com/pagekite/pkwatchdogd/internal/safefile"
 )
 
 // ErrCorrupt is wrapped by the warning Open returns when the state file
@@ -77,7 +82,7 @@ func Open(path string, restartMax int, restartWindow, uploadMinInterval, uploadR
 		period:   restartWindow,
 		upload:   Upload{MinInterval: uploadMinInterval, RetryInterval: uploadRetry},
 	}
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, maxStateSize)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err == nil:
@@ -117,6 +122,30 @@ func (s *Store) load(st state) {
 	s.cautious = st.Cautious
 }
 
+// MaxCorrupt is how many set-aside PATH.corrupt-* files are kept: the
+// newest, for a person to look at; older ones are removed.
+const MaxCorrupt = 5
+
+// maxStateSize bounds the state file read: it holds at most MaxRestarts
+// times per instance.
+const maxStateSize = 4 << 20
+
+// pruneCorrupt removes all but the newest keep PATH.corrupt-UNIXTIME files.
+func pruneCorrupt(path string, keep int) {
+	matches, err := filepath.Glob(path + ".corrupt-*")
+	if err != nil || len(matches) <= keep {
+		return
+	}
+	stamp := func(name string) int64 {
+		n, _ := strconv.ParseInt(strings.TrimPrefix(name, path+".corrupt-"), 10, 64)
+		return n
+	}
+	sort.Slice(matches, func(i, j int) bool { return stamp(matches[i]) > stamp(matches[j]) })
+	for _, old := range matches[keep:] {
+		_ = os.Remove(old)
+	}
+}
+
 // keepAside renames the unusable file out of the way and makes s cautious.
 func (s *Store) keepAside(cause error, now time.Time) error {
 	s.cautious = now
@@ -126,6 +155,7 @@ func (s *Store) keepAside(cause error, now time.Time) error {
 	if err := os.Rename(s.path, kept); err != nil {
 		return fmt.Errorf("%w: %s: %w; could not keep it aside: %w; starting cautious", ErrCorrupt, s.path, cause, err)
 	}
+	pruneCorrupt(s.path, MaxCorrupt)
 	return fmt.Errorf("%w: %s: %w; kept as %s; starting cautious: no upload and no restart for a full window", ErrCorrupt, s.path, cause, kept)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -292,5 +293,29 @@ func TestStoreCautiousHugeMax(t *testing.T) {
 	after.read()
 	if grown := after.total - before.total; grown > 1<<20 {
 		t.Errorf("cautious store with max 2^40 allocated %d bytes, want < 1 MiB", grown)
+	}
+}
+
+// TestCorruptFilesBounded: each corrupt state file is set aside, and only
+// the newest MaxCorrupt of them are kept.
+func TestCorruptFilesBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ratelimit.json")
+	now := time.Unix(1_800_000_000, 0)
+	for i := 0; i < MaxCorrupt+4; i++ {
+		if err := os.WriteFile(path, []byte("{corrupt"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, warn, err := Open(path, 3, time.Hour, time.Hour, time.Minute, now.Add(time.Duration(i)*time.Second))
+		if err != nil || warn == nil {
+			t.Fatalf("Open(corrupt) = %v, %v; want a warning", warn, err)
+		}
+	}
+	kept, _ := filepath.Glob(path + ".corrupt-*")
+	if len(kept) != MaxCorrupt {
+		t.Fatalf("%d corrupt files kept, want %d: %v", len(kept), MaxCorrupt, kept)
+	}
+	newest := fmt.Sprintf("%s.corrupt-%d", path, now.Add(time.Duration(MaxCorrupt+3)*time.Second).Unix())
+	if !slices.Contains(kept, newest) {
+		t.Errorf("the newest corrupt file %s was not kept: %v", newest, kept)
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/pagekite/pkwatchdogd/internal/safefile"
 )
 
 // Limiter decides whether an upload may go now and records each one
@@ -98,7 +100,7 @@ func NewUploader(log *zap.Logger, opts UploadOptions, lim Limiter) (*Uploader, e
 		roots = x509.NewCertPool()
 	}
 	if opts.CAFile != "" {
-		pem, err := os.ReadFile(opts.CAFile)
+		pem, err := safefile.ReadFile(opts.CAFile, 1<<20)
 		if err != nil {
 			return nil, fmt.Errorf("upload ca_file: %w", err)
 		}
@@ -108,6 +110,9 @@ func NewUploader(log *zap.Logger, opts UploadOptions, lim Limiter) (*Uploader, e
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	// The collector's answer: its status line and headers are bounded
+	// (the body is read up to 512 bytes); a longer one fails the upload.
+	tr.MaxResponseHeaderBytes = maxAnswerHeader
 	client := &http.Client{
 		Transport: tr,
 		// A redirect would turn the POST into a GET: take the 3xx as
@@ -116,6 +121,9 @@ func NewUploader(log *zap.Logger, opts UploadOptions, lim Limiter) (*Uploader, e
 	}
 	return &Uploader{log: log, opts: opts, lim: lim, client: client, now: time.Now, sleep: sleepCtx}, nil
 }
+
+// maxAnswerHeader bounds the collector's status line and headers.
+const maxAnswerHeader = 32 << 10
 
 // Upload sends the bundle as multipart field "data", file name
 // KITE-DOWN.tar, if the Limiter allows, trying up to Tries times with

@@ -405,3 +405,34 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestUploadEndlessHeaders: a collector that answers with endless headers
+// costs a bounded read (maxAnswerHeader) and a failed try, not the
+// memory the headers would take.
+func TestUploadEndlessHeaders(t *testing.T) {
+	endless := func(w http.ResponseWriter, _ *http.Request) bool {
+		c, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return true
+		}
+		defer c.Close()
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nX-Junk: ")
+		junk := strings.Repeat("a", 64<<10)
+		for i := 0; i < 256; i++ { // 16 MiB at most
+			if _, err := buf.WriteString(junk); err != nil {
+				return true
+			}
+			if buf.Flush() != nil {
+				return true
+			}
+		}
+		return true
+	}
+	c := newCollector(t, endless, endless, endless)
+	u, _ := newTestUploader(t, c, &memLimiter{interval: time.Hour}, 5*time.Second)
+	res, err := u.Upload(context.Background(), testBundle(t, "endlesssecret"))
+	if err == nil || res.Uploaded {
+		t.Errorf("Upload(endless headers) = %+v, %v; want a failure", res, err)
+	}
+	t.Logf("Upload(endless headers) = %+v, %v", res, err)
+}
