@@ -84,6 +84,7 @@ func newRestarter(log *zap.Logger, in config.Instance) (*action.Restarter, error
 	opts.PIDFile = r.PIDFile
 	opts.Unit = r.Unit
 	opts.ProcessMatch = match
+	opts.User = r.User
 	opts.Signal = sig
 	opts.Diagnostics = r.Diagnostics
 	opts.KillTimeout = r.KillTimeout.Duration

@@ -39,16 +39,25 @@ func (r *Restarter) Find(ctx context.Context) (Process, error) {
 	return p, err
 }
 
-// Inspect reads pid from /proc and proves that it is PageKite: its command
-// line matches ProcessMatch and is not a relay, and it is neither the
-// watchdog itself nor PID 1. Errors wrap ErrNotFound or ErrNotPageKite.
+// Inspect reads pid from /proc and proves that it is PageKite (see
+// proof.go): its command line matches ProcessMatch and is not a relay; its
+// executable is PageKite's; its user is the expected one; it is in the
+// watchdog's PID namespace; it is neither the watchdog itself nor PID 1.
+// Errors wrap ErrNotFound or ErrNotPageKite.
 func (r *Restarter) Inspect(pid int) (Process, error) {
+	return r.inspect(pid, false)
+}
+
+// inspect is Inspect; named says that a pid file names pid, which may
+// then be in another PID namespace.
+func (r *Restarter) inspect(pid int, named bool) (Process, error) {
 	p, err := readProcess(pid)
+	p.named = named
 	if err != nil {
 		if errors.Is(err, errGone) {
 			return p, fmt.Errorf("%w: %w", ErrNotFound, err)
 		}
-		return p, err
+		return p, fmt.Errorf("%w: %w", ErrNotPageKite, err)
 	}
 	if err := r.prove(p); err != nil {
 		return p, err
@@ -65,6 +74,18 @@ func (r *Restarter) prove(p Process) error {
 		return fmt.Errorf("%w: pid %d is the watchdog itself", ErrNotPageKite, p.PID)
 	case !r.matches(p.Cmdline):
 		return fmt.Errorf("%w: pid %d (%s) does not match the process pattern", ErrNotPageKite, p.PID, programName(p.Cmdline))
+	case !p.SamePIDNS && !p.named:
+		return fmt.Errorf("%w: pid %d is %w (a container's?): only a pid file may name it", ErrNotPageKite, p.PID, errOtherNamespace)
+	}
+	if err := proveIdentity(p); err != nil {
+		return err
+	}
+	uid, known, err := expectedUID(r.opts.User, p.Cmdline)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: pid %d: expected user: %w", ErrNotPageKite, p.PID, err)
+	case known && p.UID != uid:
+		return fmt.Errorf("%w: pid %d runs as uid %d, not the expected uid %d", ErrNotPageKite, p.PID, p.UID, uid)
 	}
 	return nil
 }
@@ -103,7 +124,7 @@ func (r *Restarter) locate(ctx context.Context) (Process, string, error) {
 		if err != nil {
 			return Process{}, sourcePIDFile, err
 		}
-		p, err := r.Inspect(pid)
+		p, err := r.inspect(pid, true)
 		if err != nil {
 			return p, sourcePIDFile, fmt.Errorf("%w %s: %w", ErrStalePIDFile, r.opts.PIDFile, err)
 		}

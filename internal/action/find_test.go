@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestFindScan covers the /proc scan with real processes: none, one, two
@@ -24,8 +26,8 @@ func TestFindScan(t *testing.T) {
 		cmd := startProc(t, kite, "60")
 		waitExec(t, cmd.Process.Pid, pathMatch(kite))
 		p, err := New(zapNop(), testOptions(pathMatch(kite))).Find(t.Context())
-		if err != nil || p.PID != cmd.Process.Pid || p.Program != "fakekite" {
-			t.Errorf("Find() = %d %q, %v, want pid %d fakekite", p.PID, p.Program, err, cmd.Process.Pid)
+		if err != nil || p.PID != cmd.Process.Pid || p.Program != "pagekitec" || p.Kind != KindPagekitec {
+			t.Errorf("Find() = %d %q %q, %v, want pid %d pagekitec", p.PID, p.Program, p.Kind, err, cmd.Process.Pid)
 		}
 	})
 	t.Run("two", func(t *testing.T) {
@@ -43,15 +45,18 @@ func TestFindScan(t *testing.T) {
 		// A shell whose argv holds the test's path and, for the relay,
 		// --isfrontend ("; :" keeps sh from exec'ing sleep).
 		_, kite := fakeKite(t)
+		sh := fakeShell(t)
 		m := regexp.MustCompile(regexp.QuoteMeta(kite))
-		relay := startProc(t, "sh", "-c", "sleep 60; :", kite, "--isfrontend")
+		relay := startProc(t, sh, "-c", "sleep 60; :", kite, "--isfrontend")
 		waitExec(t, relay.Process.Pid, m)
+		waitSleeping(t, relay.Process.Pid)
 		r := New(zapNop(), testOptions(m))
 		if p, err := r.Find(t.Context()); !errors.Is(err, ErrNotFound) {
 			t.Errorf("Find() with only a relay = %d, %v, want ErrNotFound", p.PID, err)
 		}
-		kiteCmd := startProc(t, "sh", "-c", "sleep 60; :", kite, "--clean")
+		kiteCmd := startProc(t, sh, "-c", "sleep 60; :", kite, "--clean")
 		waitExec(t, kiteCmd.Process.Pid, m)
+		waitSleeping(t, kiteCmd.Process.Pid)
 		if p, err := r.Find(t.Context()); err != nil || p.PID != kiteCmd.Process.Pid {
 			t.Errorf("Find() with a relay and a kite = %d, %v, want the kite %d", p.PID, err, kiteCmd.Process.Pid)
 		}
@@ -114,4 +119,20 @@ func TestFindPIDFile(t *testing.T) {
 	if _, err := r.Find(t.Context()); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Find() with no pid file = %v, want ErrNotFound", err)
 	}
+}
+
+// waitSleeping waits up to 5s until the shell pid's child runs sleep: a
+// child between fork and exec still looks like the shell.
+func waitSleeping(t *testing.T, pid int) {
+	t.Helper()
+	p := strconv.Itoa(pid)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		kids, _ := os.ReadFile("/proc/" + p + "/task/" + p + "/children")
+		for _, kid := range strings.Fields(string(kids)) {
+			if b, _ := os.ReadFile("/proc/" + kid + "/cmdline"); strings.HasPrefix(string(b), "sleep\x00") {
+				return
+			}
+		}
+	}
+	t.Fatalf("the shell %d never ran sleep", pid)
 }

@@ -17,9 +17,12 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 )
 
-// fakeKite copies sleep(1) to dir/fakekite: a process whose command line
+// fakeKite copies sleep(1) to dir/pagekitec: a process whose command line
 // holds the test's own temp path, so that the test's ProcessMatch can never
-// match the PageKite processes of other tests on this machine.
+// match the PageKite processes of other tests on this machine. It stands
+// in for pagekitec, which cannot be installed here: the proof takes an
+// executable named pagekitec, owned by root (or the test's user) and
+// writable by nobody else, for it.
 func fakeKite(t *testing.T) (dir, path string) {
 	t.Helper()
 	sleep, err := exec.LookPath("sleep")
@@ -27,7 +30,7 @@ func fakeKite(t *testing.T) (dir, path string) {
 		t.Fatalf("LookPath(sleep): %v", err)
 	}
 	dir = t.TempDir()
-	path = filepath.Join(dir, "fakekite")
+	path = filepath.Join(dir, "pagekitec")
 	src, err := os.Open(sleep)
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +47,36 @@ func fakeKite(t *testing.T) (dir, path string) {
 		t.Fatal(err)
 	}
 	return dir, path
+}
+
+// fakeShell copies /bin/sh to a new temp dir, named pagekitec (see
+// fakeKite): for fake PageKites whose command line must hold options
+// (--isfrontend) that sleep would refuse.
+func fakeShell(t *testing.T) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "pagekitec")
+	copyFile(t, "/bin/sh", dst)
+	return dst
+}
+
+// copyFile copies src to dst, mode 0755.
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // pathMatch matches command lines that run path.

@@ -70,6 +70,9 @@ type Options struct {
 	// ProcessMatch must match a process's argv (joined with spaces) for it
 	// to be PageKite.
 	ProcessMatch *regexp.Regexp
+	// User is the user PageKite must run as (a name or a uid); "" means
+	// the --runas=USER of its command line, or any user when it has none.
+	User string
 	// Signal is the kill signal (SIGSEGV by default, for a core dump).
 	Signal unix.Signal
 	// Diagnostics sends SIGUSR1 (pagekite.py) or SIGUSR2 (pagekitec) before

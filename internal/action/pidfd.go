@@ -27,7 +27,7 @@ func (r *Restarter) openProven(p Process) (*pidHandle, error) {
 		}
 		return nil, fmt.Errorf("pidfd_open %d: %w", p.PID, err)
 	}
-	q, err := r.Inspect(p.PID)
+	q, err := r.inspect(p.PID, p.named)
 	if err == nil && !p.sameAs(q) {
 		err = fmt.Errorf("%w: pid %d changed since it was checked", ErrNotPageKite, p.PID)
 	}

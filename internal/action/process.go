@@ -42,6 +42,11 @@ type Process struct {
 	// Dumpable is false when /proc/PID is owned by root while the process
 	// runs as another user (it dropped privileges, e.g. --runas).
 	Dumpable bool `json:"dumpable"`
+	// identity is what /proc says it runs (proof.go).
+	identity
+	// named: a pid file named it (it may then be in another PID
+	// namespace).
+	named bool
 }
 
 // Age is how long the process has been running at now.
@@ -112,6 +117,13 @@ func readProcess(pid int) (Process, error) {
 	}
 	p.Dumpable = !(owner == 0 && p.UID != 0)
 	p.Program, p.Kind = programOf(p.Cmdline)
+	p.identity, err = readIdentity(pid, p.Cmdline, status)
+	if err != nil {
+		return p, err
+	}
+	if filepath.Base(p.Exe) == "pagekitec" {
+		p.Kind = KindPagekitec
+	}
 	return p, nil
 }
 

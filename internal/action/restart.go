@@ -3,6 +3,7 @@ package action
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -131,6 +132,9 @@ func (r *Restarter) restartBySignal(ctx context.Context, log *zap.Logger, res Re
 	if !exited {
 		if err := r.kill(ctx, log, h, res.Signal); err != nil {
 			res.Outcome, res.Reason = OutcomeFailed, err.Error()
+			if errors.Is(err, ErrNotPageKite) {
+				res.Outcome = OutcomeRefused
+			}
 			return res
 		}
 		exited, res.Escalated, err = r.waitOrEscalate(ctx, log, h)
@@ -179,15 +183,23 @@ func (r *Restarter) diagnostics(ctx context.Context, log *zap.Logger, h *pidHand
 	return exited, err
 }
 
-// kill sends the kill signal (through systemd for method "systemd"), then
-// SIGCONT so that a stopped process gets to die.
+// kill sends the kill signal through the proven process's pidfd, then
+// SIGCONT so that a stopped process gets to die. For method "systemd" the
+// unit's MainPID must be that very process (a pid file may name another):
+// what is killed is what was proven, and systemd, seeing its main process
+// die of the signal, restarts the unit.
 func (r *Restarter) kill(ctx context.Context, log *zap.Logger, h *pidHandle, name string) error {
-	log.Info("sending kill signal", zap.String("signal", name))
 	if r.opts.Method == MethodSystemd {
-		if err := killUnitMain(ctx, r.opts.Unit, r.opts.Signal); err != nil {
-			return err
+		pid, err := unitMainPID(ctx, r.opts.Unit)
+		if err != nil {
+			return fmt.Errorf("method systemd: %w: nothing killed", err)
 		}
-	} else if err := h.signal(r.opts.Signal); err != nil {
+		if pid != h.proc.PID {
+			return fmt.Errorf("%w: %s's main process is pid %d, not the proven pagekite pid %d: nothing killed", ErrNotPageKite, r.opts.Unit, pid, h.proc.PID)
+		}
+	}
+	log.Info("sending kill signal", zap.String("signal", name))
+	if err := h.signal(r.opts.Signal); err != nil {
 		return err
 	}
 	if err := h.signal(unix.SIGCONT); err != nil && !errors.Is(err, unix.ESRCH) {
@@ -202,6 +214,11 @@ func (r *Restarter) waitOrEscalate(ctx context.Context, log *zap.Logger, h *pidH
 	exited, err = h.waitExit(ctx, r.opts.KillTimeout)
 	if err != nil || exited {
 		return exited, false, err
+	}
+	if h.proc.InnerPID == 1 {
+		// The init of a PID namespace (a container's PageKite): SIGKILL
+		// would end the whole container.
+		return false, false, fmt.Errorf("pagekite (pid %d) outlived the kill signal and is PID 1 of its namespace: never SIGKILLed", h.proc.PID)
 	}
 	log.Warn("pagekite outlived the kill signal, escalating to SIGKILL", zap.Duration("kill_timeout", r.opts.KillTimeout))
 	if err := h.signal(unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {

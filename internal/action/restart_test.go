@@ -1,6 +1,7 @@
 package action
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net"
@@ -360,5 +361,34 @@ func TestOpenProvenRefusesChangedProcess(t *testing.T) {
 	_ = c.Wait()
 	if _, err := r.openProven(p); !errors.Is(err, ErrNotFound) {
 		t.Errorf("openProven(exited) = %v, want ErrNotFound", err)
+	}
+}
+
+// TestStopDuringDiagnosticsKillsNothing: pkwatchdogd stopping (its context
+// cancelled, as on SIGTERM) while it waits after the diagnostics signal
+// abandons the restart: the kill signal is never sent, and the result
+// says so.
+func TestStopDuringDiagnosticsKillsNothing(t *testing.T) {
+	_, kite := fakeKite(t)
+	// The fake ignores the diagnostics signals (as PageKite does: it logs).
+	cmd := startProc(t, "/bin/sh", "-c", "trap '' USR1 USR2; exec "+kite+" 60")
+	pid := cmd.Process.Pid
+	waitExec(t, pid, pathMatch(kite))
+	opts := testOptions(pathMatch(kite))
+	opts.Diagnostics = true
+	opts.DiagnosticsWait = 5 * time.Second
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	res := New(zapNop(), opts).Restart(ctx, "a.kite.test")
+	if res.Outcome != OutcomeFailed || !strings.Contains(res.Reason, "before the kill signal") {
+		t.Errorf("Restart(stopped during diagnostics) = %q %q, want failed, nothing killed", res.Outcome, res.Reason)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Restart took %v after the stop, want it to return at once", d)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if !alive(pid) {
+		t.Errorf("pid %d died (state %q), want it untouched", pid, procState(pid))
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/coreos/go-systemd/v22/dbus"
-	"golang.org/x/sys/unix"
 )
 
 // systemdTimeout bounds one question to systemd (D-Bus or systemctl).
@@ -51,19 +50,4 @@ func parseMainPID(out string) (int, error) {
 		return 0, fmt.Errorf("systemctl gave MainPID %q: not a pid", s)
 	}
 	return pid, nil
-}
-
-// killUnitMain asks systemd over D-Bus to send sig to unit's main process.
-func killUnitMain(ctx context.Context, unit string, sig unix.Signal) error {
-	ctx, cancel := context.WithTimeout(ctx, systemdTimeout)
-	defer cancel()
-	conn, err := dbus.NewSystemConnectionContext(ctx)
-	if err != nil {
-		return fmt.Errorf("method systemd needs the system d-bus: %w", err)
-	}
-	defer conn.Close()
-	if err := conn.KillUnitWithTarget(ctx, unit, dbus.Main, int32(sig)); err != nil {
-		return fmt.Errorf("kill unit %s: %w", unit, err)
-	}
-	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -110,5 +111,48 @@ func TestMethodSystemdFailsCleanly(t *testing.T) {
 	}
 	if err := unix.Kill(pid, 0); err != nil {
 		t.Errorf("kill(%d, 0) = %v, want the process there", pid, err)
+	}
+}
+
+// TestMethodSystemdProvesMainPID: with method "systemd" and a pid file,
+// the process killed is the proven one only when it is the unit's
+// MainPID; when systemd names another process, nothing is killed. The
+// systemctl is a fake (a script first in PATH), as above.
+func TestMethodSystemdProvesMainPID(t *testing.T) {
+	requireNoSystemBus(t)
+	for _, same := range []bool{false, true} {
+		dir, kite := fakeKite(t)
+		cmd := startProc(t, kite, "60")
+		pid := cmd.Process.Pid
+		waitExec(t, pid, pathMatch(kite))
+		other := startProc(t, "sleep", "60").Process.Pid
+		mainPID := other
+		if same {
+			mainPID = pid
+		}
+		pidFile := filepath.Join(dir, "kite.pid")
+		if err := os.WriteFile(pidFile, []byte(strconv.Itoa(pid)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		bin := t.TempDir()
+		script := "#!/bin/sh\necho " + strconv.Itoa(mainPID) + "\n"
+		if err := os.WriteFile(filepath.Join(bin, "systemctl"), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+		opts := testOptions(pathMatch(kite))
+		opts.Method, opts.Unit, opts.PIDFile = MethodSystemd, "pagekite.service", pidFile
+		opts.RespawnTimeout = 100 * time.Millisecond
+		res := New(zapNop(), opts).Restart(t.Context(), "a.kite.test")
+		switch {
+		case !same && (res.Outcome != OutcomeRefused || !alive(pid) || !alive(other)):
+			t.Errorf("MainPID %d is not the pid file's %d: Restart = %q %q, alive %v/%v; want refused, both untouched",
+				other, pid, res.Outcome, res.Reason, alive(pid), alive(other))
+		case same && (alive(pid) || res.Outcome == OutcomeRefused || res.Outcome == OutcomeFailed):
+			t.Errorf("MainPID is the pid file's %d: Restart = %q %q, alive %v; want it killed", pid, res.Outcome, res.Reason, alive(pid))
+		}
+		if !alive(other) {
+			t.Errorf("the other process %d was killed", other)
+		}
 	}
 }

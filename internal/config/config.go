@@ -76,6 +76,7 @@ type Restart struct {
 	PIDFile        string   `toml:"pidfile"`
 	Unit           string   `toml:"unit"`
 	ProcessMatch   string   `toml:"process_match"`
+	User           string   `toml:"user"`
 	Signal         string   `toml:"signal"`
 	Diagnostics    bool     `toml:"diagnostics"`
 	KillTimeout    Duration `toml:"kill_timeout"`
@@ -134,6 +135,7 @@ type Pagekite struct {
 	PIDFile        *string   `toml:"pidfile"`
 	Unit           *string   `toml:"unit"`
 	ProcessMatch   *string   `toml:"process_match"`
+	User           *string   `toml:"user"`
 	Signal         *string   `toml:"signal"`
 	Diagnostics    *bool     `toml:"diagnostics"`
 	KillTimeout    *Duration `toml:"kill_timeout"`

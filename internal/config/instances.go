@@ -69,6 +69,7 @@ func (c *Config) resolve(p Pagekite) Instance {
 	pick(&r.PIDFile, p.PIDFile)
 	pick(&r.Unit, p.Unit)
 	pick(&r.ProcessMatch, p.ProcessMatch)
+	pick(&r.User, p.User)
 	pick(&r.Signal, p.Signal)
 	pick(&r.Diagnostics, p.Diagnostics)
 	pick(&r.KillTimeout, p.KillTimeout)

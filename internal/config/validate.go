@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -195,6 +196,13 @@ func restartProblems(ps *problems, prefix string, r Restart) {
 		ps.add(key("unit"), "is required when method is \"systemd\"")
 	}
 	matchProblems(ps, key("process_match"), r.ProcessMatch)
+	if r.User != "" {
+		if _, err := strconv.Atoi(r.User); err != nil {
+			if _, err := user.Lookup(r.User); err != nil {
+				ps.add(key("user"), "no such user %q", r.User)
+			}
+		}
+	}
 	if _, err := ParseSignal(r.Signal); err != nil {
 		ps.add(key("signal"), "%v", err)
 	}
