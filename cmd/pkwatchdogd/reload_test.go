@@ -33,6 +33,7 @@ func assembled(t *testing.T, before func(*config.Config)) (*parts, *config.Confi
 	if err != nil {
 		t.Fatalf("assemble() = %v", err)
 	}
+	t.Cleanup(p.close) // the state dir's lock
 	return p, cfg
 }
 
