@@ -36,7 +36,7 @@ func FindSecrets(text string) []string {
 
 // optionSecrets returns the secrets in the value of one option.
 func optionSecrets(name, value string) []string {
-	value = strings.TrimRight(value, `;,'"`)
+	value = strings.Trim(strings.TrimRight(value, `;,`), ` '"`)
 	var s string
 	switch name {
 	case "kitesecret", "httppass":
@@ -47,7 +47,8 @@ func optionSecrets(name, value string) []string {
 		f := fields(value)
 		switch {
 		case len(f) >= 5:
-			s = f[len(f)-1]
+			// A secret may hold colons: it is everything after BPORT.
+			s = strings.Join(f[4:], ":")
 		case len(f) == 4 && !allDigits(f[3]):
 			s = f[3] // not a port: be safe
 		}

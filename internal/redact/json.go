@@ -11,11 +11,11 @@ import (
 
 // sensitiveKey matches JSON object keys whose string values are removed
 // whole, whatever they hold.
-var sensitiveKey = regexp.MustCompile(`(?i)secret|password|passwd|token|cookie|authorization|session|credential`)
+var sensitiveKey = regexp.MustCompile(`(?i)secret|pass|pwd|token|cookie|auth|api.?key|session|credential`)
 
 // JSON returns the JSON document data, indented, with every string (keys
 // included) redacted as by String, the string values of sensitive keys
-// ("secret", "password", "token", ...) replaced whole, and any number that
+// ("secret", "password", "pwd", "auth", "apikey", "token", ...) replaced whole, and any number that
 // contains a secret replaced by the string Marker. Key order is kept.
 // Working on the decoded strings, rather than on the JSON text, also
 // catches secrets that JSON escaping would hide (a secret holding `"` or

@@ -27,8 +27,8 @@ type Options struct {
 // Redactor removes private data from text. It is immutable and safe for
 // concurrent use.
 type Redactor struct {
-	secrets  []string // non-empty, unique, longest first
-	replacer *strings.Replacer
+	secrets  []string          // as given: non-empty, unique, longest first
+	replacer *strings.Replacer // every variant of every secret
 	ips      bool
 	extra    []*regexp.Regexp
 }
@@ -52,23 +52,28 @@ func (r *Redactor) With(secrets ...string) *Redactor {
 func (r *Redactor) Secrets() []string { return slices.Clone(r.secrets) }
 
 func (r *Redactor) setSecrets(secrets []string) {
-	var s []string
+	var s, all []string
 	for _, v := range secrets {
 		if v != "" {
 			s = append(s, v)
+			all = append(all, variants(v)...)
 		}
 	}
-	// Longest first: strings.Replacer tries its pairs in order at each
-	// position, so a secret that contains another one is removed whole.
+	r.secrets = longestFirst(s)
+	r.replacer = newReplacer(longestFirst(all))
+}
+
+// longestFirst sorts s longest first and drops duplicates: strings.Replacer
+// tries its pairs in order at each position, so a secret that contains
+// another one is removed whole.
+func longestFirst(s []string) []string {
 	slices.SortFunc(s, func(a, b string) int {
 		if len(a) != len(b) {
 			return len(b) - len(a)
 		}
 		return strings.Compare(a, b)
 	})
-	s = slices.Compact(s)
-	r.secrets = s
-	r.replacer = newReplacer(s)
+	return slices.Compact(s)
 }
 
 func newReplacer(secrets []string) *strings.Replacer {
@@ -88,16 +93,54 @@ func (r *Redactor) String(s string) string {
 		rep = r.With(found...).replacer
 	}
 	s = rep.Replace(s)
-	for _, rule := range rules {
-		s = replaceGroups(rule, s, Marker)
+	low := strings.ToLower(s)
+	for _, ru := range rules {
+		if ru.span && containsAny(low, ru.any) {
+			s = replaceGroups(ru.re, s, Marker)
+		}
 	}
+	s = r.lines(s)
 	for _, re := range r.extra {
 		s = replaceGroups(re, s, Marker)
 	}
-	if r.ips {
-		s = redactIPs(s)
-	}
 	return s
+}
+
+// lines applies the single-line rules and the IP redaction line by line,
+// skipping each rule on the lines that cannot match it (rule.any): most
+// lines of a log hold none of their words.
+func (r *Redactor) lines(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for len(s) > 0 {
+		line, rest, nl := strings.Cut(s, "\n")
+		s = rest
+		low := strings.ToLower(line)
+		for _, ru := range rules {
+			if !ru.span && containsAny(low, ru.any) {
+				line = replaceGroups(ru.re, line, Marker)
+				low = strings.ToLower(line)
+			}
+		}
+		if r.ips {
+			line = redactIPs(line)
+		}
+		b.WriteString(line)
+		if nl {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// containsAny reports whether s holds one of subs.
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // Bytes is String for a byte slice. It returns a new slice.

@@ -79,7 +79,7 @@ func TestString(t *testing.T) {
 		{
 			name:     "URL password",
 			in:       "fetching https://bob:pa55word@example.com/x",
-			wantText: "fetching https://bob:[REDACTED]@example.com/x",
+			wantText: "fetching https://[REDACTED]@example.com/x",
 		},
 		{
 			name:     "IPv4 and IPv6",

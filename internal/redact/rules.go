@@ -2,23 +2,56 @@ package redact
 
 import "regexp"
 
-// rules are the patterns always redacted; each removes its capture group
-// (the value), keeping the key so that the log still reads.
-var rules = []*regexp.Regexp{
-	// pagekite.py log fields (`key=value; `) that hold secrets or
-	// personal data: the value runs to the next `;` or the end of the line.
-	// `secret` also catches kitesecret, `data` dyndns updates.
-	regexp.MustCompile(`(?i)(?:secret|password|passwd|httppass|session|token|data)\s*=\s*([^;\s]+)`),
-	regexp.MustCompile(`(?i)remote_ip\s*=\s*([^;\s]+)`),
+// secretKeys are the names of fields whose values are secret or personal,
+// in any of the forms rules knows.
+const secretKeys = `secret|password|passwd|pass|pwd|passphrase|httppass|session|sessionid|token|access_token|refresh_token|auth|apikey|api_key|api-key|cookie|credentials?|data`
+
+// rule is a pattern always redacted: it removes its capture groups (the
+// value), keeping the key so that the log still reads.
+type rule struct {
+	re *regexp.Regexp
+	// any: the rule can only match a line that holds one of these
+	// (lowercase): the scrubber skips the regexp on other lines, which is
+	// most of a log.
+	any []string
+	// span: the rule may match across a line break, so it runs on the
+	// whole text (when the text holds one of any).
+	span bool
+}
+
+// keyTriggers are the words of secretKeys, for rule.any.
+var keyTriggers = []string{"secret", "pass", "pwd", "session", "token", "auth", "api", "cookie", "credential", "data"}
+
+// headerTriggers are the credential headers, for rule.any.
+var headerTriggers = []string{"authorization", "cookie", "x-api-key", "x-auth-token", "x-pagekite-auth"}
+
+// rules are the patterns always redacted, in order.
+var rules = []rule{
+	// pagekite.py log fields (`key=value; `), and key=value anywhere
+	// (query strings, shell, config): the value runs to the next `;`, `&`,
+	// space or the end of the line. `secret` also catches kitesecret,
+	// `data` dyndns updates.
+	{re: regexp.MustCompile(`(?i)(?:` + secretKeys + `)\s*=\s*([^;&\s]+)`), any: keyTriggers},
+	// The same keys in JSON ("pass": "x"), Python repr ('pass': 'x') and
+	// YAML (pass: x) forms.
+	{re: regexp.MustCompile(`(?i)"(?:[\w-]*(?:` + secretKeys + `))"\s*:\s*"((?:[^"\\]|\\.)*)"`), any: keyTriggers},
+	{re: regexp.MustCompile(`(?i)'(?:[\w-]*(?:` + secretKeys + `))'\s*:\s*'((?:[^'\\]|\\.)*)'`), any: keyTriggers},
+	{re: regexp.MustCompile(`(?im)^[ \t-]*(?:[\w-]*(?:` + secretKeys + `))[ \t]*:[ \t]+([^\r\n]*[^\s])`), any: keyTriggers},
+	{re: regexp.MustCompile(`(?i)remote_ip\s*=\s*([^;\s]+)`), any: []string{"remote_ip"}},
 	// forbidden-user=['Basic YWxpY2U6d29uZGVybGFuZA=='] (Basic credentials).
-	regexp.MustCompile(`(?i)forbidden-user\s*=\s*(\[[^\]\r\n]*\]?|[^;\r\n]+)`),
-	// HTTP headers carrying credentials: the value runs to the end of the line.
-	regexp.MustCompile(`(?i)(?:proxy-)?(?:authorization|cookie|set-cookie|x-pagekite-auth)\s*:\s*([^\r\n]*[^\s])`),
+	{re: regexp.MustCompile(`(?i)forbidden-user\s*=\s*(\[[^\]\r\n]*\]?|[^;\r\n]+)`), any: []string{"forbidden-user"}},
+	// HTTP headers carrying credentials: the value runs to the end of the
+	// line, or is on the next line (a header folded, or logged apart).
+	{re: regexp.MustCompile(`(?i)(?:proxy-)?(?:authorization|cookie|set-cookie|x-api-key|x-auth-token|x-pagekite-auth)\s*:[ \t]*\r?\n[ \t]*([^\r\n]*[^\s])`), any: headerTriggers, span: true},
+	{re: regexp.MustCompile(`(?i)(?:proxy-)?(?:authorization|cookie|set-cookie|x-api-key|x-auth-token|x-pagekite-auth)\s*:[ \t]*([^\r\n]*[^\s])`), any: headerTriggers},
 	// Credentials anywhere, such as inside a Python list.
-	regexp.MustCompile(`(?i)\b(?:basic|bearer|digest)\s+([A-Za-z0-9+/=._~-]{4,})`),
-	// Query strings of request paths (GET=/private?token=abc, GET /x?y HTTP/1.1):
-	// the path stays, the query goes.
-	regexp.MustCompile(`\b(?:GET|POST|PUT|HEAD|DELETE|PATCH|OPTIONS)[= ][^?;\s]*\?([^;\s]+)`),
-	// Passwords in URLs: scheme://user:password@host.
-	regexp.MustCompile(`://[^/\s:@]*:([^/\s@]+)@`),
+	{re: regexp.MustCompile(`(?i)\b(?:basic|bearer|digest|token)\s+([A-Za-z0-9+/=._~-]{4,})`), any: []string{"basic", "bearer", "digest", "token"}},
+	// Query strings and fragments of URLs and request paths, wherever they
+	// are (GET=/private?token=abc, GET /x?y HTTP/1.1, https://h/p?q#f, a
+	// Referer): the path stays, the query and the fragment go.
+	{re: regexp.MustCompile(`(?i)(?:\b[a-z][a-z0-9+.-]*://|(?:^|[\s=('"<,])/)[^\s?#"'<>]*(?:\?([^\s#"'<>;]*))?(?:#([^\s"'<>;]*))?`), any: []string{"?", "#"}},
+	// User info in URLs: scheme://user:password@host and scheme://TOKEN@host.
+	{re: regexp.MustCompile(`://([^/\s@?#]+)@`), any: []string{"@"}},
+	// E-mail addresses.
+	{re: regexp.MustCompile(`([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})`), any: []string{"@"}},
 }
