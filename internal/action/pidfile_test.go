@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestParsePID(t *testing.T) {
@@ -80,5 +82,29 @@ func TestReadPIDFile(t *testing.T) {
 				t.Errorf("readPIDFile(%s) = %v, want %v", tt.path, err, tt.is)
 			}
 		})
+	}
+}
+
+// TestPIDFileNotRegular: a FIFO or a character device as the pid file is
+// a bad pid file at once: no read blocks a restart.
+func TestPIDFileNotRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "pagekite.pid")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{fifo, "/dev/zero", "/dev/null"} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := readPIDFile(path)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, ErrBadPIDFile) {
+				t.Errorf("readPIDFile(%s) = %v, want ErrBadPIDFile", path, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("readPIDFile(%s) hangs", path)
+		}
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestParseDir(t *testing.T) {
@@ -206,5 +208,36 @@ func write(t *testing.T, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestParseDirNotRegular: a FIFO named like an rc file is reported as a
+// problem at once, never read (it would block for ever); the other files
+// are still parsed.
+func TestParseDirNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "50_fifo.rc"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "80_ok.rc"), []byte("service_on = http:ok.kite.test:localhost:80:s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var cfg *Config
+	var err error
+	go func() {
+		defer close(done)
+		cfg, err = ParseDir(dir)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("ParseDir with a FIFO hangs")
+	}
+	if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("ParseDir() error = %v, want one naming the FIFO", err)
+	}
+	if cfg != nil && len(cfg.Kites) != 1 {
+		t.Logf("ParseDir() kites = %+v", cfg.Kites)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pagekite/pkwatchdogd/internal/redact"
+	"github.com/pagekite/pkwatchdogd/internal/safefile"
 )
 
 // ErrTooLarge: a bundle would not fit in Options.MaxBytes.
@@ -164,7 +165,7 @@ func (b *Builder) Build(ctx context.Context, in Input) (Bundle, error) {
 // compressCore gzips the core into a temporary file in dir, giving up when
 // it grows beyond limit bytes.
 func (b *Builder) compressCore(dir, path string, limit int64) (*os.File, error) {
-	src, err := os.Open(path)
+	src, err := safefile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open core: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pagekite/pkwatchdogd/internal/safefile"
 	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
 )
 
@@ -135,7 +136,7 @@ func rotated(path string, i int) (string, bool) {
 // tailFile returns the last n lines of the file (gunzipped if its name
 // ends in .gz) and the last started= line in it.
 func tailFile(name string, n int) ([]string, string, error) {
-	f, err := os.Open(name)
+	f, err := safefile.Open(name) // never blocks on a FIFO put in its place
 	if err != nil {
 		return nil, "", fmt.Errorf("read log: %w", err)
 	}
