@@ -2,10 +2,12 @@ package faults
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,6 +149,10 @@ func misleadingScenarios() []scenario {
 				return replay(t, down, up)
 			},
 		},
+		netScenario("relay answering endless headers", 0, 0,
+			func(t *testing.T) (probe.Target, *standInRelay) {
+				return probe.Target{Name: kite, URL: "http://" + kite + "/", ConnectTo: endlessHeaders(t)}, nil
+			}, nil, repeat(probe.Unrecognized, n)),
 		{
 			// The relay refuses the kite (wrong secret): Down-FE for
 			// ever, and PageKite's log says err=Rejected. No restart.
@@ -169,4 +175,37 @@ func misleadingScenarios() []scenario {
 			},
 		},
 	}
+}
+
+// endlessHeaders listens on 127.0.0.1 and answers every connection with a
+// status line and a header that never end (at most 64 MiB each, bounded):
+// what a hostile box on the relay's address may send.
+func endlessHeaders(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+				go func() { _, _ = io.Copy(io.Discard, c) }()
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nX-PageKite-UUID: ")
+				junk := strings.Repeat("a", 64<<10)
+				for i := 0; i < 1024; i++ {
+					if _, err := io.WriteString(c, junk); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return ln.Addr().String()
 }

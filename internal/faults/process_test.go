@@ -197,6 +197,51 @@ func processOptions(pidFile string) action.Options {
 func processScenarios() []scenario {
 	return []scenario{
 		{
+			// A look-alike: argv says pagekite (exec -a), but the
+			// executable is python running another script. Never proven,
+			// never signalled.
+			name: "look-alike process (exec -a pagekite python3 x.py)", wantRestarts: 0, wantUploads: 0,
+			run: func(t *testing.T) (int, int) {
+				pktest.RequireRoot(t)
+				dir := t.TempDir()
+				script := filepath.Join(dir, "x.py")
+				writeFile(t, script, "import time\ntime.sleep(60)\n")
+				cmd := exec.Command(pythonBinary(t), script)
+				cmd.Args[0] = "pagekite"
+				cmd.Dir = dir
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+				pidFile := filepath.Join(dir, "pagekite.pid")
+				writeFile(t, pidFile, strconv.Itoa(cmd.Process.Pid)+"\n")
+				results, restarts, uploads := restartOnce(t, processOptions(pidFile))
+				if len(results) != 1 || results[0].Outcome != action.OutcomeRefused {
+					t.Errorf("restart results = %+v, want one %q", results, action.OutcomeRefused)
+				}
+				if err := cmd.Process.Signal(syscall.Signal(0)); err != nil {
+					t.Errorf("the look-alike (pid %d) is gone: %v; want it untouched", cmd.Process.Pid, err)
+				}
+				return restarts, uploads
+			},
+		},
+		{
+			// A FIFO where the pid file should be: refused at once,
+			// nothing blocks, nothing is signalled.
+			name: "FIFO as the pid file", wantRestarts: 0, wantUploads: 0,
+			run: func(t *testing.T) (int, int) {
+				pidFile := filepath.Join(t.TempDir(), "pagekite.pid")
+				if err := syscall.Mkfifo(pidFile, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				results, restarts, uploads := restartOnce(t, processOptions(pidFile))
+				if len(results) != 1 || results[0].Outcome != action.OutcomeRefused {
+					t.Errorf("restart results = %+v, want one %q", results, action.OutcomeRefused)
+				}
+				return restarts, uploads
+			},
+		},
+		{
 			// The pid file names a live process that is not PageKite: it
 			// must not be signalled (and no report: nothing happened).
 			name: "stale pid file pointing at an unrelated process", wantRestarts: 0, wantUploads: 0,
