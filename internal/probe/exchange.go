@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -120,20 +121,92 @@ func readReply(conn io.Reader, req *http.Request, plain bool) (Answer, error) {
 }
 
 // notTLS returns a *tlsAnswer when the answer waiting in br begins with a
-// TLS record; nil otherwise (including when nothing can be read: the
-// HTTP parser reports that).
+// TLS record, or with one printed as a Python bytes literal; nil otherwise
+// (including when nothing can be read: the HTTP parser reports that).
 func notTLS(br *bufio.Reader) error {
 	first, err := br.Peek(1)
-	if err != nil || (first[0] != recordAlert && first[0] != recordHandshake) {
+	if err != nil {
 		return nil
 	}
-	// An alert record is 5 bytes of header, then level and description.
-	rec, _ := br.Peek(min(7, br.Buffered()))
+	switch first[0] {
+	case recordAlert, recordHandshake:
+		// An alert record is 5 bytes of header, then level and description.
+		rec, _ := br.Peek(min(7, br.Buffered()))
+		return recordAnswer(rec)
+	case 'b':
+		head, _ := br.Peek(min(maxPrinted, br.Buffered()))
+		if rec, ok := printedRecord(head); ok {
+			return recordAnswer(rec)
+		}
+	}
+	return nil
+}
+
+// recordAnswer is the *tlsAnswer of the TLS record rec begins with.
+func recordAnswer(rec []byte) *tlsAnswer {
 	ta := &tlsAnswer{alert: -1}
-	if len(rec) == 7 && rec[0] == recordAlert {
+	if len(rec) >= 7 && rec[0] == recordAlert {
 		ta.alert = int(rec[6])
 	}
 	return ta
+}
+
+// maxPrinted bounds what printedRecord looks at.
+const maxPrinted = 64
+
+// printedRecord decodes a TLS record that Debian's pagekite 1.5.2 (under
+// Python 3) sends as the text of a Python bytes literal, e.g.
+// b'\x15\x03\x03\x00\x02\x021' for alert 49: what a connected kite
+// whose local HTTPS server is down answers, measured with Debian's kite
+// behind Debian's and PyPagekite 1.5.2.260113's relays. ok is false for
+// anything else.
+func printedRecord(b []byte) ([]byte, bool) {
+	if len(b) < 4 || b[0] != 'b' || b[1] != '\'' || b[2] != '\\' || b[3] != 'x' {
+		return nil, false
+	}
+	var out []byte
+	for i := 2; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '\'':
+			return out, len(out) > 0 && (out[0] == recordAlert || out[0] == recordHandshake)
+		case c == '\\' && i+3 < len(b) && b[i+1] == 'x':
+			v, err := strconv.ParseUint(string(b[i+2:i+4]), 16, 8)
+			if err != nil {
+				return nil, false
+			}
+			out = append(out, byte(v))
+			i += 3
+		case c == '\\' && i+1 < len(b):
+			e := b[i+1]
+			switch e {
+			case 'n':
+				e = '\n'
+			case 'r':
+				e = '\r'
+			case 't':
+				e = '\t'
+			}
+			out = append(out, e)
+			i++
+		case c >= 0x20 && c < 0x7f:
+			out = append(out, c)
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// isPrintedAlert reports whether err is a TLS handshake that got back a
+// record printed as a Python bytes literal (see printedRecord) instead of
+// a record: the kite answered, not the relay.
+func isPrintedAlert(err error) bool {
+	var rhe tls.RecordHeaderError
+	if !errors.As(err, &rhe) {
+		return false
+	}
+	h := rhe.RecordHeader
+	return h[0] == 'b' && h[1] == '\'' && h[2] == '\\' && h[3] == 'x' && h[4] == '1'
 }
 
 // asTLSAnswer returns the *tlsAnswer in err's chain, or nil.

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -63,6 +64,7 @@ type standIn struct {
 	ln      net.Listener
 	srv     *http.Server
 	tlsConf *tls.Config // nil: answer a ClientHello with alert 49
+	printed bool        // answer a ClientHello with printedAlert
 	wg      sync.WaitGroup
 }
 
@@ -72,6 +74,9 @@ type standInOptions struct {
 	Ping bool
 	// TLS: the server config for TLS connections; nil sends alert 49.
 	TLS *tls.Config
+	// Printed: answer a ClientHello with printedAlert (a connected
+	// Debian 1.5.2 kite whose HTTPS server is down), not an alert record.
+	Printed bool
 	// Handler answers every other request.
 	Handler http.Handler
 }
@@ -83,7 +88,7 @@ func startStandIn(t testing.TB, o standInOptions) *standIn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &standIn{Addr: ln.Addr().String(), ln: ln, tlsConf: o.TLS}
+	s := &standIn{Addr: ln.Addr().String(), ln: ln, tlsConf: o.TLS, printed: o.Printed}
 	s.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s.Requests.Add(1)
@@ -143,6 +148,12 @@ func (l *peekListener) Accept() (net.Conn, error) {
 			return pc, nil
 		}
 		l.s.Hellos.Add(1)
+		if l.s.printed {
+			// Debian's pagekite 1.5.2 kite prints the alert it relays.
+			_, _ = io.WriteString(c, printedAlert)
+			c.Close()
+			continue
+		}
 		if l.s.tlsConf == nil {
 			// A fatal TLS alert record: level 2, description 49.
 			_, _ = c.Write([]byte{0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 49})
@@ -152,6 +163,12 @@ func (l *peekListener) Accept() (net.Conn, error) {
 		return tls.Server(pc, l.s.tlsConf), nil
 	}
 }
+
+// printedAlert is TLS alert 49 as Debian's pagekite 1.5.2 (Python 3)
+// writes it when it relays one: the text of a Python bytes literal,
+// measured byte for byte behind Debian's and PyPagekite 1.5.2.260113's
+// relays.
+const printedAlert = `b'\x15\x03\x03\x00\x02\x021'`
 
 // peekedConn is a net.Conn whose first bytes were peeked into r.
 type peekedConn struct {

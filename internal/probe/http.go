@@ -51,8 +51,12 @@ func (p *Prober) probeHTTP(ctx context.Context, t Target, res *Result) {
 	}
 	ans, err := p.fetch(ctx, magicURL(page, t.Name, page.Scheme), dial)
 	if err != nil {
-		if page.Scheme == "https" && isAccessDenied(unwrapURL(err)) {
+		switch uerr := unwrapURL(err); {
+		case page.Scheme == "https" && isAccessDenied(uerr):
 			p.settle(ctx, t, page, res, dial, relay, "TLS alert 49 (access denied), then plain HTTP: ")
+			return
+		case page.Scheme == "https" && isPrintedAlert(uerr):
+			p.settle(ctx, t, page, res, dial, relay, "TLS answered with a printed TLS record (pagekite.py 1.5.2's kite), then plain HTTP: ")
 			return
 		}
 		p.failed(ctx, res, dial, relay, err)

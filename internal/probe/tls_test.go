@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -32,6 +33,17 @@ func tlsAlertAnswer() http.Handler {
 	})
 }
 
+// printedAlertAnswer answers a plain request with printedAlert.
+func printedAlertAnswer() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			_, _ = io.WriteString(c, printedAlert)
+			c.Close()
+		}
+	})
+}
+
 // TestTLSAlertSettled: a TLS alert 49 is never kite-down on its own; the
 // plain-HTTP magic path on the same relay settles it. The relays are Go
 // stand-ins (standIn: alert 49 to every ClientHello, plain HTTP on the same
@@ -48,7 +60,21 @@ func TestTLSAlertSettled(t *testing.T) {
 		// requests is how many HTTP requests the stand-in may serve at
 		// most (pings included): no more than needed.
 		requests int64
+		// printed: the ClientHello gets the printed alert (Debian's kite).
+		printed bool
 	}{
+		{
+			name: "printed alert over TLS, printed alert over plain HTTP: a Debian kite whose HTTPS server is down", ping: true, printed: true,
+			handler: func(t *testing.T) http.Handler { return printedAlertAnswer() },
+			target:  Target{Name: "foo.kite.test", URL: "https://foo.kite.test/"},
+			want:    BackendDown, detail: "local HTTPS server is down", requests: 2,
+		},
+		{
+			name: "HTTPS-only kite over plain HTTP: the printed alert", ping: true,
+			handler: func(t *testing.T) http.Handler { return printedAlertAnswer() },
+			target:  Target{Name: "foo.kite.test", URL: "http://foo.kite.test/", HTTPSOnly: true},
+			want:    BackendDown, detail: "TLS alert 49", requests: 2,
+		},
 		{
 			name: "alert 49, plain HTTP says Down-FE: not connected", ping: true,
 			handler: func(t *testing.T) http.Handler { return serveAnswer(t, "fe-probejson.http") },
@@ -112,7 +138,7 @@ func TestTLSAlertSettled(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := startStandIn(t, standInOptions{Ping: tt.ping, Handler: tt.handler(t)})
+			s := startStandIn(t, standInOptions{Ping: tt.ping, Handler: tt.handler(t), Printed: tt.printed})
 			target := tt.target
 			target.ConnectTo = s.Addr
 			got := New(shortOpts()).Probe(context.Background(), target)
