@@ -81,8 +81,11 @@ func describeInstance(in config.Instance) string {
 	case in.LogFile != "":
 		parts = append(parts, "log: "+in.LogFile)
 	}
+	if in.StatusFile != "" {
+		parts = append(parts, "status file: "+in.StatusFile)
+	}
 	if in.Discovered {
-		parts = append(parts, "kites from "+in.RCDir)
+		parts = append(parts, "kites from "+in.From)
 	}
 	return strings.Join(parts, "; ")
 }

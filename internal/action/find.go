@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -172,4 +173,34 @@ func (r *Restarter) scan() (Process, error) {
 		pids[i] = strconv.Itoa(p.PID)
 	}
 	return Process{}, fmt.Errorf("%w: pids %s", ErrAmbiguous, strings.Join(pids, ", "))
+}
+
+// RunningPagekitec returns the pagekitec processes running in this PID
+// namespace, found by their executable (not their command line), with
+// their command lines (which hold kite secrets: never log them). For
+// discovery, which needs to know a pagekitec's kites before any restart;
+// nothing here is proven for a signal (Find does that).
+func RunningPagekitec() ([]Process, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("scan /proc: %w", err)
+	}
+	self := os.Getpid()
+	var found []Process
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid <= 1 || pid == self {
+			continue
+		}
+		exe, err := os.Readlink("/proc/" + e.Name() + "/exe")
+		if err != nil || filepath.Base(strings.TrimSuffix(exe, " (deleted)")) != "pagekitec" {
+			continue
+		}
+		p, err := readProcess(pid)
+		if err != nil || !p.SamePIDNS || len(p.Cmdline) == 0 {
+			continue
+		}
+		found = append(found, p)
+	}
+	return found, nil
 }

@@ -112,6 +112,9 @@ type Discovery struct {
 	// rather than over plain HTTP. Never with a Debian 1.5.2 relay, which
 	// crashes on a TLS ClientHello.
 	TLSProbe bool `toml:"tls_probe"`
+	// UCIFile is OpenWrt's UCI config of pagekitec: its kites are known
+	// from it before pagekitec runs (see Instances).
+	UCIFile string `toml:"uci_file"`
 }
 
 // Pagekite is one [[pagekite]] entry: a PageKite instance, that is one
@@ -129,6 +132,9 @@ type Pagekite struct {
 	// RCDir is where pagekite.py reads this instance's rc files; its kites
 	// are discovered there when no [[kite]] names the instance.
 	RCDir string `toml:"rc_dir"`
+	// StatusFile is pagekitec's -Y status file ("json:" or "text:" prefix
+	// allowed); "" means the -Y of its command line, if any.
+	StatusFile string `toml:"status_file"`
 
 	DryRun         *bool     `toml:"dry_run"`
 	Method         *string   `toml:"method"`
@@ -217,6 +223,6 @@ func Default() Config {
 			Redact:      []string{},
 			Timeout:     D(report.DefaultTimeout),
 		},
-		Discovery: Discovery{PagekiteDir: "/etc/pagekite.d"},
+		Discovery: Discovery{PagekiteDir: "/etc/pagekite.d", UCIFile: "/etc/config/pagekitec"},
 	}
 }

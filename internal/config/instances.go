@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -28,10 +27,16 @@ type Instance struct {
 	JournalUnit string
 	// RCDir is where its kites are discovered when no [[kite]] names it.
 	RCDir string
+	// StatusFile is pagekitec's -Y status file: the [[pagekite]]'s, or
+	// the one its command line names (when discovered from it).
+	StatusFile string
 	// Targets are its kites: the [[kite]] entries that name it, or those
 	// discovered in RCDir (Discovered).
 	Targets    []probe.Target
 	Discovered bool
+	// From says where discovered kites came from, for validate: "rc files
+	// in DIR", "pagekitec's command line (pid N)", "UCI file FILE".
+	From string
 }
 
 // Specs returns the instances without their kites, resolved from the
@@ -57,7 +62,7 @@ func (c *Config) Specs() []Instance {
 // resolve is p with every key left out taken from [restart] and [report].
 func (c *Config) resolve(p Pagekite) Instance {
 	in := Instance{Name: p.Name, Kind: p.Kind, Restart: c.Restart, LogFile: c.Report.LogFile,
-		JournalUnit: c.Report.JournalUnit, RCDir: p.RCDir}
+		JournalUnit: c.Report.JournalUnit, RCDir: p.RCDir, StatusFile: statusPath(p.StatusFile)}
 	if in.RCDir == "" && len(c.Pagekites) == 1 {
 		in.RCDir = c.Discovery.PagekiteDir
 	}
@@ -135,7 +140,7 @@ func (c *Config) Instances(log *zap.Logger) ([]Instance, error) {
 	for i := range specs {
 		in := &specs[i]
 		if len(in.Targets) == 0 {
-			if err := discover(log, in, c.Discovery.TLSProbe); err != nil {
+			if err := c.discover(log, in); err != nil {
 				return nil, err
 			}
 		}
@@ -147,49 +152,6 @@ func (c *Config) Instances(log *zap.Logger) ([]Instance, error) {
 		}
 	}
 	return specs, nil
-}
-
-// discover fills in's targets from its rc_dir; tlsProbe probes HTTPS-only
-// kites over TLS.
-func discover(log *zap.Logger, in *Instance, tlsProbe bool) error {
-	dir := in.RCDir
-	if dir == "" {
-		return fmt.Errorf("pagekite %s: %w: no [[kite]] names it and it has no rc_dir", in.Name, ErrNoKites)
-	}
-	pk, err := pkconfig.ParseDir(dir)
-	var perr *pkconfig.Errors
-	switch {
-	case errors.As(err, &perr):
-		if log != nil {
-			// Problem texts never hold secrets.
-			log.Warn("pagekite config has bad lines; skipped them",
-				zap.String("pagekite", in.Name), zap.String("dir", dir), zap.Int("problems", len(perr.Problems)), zap.Error(err))
-		}
-	case err != nil:
-		return fmt.Errorf("pagekite %s: discover kites: %w", in.Name, err)
-	}
-	if pk.NotConfigured {
-		return fmt.Errorf("pagekite %s: discover kites in %s: %w (abort_not_configured is set): configure PageKite or add [[kite]] entries", in.Name, dir, ErrNotConfigured)
-	}
-	relay, via := relayOf(pk)
-	for _, k := range pk.Kites {
-		if !validHostname(k.Name) {
-			if log != nil {
-				log.Warn("pagekite config names a kite that is not a host name; skipped it",
-					zap.String("pagekite", in.Name), zap.String("dir", dir), zap.String("kite", k.Name))
-			}
-			continue
-		}
-		if t, ok := discoveredTarget(k, tlsProbe); ok {
-			t.ConnectTo, t.Via = relay, via
-			in.Targets = append(in.Targets, t)
-		}
-	}
-	if len(in.Targets) == 0 {
-		return fmt.Errorf("pagekite %s: discover kites in %s: %w: no enabled service_on line", in.Name, dir, ErrNoKites)
-	}
-	in.Discovered = true
-	return nil
 }
 
 // Targets returns every kite of every instance (see Instances), in
@@ -288,8 +250,9 @@ func relayOf(pk *pkconfig.Config) (addr, via string) {
 
 // Secrets returns the secrets in pagekite.py's files in every instance's
 // rc_dir and in discovery.pagekite_dir (even when [[kite]] entries are
-// configured), for the crash-report redactor; directories that cannot be
-// read give none. Never log them.
+// configured), on the command lines of the running pagekitec processes and
+// in discovery.uci_file, for the crash-report redactor; what cannot be
+// read gives none. Never log them.
 func (c *Config) Secrets() []string {
 	dirs := []string{c.Discovery.PagekiteDir}
 	for _, in := range c.Specs() {
@@ -306,7 +269,7 @@ func (c *Config) Secrets() []string {
 			out = append(out, pk.Secrets...)
 		}
 	}
-	return out
+	return append(out, c.pagekitecSecrets()...)
 }
 
 // ForceDryRun makes every instance a dry run (run --dry-run), whatever

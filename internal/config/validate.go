@@ -221,6 +221,9 @@ func (c *Config) instanceProblems(ps *problems) {
 	names := map[string]int{}
 	for i, p := range c.Pagekites {
 		key := "pagekite[" + strconv.Itoa(i) + "]"
+		if p.StatusFile != "" && !filepath.IsAbs(statusPath(p.StatusFile)) {
+			ps.add(key+".status_file", "must be an absolute path, got %q", p.StatusFile)
+		}
 		switch {
 		case p.Name == "":
 			ps.add(key+".name", "is required")

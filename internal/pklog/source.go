@@ -38,6 +38,9 @@ const (
 type Source struct {
 	LogFile     string
 	JournalUnit string
+	// StatusFile is pagekitec's -Y status file, "" for none: a status
+	// "rejected" there is a rejection of every kite of the instance.
+	StatusFile string
 	// Journalctl is the journalctl binary; "" means "journalctl" on PATH.
 	Journalctl string
 
@@ -66,7 +69,15 @@ func (s *Source) Name() string {
 // kite at now. A log that cannot be read shows none, and its error says
 // why.
 func (s *Source) Rejection(ctx context.Context, kite string, now time.Time) (Rejection, bool, error) {
-	if s == nil || (s.LogFile == "" && s.JournalUnit == "") {
+	if s == nil {
+		return Rejection{}, false, nil
+	}
+	if s.StatusFile != "" {
+		if st, err := ReadStatus(s.StatusFile); err == nil && st.Status == "rejected" {
+			return Rejection{Kite: kite, Reason: "pagekitec status rejected", At: st.Updated}, true, nil
+		}
+	}
+	if s.LogFile == "" && s.JournalUnit == "" {
 		return Rejection{}, false, nil
 	}
 	seen, err := s.scan(ctx, now)

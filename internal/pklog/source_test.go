@@ -2,6 +2,7 @@ package pklog
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,6 +113,47 @@ func TestExplain(t *testing.T) {
 		res := probe.Result{Kite: "bad.kite.test", Verdict: v}
 		if got, _, ok, _ := Explain(context.Background(), src, res, now); ok || got.Verdict != v {
 			t.Errorf("Explain(%s) = %s, %v; want unchanged", v, got.Verdict, ok)
+		}
+	}
+}
+
+// TestStatusFile reads pagekitec's -Y file in both formats (written here
+// in the exact shape of libpagekite 0.91's STATUS_FORMAT_JSON and
+// STATUS_FORMAT_TEXT: the real pagekitec is not installable here); a
+// "rejected" status is a rejection of every kite; staleness is three
+// update intervals.
+func TestStatusFile(t *testing.T) {
+	dir := t.TempDir()
+	js := filepath.Join(dir, "status.json")
+	txt := filepath.Join(dir, "status.txt")
+	write := func(p, status string, ts int64) {
+		var body string
+		if strings.HasSuffix(p, ".json") {
+			body = fmt.Sprintf("{\n  \"pagekitec_version\": \"0.91.251215C\",\n  \"pagekitec_status\": \"%s\",\n  \"pagekitec_status_code\": 60,\n  \"pagekitec_pid\": 812,\n  \"pagekitec_update_min_interval\": 240,\n  \"pagekitec_update_ts\": %d\n}\n", status, ts)
+		} else {
+			body = fmt.Sprintf("pagekitec_version: 0.91.251215C\npagekitec_status: %s\npagekitec_status_code: 60\npagekitec_pid: 812\npagekitec_update_min_interval: 240\npagekitec_update_ts: %d\n", status, ts)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Unix(1_800_000_000, 0)
+	for _, p := range []string{js, txt} {
+		write(p, "rejected", now.Unix()-60)
+		st, err := ReadStatus(p)
+		if err != nil || st.Status != "rejected" || st.Version != "0.91.251215C" || st.PID != 812 || st.MinInterval != 240*time.Second || st.Stale(now) {
+			t.Errorf("ReadStatus(%s) = %+v, %v", p, st, err)
+		}
+		if !st.Stale(now.Add(13 * time.Minute)) {
+			t.Errorf("%s: not stale 13 min later (3 × 240 s = 12 min)", p)
+		}
+		src := &Source{StatusFile: p}
+		if r, ok, err := src.Rejection(context.Background(), "a.kite.test", now); !ok || err != nil || r.Kite != "a.kite.test" {
+			t.Errorf("Rejection(%s rejected) = %+v, %v, %v", p, r, ok, err)
+		}
+		write(p, "flying", now.Unix())
+		if _, ok, _ := src.Rejection(context.Background(), "a.kite.test", now); ok {
+			t.Errorf("Rejection(%s flying) = rejected", p)
 		}
 	}
 }

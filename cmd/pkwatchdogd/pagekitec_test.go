@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/pktest"
+)
+
+// startFakePagekitec runs a process shaped like pagekitec for discovery
+// and identity: /bin/sh copied to a file named pagekitec, run as
+// `pagekitec -c 'sleep 60; :' ARGS...`. pagekitec takes -c N (max
+// connections), so the command line reads as pagekitec's; the shell runs
+// the sleep and ignores the rest. The real pagekitec is not packaged by
+// Debian, so not installable here. It returns the PID; t.Cleanup ends it.
+func startFakePagekitec(t *testing.T, args ...string) int {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "pagekitec")
+	in, err := os.Open("/bin/sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.OpenFile(bin, os.O_CREATE|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	in.Close()
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, append([]string{"-c", "sleep 60; :"}, args...)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	pid := strconv.Itoa(cmd.Process.Pid)
+	// Wait until the shell's child runs sleep: between fork and exec it
+	// would look like a second pagekitec.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		kids, _ := os.ReadFile("/proc/" + pid + "/task/" + pid + "/children")
+		ok := false
+		for _, kid := range strings.Fields(string(kids)) {
+			if b, _ := os.ReadFile("/proc/" + kid + "/cmdline"); strings.HasPrefix(string(b), "sleep\x00") {
+				ok = true
+			}
+		}
+		if ok {
+			return cmd.Process.Pid
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the fake pagekitec never ran its sleep")
+		}
+	}
+}
+
+// TestPagekitecDiscoveredAndRejected: a running pagekitec (a process
+// shaped like one) with no rc files is discovered from its command line:
+// validate lists it as a pagekitec instance with its kites and the relay of
+// its -F/-P; its -Y status file saying "rejected" makes check say rejected
+// (exit 1) for a kite the relay reports not connected. The relay is
+// Debian's real one.
+func TestPagekitecDiscoveredAndRejected(t *testing.T) {
+	relay := pktest.StartRelay(t)
+	host, port, _ := strings.Cut(relay.Addr, ":")
+	status := filepath.Join(t.TempDir(), "pagekitec.status")
+	startFakePagekitec(t, "-s", "-F", host, "-P", port, "-Y", "json:"+status,
+		"80", "http", "pkc."+relay.Domain, "80", "pkc-s3cret", "22", "raw", "pkc-ssh."+relay.Domain, "22", "pkc-s3cret")
+	body := fmt.Sprintf("{\n  \"pagekitec_version\": \"0.91.251215C\",\n  \"pagekitec_status\": \"rejected\",\n  \"pagekitec_status_code\": 60,\n  \"pagekitec_pid\": 1,\n  \"pagekitec_update_min_interval\": 240,\n  \"pagekitec_update_ts\": %d\n}\n", time.Now().Unix())
+	if err := os.WriteFile(status, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := writeConfig(t, "[probe]\ntimeout = \"4s\"\n[restart]\nunit = \"\"\n[report]\nenabled = false\n")
+
+	code, out, errOut := runCmd(t, "validate", "--config", path)
+	for _, want := range []string{
+		"pagekite pagekite (pagekitec;",
+		"status file: " + status,
+		"kites from pagekitec's command line (pid ",
+		fmt.Sprintf("pkc.%s (http: http://pkc.%s/ through relay %s (-F/-P of pagekitec))", relay.Domain, relay.Domain, relay.Addr),
+		fmt.Sprintf("pkc-ssh.%s (raw: CONNECT pkc-ssh.%s:22 through relay %s", relay.Domain, relay.Domain, relay.Addr),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("validate output lacks %q:\n%s%s", want, out, errOut)
+		}
+	}
+	if code != exitOK || strings.Contains(out+errOut, "pkc-s3cret") {
+		t.Errorf("validate = %d (or it shows the secret):\n%s%s", code, out, errOut)
+	}
+	t.Logf("validate:\n%s", out)
+
+	code, results, errOut := checkJSON(t, path)
+	if code != exitDown || len(results) != 2 || !strings.Contains(errOut, "secret") {
+		t.Fatalf("check = %d, %+v, %q; want 1 with advice", code, results, errOut)
+	}
+	for _, r := range results {
+		if r.Verdict != "rejected" || !strings.Contains(r.Detail, "pagekitec status rejected") {
+			t.Errorf("check %s = %s %q, want rejected from the status file", r.Kite, r.Verdict, r.Detail)
+		}
+	}
+}
