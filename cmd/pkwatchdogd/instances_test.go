@@ -39,6 +39,47 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// daemon is `pkwatchdogd run` running in-process on a config.
+type daemon struct {
+	out    lockedBuffer
+	cancel context.CancelFunc
+	done   chan int
+	code   int
+	ended  bool
+}
+
+// runInProcess runs `run --config path` in-process. t.Cleanup stops it (as
+// stop does) and logs its output when the test failed.
+func runInProcess(t *testing.T, path string) *daemon {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &daemon{cancel: cancel, done: make(chan int, 1)}
+	go func() { d.done <- run(ctx, []string{"run", "--config", path}, &d.out, &d.out) }()
+	t.Cleanup(func() {
+		d.stop(t)
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", d.out.String())
+		}
+	})
+	return d
+}
+
+// stop ends the daemon (as SIGTERM does) and returns its exit status; it
+// waits at most 15 s and may be called more than once.
+func (d *daemon) stop(t *testing.T) int {
+	t.Helper()
+	d.cancel()
+	if !d.ended {
+		select {
+		case d.code = <-d.done:
+			d.ended = true
+		case <-time.After(15 * time.Second):
+			t.Error("the daemon did not stop within 15s")
+		}
+	}
+	return d.code
+}
+
 // waitPID waits for path to hold a PID and returns it.
 func waitPID(t *testing.T, path string, timeout time.Duration) string {
 	t.Helper()
@@ -120,21 +161,7 @@ log_file = %q
 	fmt.Fprintf(&body, "[[kite]]\nname = %q\nurl = \"http://%s/\"\nconnect_to = %q\npagekite = \"other\"\n", otherKite.Name, otherKite.Name, relayA.Addr)
 	path := writeConfig(t, body.String())
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var out lockedBuffer
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"run", "--config", path}, &out, &out) }()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("the daemon did not stop within 15s")
-		}
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", out.String())
-		}
-	}()
+	runInProcess(t, path)
 
 	// Each cycle: a probe (kite-down), grace, a probe, the restart, the
 	// cooldown. Wait for the budget's restarts, then as long again to see

@@ -22,24 +22,13 @@ func TestSecondDaemonRefused(t *testing.T) {
 	path := writeConfig(t, "[report]\nenabled = false\n"+kiteEntry("a.kite.test", web))
 	status := filepath.Join(filepath.Dir(path), "state", "status.json")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var out lockedBuffer
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"run", "--config", path}, &out, &out) }()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("the first daemon did not stop within 15s")
-		}
-	}()
+	first := runInProcess(t, path)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if _, err := os.Stat(status); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the first daemon wrote no status file:\n%s", out.String())
+			t.Fatalf("the first daemon wrote no status file")
 		}
 	}
 
@@ -57,16 +46,11 @@ func TestSecondDaemonRefused(t *testing.T) {
 		}
 	}
 
-	cancel()
-	<-done
-	done <- 0 // for the deferred wait
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	done2 := make(chan int, 1)
-	go func() { done2 <- run(ctx2, []string{"run", "--config", path}, &out, &out) }()
+	first.stop(t)
+	second := runInProcess(t, path)
 	time.Sleep(time.Second)
-	cancel2()
-	if code := <-done2; code != exitOK {
-		t.Errorf("a daemon after the first stopped = %d, want 0:\n%s", code, out.String())
+	if code := second.stop(t); code != exitOK {
+		t.Errorf("a daemon after the first stopped = %d, want 0", code)
 	}
 }
 

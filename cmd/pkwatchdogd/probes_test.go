@@ -138,21 +138,11 @@ log_file = %q
 		t.Errorf("check = %d, %+v, %q; want 1, rejected, advice about the secret", code, results, errOut)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var out lockedBuffer
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"run", "--config", path}, &out, &out) }()
+	d := runInProcess(t, path)
 	time.Sleep(12 * time.Second) // six probes, several grace periods
 	st, err := status.Read(filepath.Join(filepath.Dir(path), "state", "status.json"))
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		t.Error("the daemon did not stop within 15s")
-	}
-	if t.Failed() {
-		t.Logf("daemon log:\n%s", out.String())
-	}
+	d.stop(t)
+	out := &d.out
 	if err != nil {
 		t.Fatalf("status.Read() = %v", err)
 	}

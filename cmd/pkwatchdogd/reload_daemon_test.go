@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -70,21 +69,8 @@ log_file = %q
 	path := writeConfig(t, body(true))
 	header := strings.TrimSuffix(readFile(t, path), body(true))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var out lockedBuffer
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"run", "--config", path}, &out, &out) }()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("the daemon did not stop within 15s")
-		}
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", out.String())
-		}
-	}()
+	d := runInProcess(t, path)
+	out := &d.out
 	waitFor := func(what string, timeout time.Duration, ok func() bool) {
 		t.Helper()
 		for deadline := time.Now().Add(timeout); !ok(); time.Sleep(100 * time.Millisecond) {

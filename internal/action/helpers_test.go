@@ -31,21 +31,7 @@ func fakeKite(t *testing.T) (dir, path string) {
 	}
 	dir = t.TempDir()
 	path = filepath.Join(dir, "pagekitec")
-	src, err := os.Open(sleep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		t.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
-	}
+	copyFile(t, sleep, path)
 	return dir, path
 }
 

@@ -6,45 +6,23 @@ import (
 	"net"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 )
 
 // endless serves every connection with prefix, then junk until the client
 // hangs up or 64 MiB went out (bounded): an endless status line or header.
 func endless(t *testing.T, prefix string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
+	return serveTCP(t, func(c net.Conn) {
+		go func() { _, _ = io.Copy(io.Discard, c) }()
+		_, _ = io.WriteString(c, prefix)
+		junk := strings.Repeat("a", 64<<10)
+		for i := 0; i < 1024; i++ {
+			if _, err := io.WriteString(c, junk); err != nil {
 				return
 			}
-			wg.Go(func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				go func() { _, _ = io.Copy(io.Discard, c) }()
-				_, _ = io.WriteString(c, prefix)
-				junk := strings.Repeat("a", 64<<10)
-				for i := 0; i < 1024; i++ {
-					if _, err := io.WriteString(c, junk); err != nil {
-						return
-					}
-				}
-			})
 		}
 	})
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-	})
-	return ln.Addr().String()
 }
 
 // TestEndlessAnswersBounded: whatever answers on the relay's address, a

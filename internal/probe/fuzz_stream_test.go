@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,46 +18,26 @@ import (
 // run: a listener per input would use up the loopback ports in TIME_WAIT.
 func streamRelay(t testing.TB, answer *atomic.Pointer[[]byte]) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-				br := bufio.NewReader(c)
-				first, err := br.Peek(1)
-				if err != nil {
-					return
-				}
-				if first[0] == recordHandshake {
-					_, _ = c.Write([]byte{recordAlert, 0x03, 0x01, 0x00, 0x02, 0x02, 49})
-					return
-				}
-				req, err := http.ReadRequest(br)
-				if err != nil {
-					return
-				}
-				if req.Host == "ping.pagekite" {
-					_, _ = io.WriteString(c, "HTTP/1.1 503 Unavailable\r\nX-PageKite-UUID: "+testUUID+"\r\nConnection: close\r\n\r\n")
-					return
-				}
-				_, _ = c.Write(*answer.Load())
-			})
+	return serveTCP(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		first, err := br.Peek(1)
+		if err != nil {
+			return
 		}
+		if first[0] == recordHandshake {
+			_, _ = c.Write([]byte{recordAlert, 0x03, 0x01, 0x00, 0x02, 0x02, 49})
+			return
+		}
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		if req.Host == "ping.pagekite" {
+			_, _ = io.WriteString(c, "HTTP/1.1 503 Unavailable\r\nX-PageKite-UUID: "+testUUID+"\r\nConnection: close\r\n\r\n")
+			return
+		}
+		_, _ = c.Write(*answer.Load())
 	})
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-	})
-	return ln.Addr().String()
 }
 
 // unambiguous reports whether answer carries a marker that lets a relay

@@ -221,3 +221,33 @@ func selfSigned(t testing.TB, names ...string) (tls.Certificate, *x509.CertPool)
 	pool.AddCert(cert)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}, pool
 }
+
+// serveTCP accepts connections on 127.0.0.1 and hands each to handle in a
+// goroutine of its own, with a 10 s deadline; t.Cleanup closes the
+// listener and waits for the handlers. It returns the address.
+func serveTCP(t testing.TB, handle func(c net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+				handle(c)
+			})
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
