@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN     := bin/pkwatchdogd
 
-.PHONY: all build test test-go test-systemd demo bench deps vet fmt clean
+.PHONY: all build test test-go test-ipk test-systemd demo bench deps vet fmt clean
 
 all: build
 
@@ -21,7 +21,7 @@ deps:
 	  echo "installing Debian's pagekite (needs root)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pagekite; }
 
-test: deps test-go test-systemd
+test: deps test-go test-ipk test-systemd
 
 # The fault-injection suite runs last and verbose: its table of expected and
 # seen restarts and uploads is part of the output.
@@ -30,6 +30,11 @@ test-go:
 	$(GO) test -race -count=1 -timeout 10m $$($(GO) list ./... | grep -v /internal/faults)
 	$(GO) test -race -count=1 -timeout 5m -v -run TestFaults ./internal/faults 2>&1 | \
 	  grep -v -e '^=== ' -e '^    logger.go' -e '^        logger.go'; exit $${PIPESTATUS[0]}
+
+# The OpenWrt package: built for mipsel_24kc and checked (layout, control,
+# modes, the procd init script under a stub procd).
+test-ipk:
+	bash test/ipk-test.sh
 
 # The systemd end-to-end test installs the .deb for this machine's architecture.
 test-systemd:

@@ -5,6 +5,8 @@
 #   make uninstall   the same files, except the config and the state
 #   make dist        static binaries dist/pkwatchdogd-linux-{amd64,arm64,armhf}
 #   make deb         dist/pkwatchdogd_VERSION_{amd64,arm64,armhf}.deb (with nfpm)
+#   make ipk         dist/pkwatchdogd_VERSION_OPENWRTARCH.ipk for OpenWrt (with nfpm)
+#   make packages    both
 
 GO          ?= go
 VERSION     ?= dev
@@ -28,7 +30,7 @@ DEB_ARCHES  := amd64 arm64 armhf
 DEB_VERSION := $(shell printf '%s\n' '$(VERSION)' | sed -E -e 's/^v//' -e '/^[0-9]+\.[0-9]/!s/^/0~/' \
                  -e 's/-(alpha|beta|rc|pre)/~\1/' -e 's/-/+/' -e 's/-/./g')
 
-.PHONY: install uninstall dist deb
+.PHONY: install uninstall dist deb ipk packages
 
 # goenv_armhf etc.: GOARCH/GOARM for each Debian architecture. armhf is
 # GOARM=6, not 7: Raspberry Pi OS's armhf also runs on the ARMv6 Pi 1 and
@@ -56,6 +58,32 @@ deb: dist
 	  $(NFPM) package --config $(DISTDIR)/nfpm-$$a.yaml --packager deb \
 	    --target $(DISTDIR)/pkwatchdogd_$(DEB_VERSION)_$$a.deb || exit 1; \
 	done
+
+# OpenWrt architectures (opkg's names) and the Go target of each: static
+# binaries, so one per Go target; MIPS routers have no FPU (softfloat).
+IPK_ARCHES  := aarch64_generic aarch64_cortex-a53 arm_cortex-a7_neon-vfpv4 arm_cortex-a9_vfpv3-d16 mipsel_24kc
+# IPK_ARCHES can be narrowed on the command line: make ipk IPK_ARCHES=mipsel_24kc.
+goenv_openwrt_aarch64_generic          := GOARCH=arm64
+goenv_openwrt_aarch64_cortex-a53       := GOARCH=arm64
+goenv_openwrt_arm_cortex-a7_neon-vfpv4 := GOARCH=arm GOARM=7
+goenv_openwrt_arm_cortex-a9_vfpv3-d16  := GOARCH=arm GOARM=7
+goenv_openwrt_mipsel_24kc              := GOARCH=mipsle GOMIPS=softfloat
+
+$(DISTDIR)/pkwatchdogd-openwrt-%: FORCE
+	@mkdir -p $(DISTDIR)
+	CGO_ENABLED=0 GOOS=linux $(goenv_openwrt_$*) $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/pkwatchdogd
+
+ipk: $(addprefix $(DISTDIR)/pkwatchdogd-openwrt-,$(IPK_ARCHES))
+	@for a in $(IPK_ARCHES); do \
+	  rm -f $(DISTDIR)/pkwatchdogd_*_$$a.ipk; \
+	  echo "nfpm: $(DISTDIR)/pkwatchdogd_$(DEB_VERSION)_$$a.ipk ($$(stat -c %s $(DISTDIR)/pkwatchdogd-openwrt-$$a) bytes of binary)"; \
+	  sed -e "s|@ARCH@|$$a|" -e 's|@VERSION@|$(DEB_VERSION)|' -e "s|@BINARY@|$(DISTDIR)/pkwatchdogd-openwrt-$$a|" \
+	    packaging/openwrt/nfpm-ipk.yaml >$(DISTDIR)/nfpm-ipk-$$a.yaml && \
+	  $(NFPM) package --config $(DISTDIR)/nfpm-ipk-$$a.yaml --packager ipk \
+	    --target $(DISTDIR)/pkwatchdogd_$(DEB_VERSION)_$$a.ipk || exit 1; \
+	done
+
+packages: deb ipk
 
 install: $(DISTDIR)/pkwatchdogd-linux-host
 	install -D -m 0755 $(DISTDIR)/pkwatchdogd-linux-host $(DESTDIR)$(PREFIX)/bin/pkwatchdogd

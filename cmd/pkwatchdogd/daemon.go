@@ -65,6 +65,10 @@ func serve(ctx context.Context, log *zap.Logger, cfg *config.Config, path string
 	defer signal.Stop(hup)
 
 	notifier := sdnotify.NewNotifier(log.Named("sdnotify"))
+	if os.Getenv("NOTIFY_SOCKET") == "" {
+		// procd (OpenWrt), a shell, a test: no service manager to tell.
+		log.Info("not started by systemd (no NOTIFY_SOCKET): running without readiness and watchdog notifications")
+	}
 	parts, err := assemble(log, cfg)
 	if err != nil {
 		return err

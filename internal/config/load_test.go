@@ -255,3 +255,17 @@ func TestLoadHostileFiles(t *testing.T) {
 		t.Errorf("Load(brackets in strings and comments) = %v", err)
 	}
 }
+
+// TestOpenWrtFile: the config the .ipk installs loads and validates, and
+// describes one pagekitec instance.
+func TestOpenWrtFile(t *testing.T) {
+	path := filepath.Join("..", "..", "configs", "openwrt.toml")
+	got, err := Load(path)
+	if err != nil {
+		t.Fatalf("Load(%s) error = %v", path, err)
+	}
+	specs := got.Specs()
+	if len(specs) != 1 || specs[0].Kind != KindPagekitec || specs[0].Restart.PIDFile != "/var/run/pagekitec.pid" || len(specs[0].Restart.StartCommand) == 0 {
+		t.Errorf("Load(%s).Specs() = %+v, want one pagekitec instance with its pid file and start command", path, specs)
+	}
+}
