@@ -84,20 +84,6 @@ func startProc(t *testing.T, argv ...string) *exec.Cmd {
 	return cmd
 }
 
-// procState is the state letter of pid from /proc/PID/stat ("" when gone).
-func procState(pid int) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return ""
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 || i+3 > len(s) {
-		return ""
-	}
-	return s[i+2 : i+3]
-}
-
 // alive reports whether pid runs (exists and is not a zombie).
 func alive(pid int) bool {
 	st := procState(pid)

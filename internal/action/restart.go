@@ -1,9 +1,12 @@
 package action
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -114,7 +117,7 @@ func (r *Restarter) restartBySignal(ctx context.Context, log *zap.Logger, res Re
 
 	exited := false
 	if r.opts.Diagnostics {
-		exited, err = r.diagnostics(ctx, log, h)
+		exited, err = r.diagnostics(ctx, log, h, &res)
 		res.Diagnostics = err == nil
 		if err != nil {
 			log.Warn("diagnostics signal failed", zap.Error(err))
@@ -165,22 +168,56 @@ func (r *Restarter) restartBySignal(ctx context.Context, log *zap.Logger, res Re
 	return res
 }
 
-// diagnostics sends SIGUSR1 (pagekite.py) or SIGUSR2 (pagekitec) and waits
-// DiagnosticsWait for the log to be written. exited: the process died of it.
-func (r *Restarter) diagnostics(ctx context.Context, log *zap.Logger, h *pidHandle) (exited bool, err error) {
-	sig := unix.SIGUSR1
+// diagnostics asks PageKite to write its state to its log, then waits
+// DiagnosticsWait for the log to be written. pagekite.py: SIGUSR1 (it logs
+// its connection table). pagekitec: SIGUSR1 (log everything), then SIGUSR2
+// (dump its state, which it logs at a debug level that SIGUSR1 turned on).
+// A stopped process (state T) gets SIGCONT first, or nothing would be
+// written. It records what it sent in res. exited: the process died of it.
+func (r *Restarter) diagnostics(ctx context.Context, log *zap.Logger, h *pidHandle, res *Result) (exited bool, err error) {
+	sigs := []unix.Signal{unix.SIGUSR1}
 	if h.proc.Kind == KindPagekitec {
-		sig = unix.SIGUSR2
+		sigs = append(sigs, unix.SIGUSR2)
 	}
-	log.Info("sending diagnostics signal", zap.String("signal", unix.SignalName(sig)))
-	if err := h.signal(sig); err != nil {
-		return false, err
+	if procState(h.proc.PID) == "T" {
+		sigs = append([]unix.Signal{unix.SIGCONT}, sigs...)
+	}
+	res.DiagnosticsAt = time.Now()
+	for i, sig := range sigs {
+		log.Info("sending diagnostics signal", zap.String("signal", unix.SignalName(sig)))
+		if err := h.signal(sig); err != nil {
+			return false, err
+		}
+		res.DiagnosticsSent = append(res.DiagnosticsSent, unix.SignalName(sig))
+		if i < len(sigs)-1 {
+			// Let each take effect before the next (the log level before
+			// the dump).
+			if exited, err := h.waitExit(ctx, diagnosticsStep); exited || err != nil {
+				return exited, err
+			}
+		}
 	}
 	exited, err = h.waitExit(ctx, r.opts.DiagnosticsWait)
 	if exited {
-		log.Warn("pagekite exited on the diagnostics signal", zap.String("signal", unix.SignalName(sig)))
+		log.Warn("pagekite exited on the diagnostics signals", zap.Strings("signals", res.DiagnosticsSent))
 	}
 	return exited, err
+}
+
+// diagnosticsStep is the pause between two diagnostics signals.
+const diagnosticsStep = 200 * time.Millisecond
+
+// procState is the state letter of pid from /proc/PID/stat ("" when gone).
+func procState(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ""
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+3 > len(b) {
+		return ""
+	}
+	return string(b[i+2 : i+3])
 }
 
 // kill sends the kill signal through the proven process's pidfd, then

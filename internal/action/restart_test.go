@@ -7,8 +7,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -390,5 +392,31 @@ func TestStopDuringDiagnosticsKillsNothing(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if !alive(pid) {
 		t.Errorf("pid %d died (state %q), want it untouched", pid, procState(pid))
+	}
+}
+
+// TestDiagnosticsPagekitec: a (stopped) pagekitec gets SIGCONT, then
+// SIGUSR1 (log everything) and SIGUSR2 (dump state) before the kill, and
+// the result says so. The fake pagekitec (fakeKite) ignores both, as the
+// real one handles them.
+func TestDiagnosticsPagekitec(t *testing.T) {
+	_, kite := fakeKite(t)
+	cmd := startProc(t, "/bin/sh", "-c", "trap '' USR1 USR2; exec "+kite+" 60")
+	pid := cmd.Process.Pid
+	waitExec(t, pid, pathMatch(kite))
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, pid, "T")
+	opts := testOptions(pathMatch(kite))
+	opts.Diagnostics = true
+	opts.DiagnosticsWait = 100 * time.Millisecond
+	opts.RespawnTimeout = 100 * time.Millisecond
+	res := New(zapNop(), opts).Restart(t.Context(), "a.kite.test")
+	if want := []string{"SIGCONT", "SIGUSR1", "SIGUSR2"}; !slices.Equal(res.DiagnosticsSent, want) || !res.Diagnostics || res.DiagnosticsAt.IsZero() {
+		t.Errorf("Restart() diagnostics = %v %v at %v, want %v", res.Diagnostics, res.DiagnosticsSent, res.DiagnosticsAt, want)
+	}
+	if res.Kind != KindPagekitec || alive(pid) {
+		t.Errorf("Restart() = kind %q, pid alive %v; want pagekitec killed (%q %q)", res.Kind, alive(pid), res.Outcome, res.Reason)
 	}
 }

@@ -43,10 +43,13 @@ type Result struct {
 	Reason string `json:"reason,omitempty"`
 	// Escalated: the process outlived KillTimeout and got SIGKILL.
 	Escalated bool `json:"escalated"`
-	// Diagnostics: the diagnostics signal was sent.
-	Diagnostics bool        `json:"diagnostics"`
-	Outlook     CoreOutlook `json:"core_outlook"`
-	Core        *CoreFile   `json:"core,omitempty"`
+	// Diagnostics: the diagnostics signals were sent: DiagnosticsSent, in
+	// order, at DiagnosticsAt.
+	Diagnostics     bool        `json:"diagnostics"`
+	DiagnosticsSent []string    `json:"diagnostics_sent,omitempty"`
+	DiagnosticsAt   time.Time   `json:"diagnostics_at,omitzero"`
+	Outlook         CoreOutlook `json:"core_outlook"`
+	Core            *CoreFile   `json:"core,omitempty"`
 	// Started is when the kill signal (or Command) was sent, Exited when the
 	// process was seen to exit, Respawned when its successor was found.
 	Started        time.Time `json:"started,omitzero"`

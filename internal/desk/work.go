@@ -112,6 +112,7 @@ func (d *Desk) reportInput(in *inst, at time.Time, res action.Result) report.Inp
 	if res.Core != nil {
 		rin.CorePath, rin.CoreSize = res.Core.Path, res.Core.Size
 	}
+	rin.Diagnostics, rin.DiagnosticsAt = res.DiagnosticsSent, res.DiagnosticsAt
 	var kites []KiteEvidence
 	for _, k := range in.spec.Kites {
 		if d.deps.Evidence == nil {

@@ -31,7 +31,8 @@ var rules = []rule{
 	// (query strings, shell, config): the value runs to the next `;`, `&`,
 	// space or the end of the line. `secret` also catches kitesecret,
 	// `data` dyndns updates.
-	{re: regexp.MustCompile(`(?i)(?:` + secretKeys + `)\s*=\s*([^;&\s]+)`), any: keyTriggers},
+	// Also KEY: VALUE, as pagekitec's state dump writes fe_0/fe_session: X.
+	{re: regexp.MustCompile(`(?i)(?:` + secretKeys + `)\s*(?:=|:[ \t])\s*([^;&\s]+)`), any: keyTriggers},
 	// The same keys in JSON ("pass": "x"), Python repr ('pass': 'x') and
 	// YAML (pass: x) forms.
 	{re: regexp.MustCompile(`(?i)"(?:[\w-]*(?:` + secretKeys + `))"\s*:\s*"((?:[^"\\]|\\.)*)"`), any: keyTriggers},

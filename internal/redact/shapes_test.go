@@ -38,6 +38,7 @@ func TestPlantedShapes(t *testing.T) {
 		{"JSON fields", `{"password": "p1", "apiKey": "p2", "auth_token": "p3"}`, []string{"p1", "p2", "p3"}, nil},
 		{"YAML fields", "password: p1\n  api_key: p2\n- token: p3", []string{"p1", "p2", "p3"}, nil},
 		{"Python repr fields", `{'passwd': 'p1', 'cookie': 'p2'}`, []string{"p1", "p2"}, nil},
+		{"pagekitec's state dump", "msg=fe_0/fe_session: 5ess10nId99 and fe_0/fe_hostname: x", []string{"5ess10nId99"}, nil},
 		{"X-Api-Key header", "X-Api-Key: k-123456", []string{"k-123456"}, nil},
 		{"Authorization on the next line", "Authorization:\n    Bearer abc.def.ghi", []string{"abc.def.ghi"}, nil},
 		{"user info in a URL", "fetch https://ghp_TOKEN123@github.example/x", []string{"ghp_TOKEN123"}, nil},

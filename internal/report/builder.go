@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -46,21 +47,55 @@ func (b *Builder) Dir() string { return filepath.Join(b.opts.StateDir, "reports"
 
 // reportJSON is the layout of report.json.
 type reportJSON struct {
-	Schema     int          `json:"schema"`
-	Kite       string       `json:"kite"`
-	Instance   string       `json:"pagekite_instance,omitempty"`
-	Kites      any          `json:"kites,omitempty"`
-	Reason     string       `json:"reason"`
-	At         time.Time    `json:"at"`
-	LastFlying *time.Time   `json:"last_flying,omitempty"`
-	Watchdog   string       `json:"pkwatchdogd_version"`
-	PageKite   PageKiteInfo `json:"pagekite"`
-	System     SystemInfo   `json:"system"`
-	History    any          `json:"history,omitempty"`
-	Probes     any          `json:"probes,omitempty"`
-	Restart    any          `json:"restart,omitempty"`
-	Core       coreJSON     `json:"core"`
-	Log        logJSON      `json:"log"`
+	Schema      int          `json:"schema"`
+	Kite        string       `json:"kite"`
+	Instance    string       `json:"pagekite_instance,omitempty"`
+	Kites       any          `json:"kites,omitempty"`
+	Reason      string       `json:"reason"`
+	At          time.Time    `json:"at"`
+	LastFlying  *time.Time   `json:"last_flying,omitempty"`
+	Watchdog    string       `json:"pkwatchdogd_version"`
+	PageKite    PageKiteInfo `json:"pagekite"`
+	System      SystemInfo   `json:"system"`
+	History     any          `json:"history,omitempty"`
+	Probes      any          `json:"probes,omitempty"`
+	Restart     any          `json:"restart,omitempty"`
+	Core        coreJSON     `json:"core"`
+	Log         logJSON      `json:"log"`
+	Diagnostics *diagJSON    `json:"diagnostics,omitempty"`
+}
+
+// diagJSON says what the diagnostics signals asked for and whether the
+// dump appeared in the harvested log.
+type diagJSON struct {
+	Sent      []string  `json:"sent"`
+	At        time.Time `json:"at,omitzero"`
+	DumpLines int       `json:"dump_lines"`
+	Note      string    `json:"note,omitempty"`
+}
+
+// dumpLine matches the lines PageKite writes when asked for its state:
+// pagekite.py's "SIGUSR1 received, dumping conn state", pagekitec's
+// pk_dump_state lines (pk_global_state/..., pk_manager/..., fe_N/...,
+// beconn_N/...).
+var dumpLine = regexp.MustCompile(`SIGUSR1 received|pk_global_state/|pk_manager/|\bfe_\d+/|\bbeconn_\d+/`)
+
+// diagnosticsOf is report.json's diagnostics for in and the harvested log
+// lines; nil when none were sent.
+func diagnosticsOf(in Input, lines []string) *diagJSON {
+	if len(in.Diagnostics) == 0 {
+		return nil
+	}
+	d := &diagJSON{Sent: in.Diagnostics, At: in.DiagnosticsAt.UTC()}
+	for _, l := range lines {
+		if dumpLine.MatchString(l) {
+			d.DumpLines++
+		}
+	}
+	if d.DumpLines == 0 {
+		d.Note = "no dump in the harvested log: PageKite may log elsewhere than pkwatchdogd reads, or did not answer the signals"
+	}
+	return d
 }
 
 type coreJSON struct {
@@ -105,8 +140,9 @@ func (b *Builder) Build(ctx context.Context, in Input) (Bundle, error) {
 		Schema: 1, Kite: in.Kite, Instance: in.Instance, Kites: in.Kites, Reason: in.Reason, At: in.At.UTC(),
 		Watchdog: b.opts.Version, PageKite: pagekiteInfo(ctx, h.started), System: systemInfo(),
 		History: in.History, Probes: in.Probes, Restart: in.Restart,
-		Core: coreJSON{Path: in.CorePath, Size: in.CoreSize},
-		Log:  logJSON{Source: h.source, Lines: len(h.lines)},
+		Core:        coreJSON{Path: in.CorePath, Size: in.CoreSize},
+		Log:         logJSON{Source: h.source, Lines: len(h.lines)},
+		Diagnostics: diagnosticsOf(in, h.lines),
 	}
 	if !in.LastFlying.IsZero() {
 		t := in.LastFlying.UTC()

@@ -349,3 +349,50 @@ func TestBuildCoreTooLarge(t *testing.T) {
 		t.Errorf("reports dir holds %d entries, want the bundle alone", len(entries))
 	}
 }
+
+// TestBuildCountsDumpLines: report.json records the diagnostics signals
+// sent and how many dump lines they left in the harvested log (pagekitec's
+// pk_dump_state lines, in libpagekite 0.91's format), or says that none
+// appeared.
+func TestBuildCountsDumpLines(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		lines []string
+		want  int
+	}{
+		{"pagekitec dumped", []string{
+			"t=2026-12-01 08:38:02.123; ts=6b0e876a; tid=7f12; ll=12; msg=pk_global_state/app_id_short: pagekitec",
+			"t=2026-12-01 08:38:02.123; ts=6b0e876a; tid=7f12; ll=13; msg=pk_manager/status: 20",
+			"t=2026-12-01 08:38:02.123; ts=6b0e876a; tid=7f12; ll=14; msg=fe_0/fe_hostname: relay.example.net",
+			"t=2026-12-01 08:38:02.123; ts=6b0e876a; tid=7f12; ll=15; msg=beconn_3/status: 00000001",
+			"t=2026-12-01 08:38:03.000; ts=6b0e876b; tid=7f12; ll=16; msg=5: Connected!",
+		}, 4},
+		{"nothing dumped", []string{"t=2026-12-01 08:38:03.000; ts=6b0e876b; tid=7f12; ll=16; msg=5: Connected!"}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			log := filepath.Join(t.TempDir(), "pagekitec.log")
+			writeLog(t, log, tt.lines)
+			b := newTestBuilder(t, Options{LogFile: log}, nil)
+			bundle, err := b.Build(context.Background(), Input{Kite: "k", At: t0,
+				Diagnostics: []string{"SIGUSR1", "SIGUSR2"}, DiagnosticsAt: t0})
+			if err != nil {
+				t.Fatalf("Build() error = %v", err)
+			}
+			members, _ := readBundle(t, bundle.Path)
+			var rep struct {
+				Diagnostics struct {
+					Sent      []string
+					DumpLines int `json:"dump_lines"`
+					Note      string
+				}
+			}
+			if err := json.Unmarshal(members[JSONMember], &rep); err != nil {
+				t.Fatal(err)
+			}
+			d := rep.Diagnostics
+			if len(d.Sent) != 2 || d.DumpLines != tt.want || (tt.want == 0) != (d.Note != "") {
+				t.Errorf("report.json diagnostics = %+v, want SIGUSR1, SIGUSR2 and %d dump lines", d, tt.want)
+			}
+		})
+	}
+}

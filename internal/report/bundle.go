@@ -41,6 +41,11 @@ type Input struct {
 	History    any
 	Probes     any
 	Restart    any
+	// Diagnostics are the diagnostics signals sent before the kill, at
+	// DiagnosticsAt; report.json counts the dump lines they left in the
+	// harvested log.
+	Diagnostics   []string
+	DiagnosticsAt time.Time
 	// CorePath and CoreSize locate the core dump, if one was written.
 	CorePath string
 	CoreSize int64
