@@ -57,7 +57,7 @@ func finish(log *zap.Logger, res Result) {
 
 // describe copies what may be told about p into res and logs it.
 func describe(log *zap.Logger, res *Result, p Process, source string) {
-	res.PID, res.Program, res.Kind, res.Source = p.PID, p.Program, p.Kind, source
+	res.PID, res.Program, res.Kind, res.Source, res.Exe = p.PID, p.Program, p.Kind, source, p.Exe
 	log.Info("pagekite process found",
 		zap.Int("pid", p.PID),
 		zap.String("program", p.Program),

@@ -35,6 +35,8 @@ type Result struct {
 	// Program and Kind describe the PageKite process (no arguments).
 	Program string `json:"program,omitempty"`
 	Kind    string `json:"kind,omitempty"`
+	// Exe is the process's executable (/proc/PID/exe).
+	Exe string `json:"exe,omitempty"`
 	// Source says where the PID came from: "pidfile", "unit" or "scan".
 	Source  string `json:"source,omitempty"`
 	Signal  string `json:"signal"`

@@ -24,6 +24,8 @@ type Instance struct {
 	Policy    Policy
 	// LogFile and JournalUnit are its log, for the crash report.
 	LogFile, JournalUnit string
+	// StatusFile is pagekitec's -Y status file, for the crash report.
+	StatusFile string
 	// Kites are the kites it flies, each with its mailbox.
 	Kites []Kite
 }

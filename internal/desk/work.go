@@ -113,6 +113,10 @@ func (d *Desk) reportInput(in *inst, at time.Time, res action.Result) report.Inp
 		rin.CorePath, rin.CoreSize = res.Core.Path, res.Core.Size
 	}
 	rin.Diagnostics, rin.DiagnosticsAt = res.DiagnosticsSent, res.DiagnosticsAt
+	rin.Kind, rin.Exe, rin.StatusFile = res.Kind, res.Exe, in.spec.StatusFile
+	if rin.Kind == "" {
+		rin.Kind = in.spec.Kind
+	}
 	var kites []KiteEvidence
 	for _, k := range in.spec.Kites {
 		if d.deps.Evidence == nil {

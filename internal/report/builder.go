@@ -18,6 +18,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/redact"
 	"github.com/pagekite/pkwatchdogd/internal/safefile"
 )
@@ -63,6 +64,31 @@ type reportJSON struct {
 	Core        coreJSON     `json:"core"`
 	Log         logJSON      `json:"log"`
 	Diagnostics *diagJSON    `json:"diagnostics,omitempty"`
+	// PagekitecStatus is pagekitec's -Y status file when the report was
+	// made: stale (a hung process) or "flying" (while the relay said not
+	// connected) are both evidence.
+	PagekitecStatus *statusJSON `json:"pagekitec_status,omitempty"`
+}
+
+// statusJSON is pagekitec's status file in report.json.
+type statusJSON struct {
+	Status  string    `json:"status"`
+	Version string    `json:"version,omitempty"`
+	PID     int       `json:"pid,omitempty"`
+	Updated time.Time `json:"updated,omitzero"`
+	Stale   bool      `json:"stale"`
+}
+
+// pagekitecStatus reads in's status file, nil when there is none.
+func pagekitecStatus(in Input) *statusJSON {
+	if in.StatusFile == "" {
+		return nil
+	}
+	st, err := pklog.ReadStatus(in.StatusFile)
+	if err != nil {
+		return &statusJSON{Status: "unreadable: " + err.Error()}
+	}
+	return &statusJSON{Status: st.Status, Version: st.Version, PID: st.PID, Updated: st.Updated.UTC(), Stale: st.Stale(in.At)}
 }
 
 // diagJSON says what the diagnostics signals asked for and whether the
@@ -138,11 +164,13 @@ func (b *Builder) Build(ctx context.Context, in Input) (Bundle, error) {
 
 	rep := reportJSON{
 		Schema: 1, Kite: in.Kite, Instance: in.Instance, Kites: in.Kites, Reason: in.Reason, At: in.At.UTC(),
-		Watchdog: b.opts.Version, PageKite: pagekiteInfo(ctx, h.started), System: systemInfo(),
+		Watchdog: b.opts.Version, PageKite: pagekiteInfo(ctx, in, h.started), System: systemInfo(),
 		History: in.History, Probes: in.Probes, Restart: in.Restart,
 		Core:        coreJSON{Path: in.CorePath, Size: in.CoreSize},
 		Log:         logJSON{Source: h.source, Lines: len(h.lines)},
 		Diagnostics: diagnosticsOf(in, h.lines),
+
+		PagekitecStatus: pagekitecStatus(in),
 	}
 	if !in.LastFlying.IsZero() {
 		t := in.LastFlying.UTC()

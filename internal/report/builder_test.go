@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -394,5 +395,39 @@ func TestBuildCountsDumpLines(t *testing.T) {
 				t.Errorf("report.json diagnostics = %+v, want SIGUSR1, SIGUSR2 and %d dump lines", d, tt.want)
 			}
 		})
+	}
+}
+
+// TestBuildPagekitecStatus: report.json carries pagekitec's status file,
+// stale when it was not rewritten for three update intervals.
+func TestBuildPagekitecStatus(t *testing.T) {
+	dir := t.TempDir()
+	status := filepath.Join(dir, "status.json")
+	body := fmt.Sprintf(`{"pagekitec_version": "0.91.251215C", "pagekitec_status": "flying", "pagekitec_status_code": 40, "pagekitec_pid": 812, "pagekitec_update_min_interval": 240, "pagekitec_update_ts": %d}`, t0.Add(-time.Hour).Unix())
+	if err := os.WriteFile(status, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := newTestBuilder(t, Options{LogFile: filepath.Join(dir, "missing.log")}, nil)
+	bundle, err := b.Build(context.Background(), Input{Kite: "k", At: t0, Kind: "pagekitec", StatusFile: status})
+	if err != nil {
+		t.Fatalf("Build() error = %v", err)
+	}
+	members, _ := readBundle(t, bundle.Path)
+	var rep struct {
+		PageKite struct{ Kind, Version, Source string } `json:"pagekite"`
+		Status   struct {
+			Status string
+			PID    int
+			Stale  bool
+		} `json:"pagekitec_status"`
+	}
+	if err := json.Unmarshal(members[JSONMember], &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Status.Status != "flying" || !rep.Status.Stale || rep.Status.PID != 812 {
+		t.Errorf("report.json pagekitec_status = %+v, want flying, stale, pid 812", rep.Status)
+	}
+	if rep.PageKite.Kind != "pagekitec" || rep.PageKite.Version != "0.91.251215C" {
+		t.Errorf("report.json pagekite = %+v, want pagekitec 0.91.251215C", rep.PageKite)
 	}
 }

@@ -46,6 +46,10 @@ type Input struct {
 	// harvested log.
 	Diagnostics   []string
 	DiagnosticsAt time.Time
+	// Kind is the PageKite restarted ("pagekite.py", "pagekitec"), Exe
+	// its executable and StatusFile pagekitec's -Y file: for the program
+	// and version report.json names.
+	Kind, Exe, StatusFile string
 	// CorePath and CoreSize locate the core dump, if one was written.
 	CorePath string
 	CoreSize int64

@@ -102,3 +102,31 @@ func TestBundleFromRealPagekite(t *testing.T) {
 		t.Errorf("report.json pagekite = %+v, want a 1.5 version from the log", rep.PageKite)
 	}
 }
+
+// TestPagekitecInfo: report.json names pagekitec and its version, from
+// its -Y status file, else from its usage banner, never dpkg's
+// pagekite.py. The pagekitec here is a stand-in script printing the real
+// one's banner (libpagekite 0.91's usage()): it is not installable here.
+func TestPagekitecInfo(t *testing.T) {
+	dir := t.TempDir()
+	status := filepath.Join(dir, "status")
+	if err := os.WriteFile(status, []byte("pagekitec_version: 0.91.251215C\npagekitec_status: flying\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "pagekitec")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\necho 'This is pagekitec.c from libpagekite 0.91.240101C.' >&2\necho >&2\necho 'Usage:\tpagekitec [options] LPORT PROTO NAME PPORT SECRET' >&2\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		in   Input
+		want PageKiteInfo
+	}{
+		{Input{Kind: "pagekitec", StatusFile: status, Exe: exe}, PageKiteInfo{Kind: "pagekitec", Version: "0.91.251215C", Source: "status file"}},
+		{Input{Kind: "pagekitec", Exe: exe}, PageKiteInfo{Kind: "pagekitec", Version: "0.91.240101C", Source: "usage banner"}},
+		{Input{Kind: "pagekitec"}, PageKiteInfo{Kind: "pagekitec", Version: "unknown"}},
+	} {
+		if got := pagekiteInfo(context.Background(), tt.in, ""); got != tt.want {
+			t.Errorf("pagekiteInfo(%+v) = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}

@@ -6,12 +6,14 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
 )
 
@@ -19,7 +21,8 @@ import (
 type PageKiteInfo struct {
 	Kind    string `json:"kind"`
 	Version string `json:"version"`
-	// Source says where Version came from: "log" or "dpkg".
+	// Source says where Version came from: "log", "dpkg", "status file"
+	// or "usage banner".
 	Source string `json:"source,omitempty"`
 }
 
@@ -30,9 +33,14 @@ type SystemInfo struct {
 	Machine string `json:"machine"`
 }
 
-// pagekiteInfo reads PageKite's version from its started= log line, or else
-// asks dpkg about Debian's pagekite package.
-func pagekiteInfo(ctx context.Context, started string) PageKiteInfo {
+// pagekiteInfo names the PageKite restarted and its version: for
+// pagekitec, from its -Y status file, or its usage banner ("This is
+// pagekitec.c from libpagekite X."); for pagekite.py, from its started= log
+// line, or else from dpkg's pagekite package.
+func pagekiteInfo(ctx context.Context, in Input, started string) PageKiteInfo {
+	if in.Kind == "pagekitec" {
+		return pagekitecInfo(ctx, in)
+	}
 	if m := startedLine.FindStringSubmatch(started); m != nil {
 		return PageKiteInfo{Kind: "pagekite.py", Version: m[1], Source: "log"}
 	}
@@ -80,4 +88,31 @@ func osReleaseField(data []byte, key string) string {
 		return strings.Trim(v, `'"`)
 	}
 	return ""
+}
+
+// bannerVersion finds libpagekite's version in pagekitec's usage banner.
+var bannerVersion = regexp.MustCompile(`This is pagekitec\.c from libpagekite ([^\s.][^\s]*?)\.?\s`)
+
+// pagekitecInfo is pagekiteInfo for pagekitec.
+func pagekitecInfo(ctx context.Context, in Input) PageKiteInfo {
+	if in.StatusFile != "" {
+		if st, err := pklog.ReadStatus(in.StatusFile); err == nil && st.Version != "" {
+			return PageKiteInfo{Kind: "pagekitec", Version: st.Version, Source: "status file"}
+		}
+	}
+	if in.Exe != "" {
+		// Without arguments pagekitec prints its usage, banner first, and
+		// exits.
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, in.Exe)
+		cmd.Env = sdnotify.ChildEnv(os.Environ())
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		_ = cmd.Run()
+		if m := bannerVersion.FindSubmatch(out.Bytes()[:min(out.Len(), 4096)]); m != nil {
+			return PageKiteInfo{Kind: "pagekitec", Version: string(m[1]), Source: "usage banner"}
+		}
+	}
+	return PageKiteInfo{Kind: "pagekitec", Version: "unknown"}
 }

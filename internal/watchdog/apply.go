@@ -42,6 +42,9 @@ func (w *Watchdog) apply(ctx context.Context, board *board, s *Settings) {
 	for _, in := range s.Instances {
 		di := desk.Instance{Name: in.Name, Kind: in.Kind, Restarter: in.Restarter, Policy: in.Policy,
 			LogFile: in.LogFile, JournalUnit: in.JournalUnit}
+		if in.Log != nil {
+			di.StatusFile = in.Log.StatusFile
+		}
 		for _, t := range in.Targets {
 			k, ok := w.kites[t.Name]
 			if !ok {

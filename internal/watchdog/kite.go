@@ -32,10 +32,13 @@ type kiteLoop struct {
 	note    string
 	// rejected is the reason the relay rejects the kite, "" when it
 	// does not (or no longer does).
-	rejected  string
-	outcome   string
-	restartAt time.Time
-	prev      status.Kite
+	rejected string
+	// statusSaid is what statusEvidence last said ("stale", "flying"),
+	// "" since the kite was last up.
+	statusSaid string
+	outcome    string
+	restartAt  time.Time
+	prev       status.Kite
 }
 
 func (w *Watchdog) newKiteLoop(k *kiteRunner) *kiteLoop {

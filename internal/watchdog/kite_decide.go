@@ -89,6 +89,7 @@ func (l *kiteLoop) explain(ctx context.Context, res probe.Result) probe.Result {
 	if err != nil {
 		l.w.warnLog(src, err)
 	}
+	l.statusEvidence(src, out)
 	switch {
 	case ok && l.rejected == "":
 		l.rejected = r.Reason
@@ -103,4 +104,45 @@ func (l *kiteLoop) explain(ctx context.Context, res probe.Result) probe.Result {
 		l.rejected, l.note = "", ""
 	}
 	return out
+}
+
+// statusEvidence says, once per kite-down episode, what pagekitec's own
+// status file adds to a kite-down: stale (not rewritten for three update
+// intervals: the process looks hung) or "flying" (pagekitec believes it is
+// connected while the relay says it is not). Both go into the crash
+// report too (report.json pagekitec_status).
+func (l *kiteLoop) statusEvidence(src *pklog.Source, res probe.Result) {
+	if res.Verdict != probe.KiteDown {
+		if res.Verdict.Up() {
+			l.statusSaid = ""
+		}
+		return
+	}
+	if src == nil || src.StatusFile == "" {
+		return
+	}
+	st, err := pklog.ReadStatus(src.StatusFile)
+	if err != nil {
+		return
+	}
+	var what string
+	switch {
+	case st.Stale(time.Now()):
+		what = "stale"
+	case st.Status == "flying":
+		what = "flying"
+	default:
+		return
+	}
+	if l.statusSaid == what {
+		return
+	}
+	l.statusSaid = what
+	fields := []zap.Field{zap.String("status_file", src.StatusFile), zap.String("status", st.Status),
+		zap.Time("updated", st.Updated), zap.Int("pid", st.PID)}
+	if what == "stale" {
+		l.log.Warn("pagekitec's status file is stale while the relay says the kite is not connected: pagekitec looks hung", fields...)
+	} else {
+		l.log.Warn("pagekitec's status file says flying while the relay says the kite is not connected", fields...)
+	}
 }
