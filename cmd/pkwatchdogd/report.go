@@ -59,7 +59,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitConfig
 	}
 	in := report.Input{Kite: target.Name, Instance: owner.Name, Reason: "pkwatchdogd report --dry-run", At: time.Now(),
-		LogFile: owner.LogFile, JournalUnit: owner.JournalUnit}
+		LogFile: owner.LogFile, JournalUnit: owner.JournalUnit, LogCommand: owner.LogCommand}
 	if prober, err := newProber(cfg); err == nil {
 		r := prober.Probe(ctx, target)
 		in.Probes = []probe.Result{r}

@@ -76,6 +76,8 @@ func describeInstance(in config.Instance) string {
 		parts = append(parts, "dry run")
 	}
 	switch {
+	case len(in.LogCommand) > 0:
+		parts = append(parts, "log: output of "+strings.Join(in.LogCommand, " "))
 	case in.JournalUnit != "":
 		parts = append(parts, "log: journal of "+in.JournalUnit)
 	case in.LogFile != "":

@@ -124,6 +124,7 @@ func settingsFrom(cfg *config.Config, instances []config.Instance, restarters []
 			},
 			LogFile:     in.LogFile,
 			JournalUnit: in.JournalUnit,
+			LogCommand:  in.LogCommand,
 			Log:         logSource(in),
 			Targets:     in.Targets,
 		})
@@ -133,7 +134,7 @@ func settingsFrom(cfg *config.Config, instances []config.Instance, restarters []
 
 // logSource is the instance's log, read for rejections.
 func logSource(in config.Instance) *pklog.Source {
-	return &pklog.Source{LogFile: in.LogFile, JournalUnit: in.JournalUnit, StatusFile: in.StatusFile}
+	return &pklog.Source{LogFile: in.LogFile, JournalUnit: in.JournalUnit, Command: in.LogCommand, StatusFile: in.StatusFile}
 }
 
 // parts are the daemon's components built from one config. The prober,

@@ -94,6 +94,10 @@ type Report struct {
 	MinInterval Duration `toml:"min_interval"`
 	LogFile     string   `toml:"log_file"`
 	JournalUnit string   `toml:"journal_unit"`
+	// LogCommand is a command (argv) whose output is PageKite's log, e.g.
+	// OpenWrt's ["logread", "-e", "pagekitec"]; it wins over journal_unit
+	// and log_file.
+	LogCommand  []string `toml:"log_command"`
 	LogLines    int      `toml:"log_lines"`
 	IncludeCore bool     `toml:"include_core"`
 	Keep        int      `toml:"keep"`
@@ -126,9 +130,10 @@ type Pagekite struct {
 	Name string `toml:"name"`
 	// Kind is KindPagekitePy, KindPagekitec, or "" (guessed from the
 	// process).
-	Kind        string  `toml:"kind"`
-	LogFile     *string `toml:"log_file"`
-	JournalUnit *string `toml:"journal_unit"`
+	Kind        string    `toml:"kind"`
+	LogFile     *string   `toml:"log_file"`
+	JournalUnit *string   `toml:"journal_unit"`
+	LogCommand  *[]string `toml:"log_command"`
 	// RCDir is where pagekite.py reads this instance's rc files; its kites
 	// are discovered there when no [[kite]] names the instance.
 	RCDir string `toml:"rc_dir"`
@@ -221,6 +226,7 @@ func Default() Config {
 			MaxBytes:    report.DefaultMaxBytes,
 			RedactIPs:   true,
 			Redact:      []string{},
+			LogCommand:  []string{},
 			Timeout:     D(report.DefaultTimeout),
 		},
 		Discovery: Discovery{PagekiteDir: "/etc/pagekite.d", UCIFile: "/etc/config/pagekitec"},

@@ -25,6 +25,8 @@ type Instance struct {
 	Restart     Restart
 	LogFile     string
 	JournalUnit string
+	// LogCommand, when set, is the command whose output is its log.
+	LogCommand []string
 	// RCDir is where its kites are discovered when no [[kite]] names it.
 	RCDir string
 	// StatusFile is pagekitec's -Y status file: the [[pagekite]]'s, or
@@ -49,6 +51,7 @@ func (c *Config) Specs() []Instance {
 			Restart:     c.Restart,
 			LogFile:     c.Report.LogFile,
 			JournalUnit: c.Report.JournalUnit,
+			LogCommand:  c.Report.LogCommand,
 			RCDir:       c.Discovery.PagekiteDir,
 		}}
 	}
@@ -68,6 +71,8 @@ func (c *Config) resolve(p Pagekite) Instance {
 	}
 	pick(&in.LogFile, p.LogFile)
 	pick(&in.JournalUnit, p.JournalUnit)
+	in.LogCommand = c.Report.LogCommand
+	pick(&in.LogCommand, p.LogCommand)
 	r := &in.Restart
 	pick(&r.DryRun, p.DryRun)
 	pick(&r.Method, p.Method)

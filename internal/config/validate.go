@@ -162,6 +162,7 @@ func (c *Config) problems() []Problem {
 		ps.regexp(fmt.Sprintf("report.redact[%d]", i), expr)
 	}
 	ps.positive("report.timeout", rep.Timeout)
+	ps.argv("report.log_command", rep.LogCommand)
 
 	if len(c.Kites) == 0 && len(c.Pagekites) == 0 && c.Discovery.PagekiteDir == "" {
 		ps.add("discovery.pagekite_dir", "must not be empty when no [[kite]] is configured")
@@ -237,6 +238,9 @@ func (c *Config) instanceProblems(ps *problems) {
 			}
 		}
 		ps.oneOf(key+".kind", p.Kind, "", KindPagekitePy, KindPagekitec)
+		if p.LogCommand != nil {
+			ps.argv(key+".log_command", *p.LogCommand)
+		}
 		// A problem [restart] has too is reported once, as restart.KEY;
 		// those this entry's overrides make, under its own name.
 		var own problems

@@ -22,8 +22,10 @@ type Instance struct {
 	Kind      string
 	Restarter Restarter
 	Policy    Policy
-	// LogFile and JournalUnit are its log, for the crash report.
+	// LogFile and JournalUnit (or LogCommand, which wins) are its log,
+	// for the crash report.
 	LogFile, JournalUnit string
+	LogCommand           []string
 	// StatusFile is pagekitec's -Y status file, for the crash report.
 	StatusFile string
 	// Kites are the kites it flies, each with its mailbox.

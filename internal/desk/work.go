@@ -107,7 +107,7 @@ func (d *Desk) look(ctx context.Context, specs []Instance) {
 func (d *Desk) reportInput(in *inst, at time.Time, res action.Result) report.Input {
 	rin := report.Input{
 		Kite: in.first, Instance: in.spec.Name, Reason: in.reason, At: at, Restart: res,
-		LogFile: in.spec.LogFile, JournalUnit: in.spec.JournalUnit, DryRun: in.spec.Policy.DryRun,
+		LogFile: in.spec.LogFile, JournalUnit: in.spec.JournalUnit, LogCommand: in.spec.LogCommand, DryRun: in.spec.Policy.DryRun,
 	}
 	if res.Core != nil {
 		rin.CorePath, rin.CoreSize = res.Core.Path, res.Core.Size

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -38,6 +39,10 @@ const (
 type Source struct {
 	LogFile     string
 	JournalUnit string
+	// Command, when set, is a command whose output is the log (OpenWrt's
+	// ["logread", "-e", "pagekitec"]); it wins over JournalUnit and
+	// LogFile, and is read like the journal (cached for journalTTL).
+	Command []string
 	// StatusFile is pagekitec's -Y status file, "" for none: a status
 	// "rejected" there is a rejection of every kite of the instance.
 	StatusFile string
@@ -59,6 +64,9 @@ type fileKey struct {
 
 // Name says where the log is, for messages: the file, or journal:UNIT.
 func (s *Source) Name() string {
+	if len(s.Command) > 0 {
+		return "command:" + strings.Join(s.Command, " ")
+	}
 	if s.JournalUnit != "" {
 		return "journal:" + s.JournalUnit
 	}
@@ -77,7 +85,7 @@ func (s *Source) Rejection(ctx context.Context, kite string, now time.Time) (Rej
 			return Rejection{Kite: kite, Reason: "pagekitec status rejected", At: st.Updated}, true, nil
 		}
 	}
-	if s.LogFile == "" && s.JournalUnit == "" {
+	if s.LogFile == "" && s.JournalUnit == "" && len(s.Command) == 0 {
 		return Rejection{}, false, nil
 	}
 	seen, err := s.scan(ctx, now)
@@ -90,7 +98,7 @@ func (s *Source) Rejection(ctx context.Context, kite string, now time.Time) (Rej
 func (s *Source) scan(ctx context.Context, now time.Time) (*Seen, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.JournalUnit != "" {
+	if s.JournalUnit != "" || len(s.Command) > 0 {
 		if s.seen != nil && now.Sub(s.read) < journalTTL && !now.Before(s.read) {
 			return s.seen, nil
 		}
@@ -171,26 +179,30 @@ func readLines(r io.Reader) ([]string, error) {
 	}
 }
 
-// journal reads the unit's last journalLines lines, each with its UNIX
-// time in front.
+// journal reads the log's command (Command, or journalctl for the unit's
+// last journalLines lines, each with its UNIX time in front), keeping the
+// last MaxTail bytes of its output.
 func (s *Source) journal(ctx context.Context) ([]string, error) {
-	bin := s.Journalctl
-	if bin == "" {
-		bin = "journalctl"
+	argv := s.Command
+	if len(argv) == 0 {
+		bin := s.Journalctl
+		if bin == "" {
+			bin = "journalctl"
+		}
+		argv = []string{bin, "-u", s.JournalUnit, "-o", "short-unix", "--no-pager", "-q", "-n", strconv.Itoa(journalLines)}
 	}
-	path, err := exec.LookPath(bin)
+	path, err := exec.LookPath(argv[0])
 	if err != nil {
-		return nil, fmt.Errorf("read pagekite journal: %w", err)
+		return nil, fmt.Errorf("read pagekite log: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, journalTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, path, "-u", s.JournalUnit, "-o", "short-unix", "--no-pager", "-q",
-		"-n", strconv.Itoa(journalLines))
+	cmd := exec.CommandContext(ctx, path, argv[1:]...)
 	cmd.Env = sdnotify.ChildEnv(os.Environ())
 	out, errOut := lastBytes{max: MaxTail}, lastBytes{max: 4 << 10}
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("journalctl -u %s: %w: %s", s.JournalUnit, err, bytes.TrimSpace(errOut.b))
+		return nil, fmt.Errorf("%s: %w: %s", s.Name(), err, bytes.TrimSpace(errOut.b))
 	}
 	lines, err := readLines(bytes.NewReader(out.b))
 	if out.cut && len(lines) > 0 {

@@ -157,3 +157,22 @@ func TestStatusFile(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceCommand reads the log from a command's output, as OpenWrt's
+// logread (a stand-in script here: no OpenWrt) prints pagekitec's syslog
+// lines.
+func TestSourceCommand(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "logread")
+	script := "#!/bin/sh\necho 'Mon Dec  1 08:38:02 2026 daemon.err pagekitec[812]: tid=7f12; ll=12; msg=pkmanager.c: Rejected by front-end'\n"
+	if err := os.WriteFile(bin, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	src := &Source{Command: []string{bin, "-e", "pagekitec"}, LogFile: "/nonexistent"}
+	r, ok, err := src.Rejection(context.Background(), "a.kite.test", time.Now())
+	if err != nil || !ok || r.Reason != "rejected by front-end" {
+		t.Errorf("Rejection(logread) = %+v, %v, %v; want rejected by front-end", r, ok, err)
+	}
+	if !strings.HasPrefix(src.Name(), "command:") {
+		t.Errorf("Name() = %q", src.Name())
+	}
+}

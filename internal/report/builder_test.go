@@ -431,3 +431,32 @@ func TestBuildPagekitecStatus(t *testing.T) {
 		t.Errorf("report.json pagekite = %+v, want pagekitec 0.91.251215C", rep.PageKite)
 	}
 }
+
+// TestBuildLogCommand harvests the log from a command's output (OpenWrt's
+// logread; a stand-in script here).
+func TestBuildLogCommand(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "logread")
+	script := "#!/bin/sh\nfor i in 1 2 3; do echo \"Mon Dec  1 08:38:0$i 2026 daemon.info pagekitec[812]: msg=line $i\"; done\n"
+	if err := os.WriteFile(bin, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	b := newTestBuilder(t, Options{LogFile: filepath.Join(t.TempDir(), "missing.log")}, nil)
+	bundle, err := b.Build(context.Background(), Input{Kite: "k", At: t0, LogCommand: []string{bin, "-e", "pagekitec"}})
+	if err != nil {
+		t.Fatalf("Build() error = %v", err)
+	}
+	members, _ := readBundle(t, bundle.Path)
+	var rep struct {
+		Log struct {
+			Source string
+			Lines  int
+			Error  string
+		}
+	}
+	if err := json.Unmarshal(members[JSONMember], &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(rep.Log.Source, "command:") || rep.Log.Lines != 3 || rep.Log.Error != "" {
+		t.Errorf("report.json log = %+v, want 3 lines from the command", rep.Log)
+	}
+}

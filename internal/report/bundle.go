@@ -30,6 +30,9 @@ type Input struct {
 	// LogFile and JournalUnit are the instance's log (the journal when
 	// JournalUnit is set); both empty: Options.LogFile, JournalUnit.
 	LogFile, JournalUnit string
+	// LogCommand, when set, is a command whose output is the log (OpenWrt's
+	// logread); it wins over both.
+	LogCommand []string
 	// DryRun: the instance is a dry run (nothing was signalled); the
 	// report is saved, never uploaded.
 	DryRun bool

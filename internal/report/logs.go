@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/safefile"
@@ -56,14 +57,16 @@ type harvest struct {
 	started string
 }
 
-// collectLog takes the log from the journal or from the log file: the
-// instance's (in), else the Options'.
+// collectLog takes the log from the log command, the journal or the log
+// file: the instance's (in), else the Options'.
 func (b *Builder) collectLog(ctx context.Context, in Input, since time.Time) (harvest, error) {
 	file, unit := in.LogFile, in.JournalUnit
-	if file == "" && unit == "" {
+	if file == "" && unit == "" && len(in.LogCommand) == 0 {
 		file, unit = b.opts.LogFile, b.opts.JournalUnit
 	}
 	switch {
+	case len(in.LogCommand) > 0:
+		return b.commandLog(ctx, in.LogCommand)
 	case unit != "":
 		return b.journalLog(ctx, unit, since)
 	case file != "":
@@ -248,6 +251,33 @@ func cut(lines []string, from time.Time) []string {
 		}
 	}
 	return lines
+}
+
+// commandLog runs argv (OpenWrt's logread, say) and keeps the last
+// LogLines lines of its output, which is bounded like the journal's.
+func (b *Builder) commandLog(ctx context.Context, argv []string) (harvest, error) {
+	h := harvest{source: "command:" + strings.Join(argv, " ")}
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		return h, fmt.Errorf("log command %s: %w", argv[0], err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, journalTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, argv[1:]...)
+	cmd.Env = sdnotify.ChildEnv(os.Environ())
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return h, fmt.Errorf("log command %s: %w", argv[0], err)
+	}
+	if err := cmd.Start(); err != nil {
+		return h, fmt.Errorf("log command %s: %w", argv[0], err)
+	}
+	// tail keeps only the last LogLines lines, whatever the output's size.
+	h.lines, h.started, err = tail(stdout, b.opts.LogLines)
+	if werr := cmd.Wait(); err == nil && werr != nil {
+		err = fmt.Errorf("log command %s: %w", argv[0], werr)
+	}
+	return h, err
 }
 
 // journalLog runs journalctl for the unit.

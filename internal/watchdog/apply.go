@@ -41,7 +41,7 @@ func (w *Watchdog) apply(ctx context.Context, board *board, s *Settings) {
 	instances := make([]desk.Instance, 0, len(s.Instances))
 	for _, in := range s.Instances {
 		di := desk.Instance{Name: in.Name, Kind: in.Kind, Restarter: in.Restarter, Policy: in.Policy,
-			LogFile: in.LogFile, JournalUnit: in.JournalUnit}
+			LogFile: in.LogFile, JournalUnit: in.JournalUnit, LogCommand: in.LogCommand}
 		if in.Log != nil {
 			di.StatusFile = in.Log.StatusFile
 		}

@@ -40,8 +40,10 @@ type Instance struct {
 	Kind      string
 	Restarter desk.Restarter
 	Policy    desk.Policy
-	// LogFile and JournalUnit are its log, for the crash report.
+	// LogFile and JournalUnit (or LogCommand, which wins) are its log,
+	// for the crash report.
 	LogFile, JournalUnit string
+	LogCommand           []string
 	// Log is the same log, read to tell a kite the relay rejected from a
 	// PageKite that needs a restart; nil reads nothing.
 	Log     *pklog.Source
