@@ -370,3 +370,28 @@ func (r *Restarter) restartByCommand(ctx context.Context, log *zap.Logger, res R
 	res.Reason = "no new pagekite within " + r.opts.RespawnTimeout.String() + " after the restart command"
 	return res
 }
+
+// RaiseLogLevel asks the PageKite process, when it is a pagekitec, to log
+// everything (SIGUSR1), so that its log shows what happens before a
+// restart; the process is proven first, as for a restart. It does nothing
+// for pagekite.py (whose SIGUSR1 dumps its state: the restart asks for
+// that), nor in a dry run.
+func (r *Restarter) RaiseLogLevel(ctx context.Context) error {
+	if r.opts.DryRun || r.opts.Method == MethodCommand {
+		return nil
+	}
+	p, _, err := r.locate(ctx)
+	if err != nil {
+		return err
+	}
+	if p.Kind != KindPagekitec {
+		return nil
+	}
+	h, err := r.openProven(p)
+	if err != nil {
+		return err
+	}
+	defer h.close()
+	r.log.Info("asking pagekitec for more logging: a kite is suspect", zap.Int("pid", p.PID), zap.String("signal", "SIGUSR1"))
+	return h.signal(unix.SIGUSR1)
+}

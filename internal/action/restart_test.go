@@ -420,3 +420,28 @@ func TestDiagnosticsPagekitec(t *testing.T) {
 		t.Errorf("Restart() = kind %q, pid alive %v; want pagekitec killed (%q %q)", res.Kind, alive(pid), res.Outcome, res.Reason)
 	}
 }
+
+// TestRaiseLogLevel: a (proven) pagekitec gets SIGUSR1 and lives on (it
+// handles it); a dry run signals nothing.
+func TestRaiseLogLevel(t *testing.T) {
+	_, kite := fakeKite(t)
+	// The stand-in ignores SIGUSR1, as pagekitec handles it: the test sees
+	// RaiseLogLevel succeed and the process live on.
+	cmd := startProc(t, "/bin/sh", "-c", "trap '' USR1; exec "+kite+" 60")
+	pid := cmd.Process.Pid
+	waitExec(t, pid, pathMatch(kite))
+	opts := testOptions(pathMatch(kite))
+	if err := New(zapNop(), opts).RaiseLogLevel(t.Context()); err != nil || !alive(pid) {
+		t.Errorf("RaiseLogLevel() = %v, alive %v; want nil and alive", err, alive(pid))
+	}
+	opts.DryRun = true
+	if err := New(zapNop(), opts).RaiseLogLevel(t.Context()); err != nil {
+		t.Errorf("RaiseLogLevel(dry run) = %v", err)
+	}
+	// A restarter that finds nothing says so, and signals nothing.
+	opts.DryRun = false
+	opts.ProcessMatch = pathMatch(kite + "-none")
+	if err := New(zapNop(), opts).RaiseLogLevel(t.Context()); err == nil {
+		t.Error("RaiseLogLevel(nothing running) = nil, want an error")
+	}
+}

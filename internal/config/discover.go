@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 
@@ -88,6 +89,10 @@ func (c *Config) discoverPagekitec(log *zap.Logger, in *Instance) error {
 	}
 	if in.StatusFile == "" {
 		in.StatusFile = pc.StatusFile
+	}
+	if pc.Syslog && len(in.LogCommand) == 0 && in.JournalUnit == "" {
+		// -s: it logs to syslog, not to the log file the instance names.
+		in.LogCommand = syslogCommand()
 	}
 	in.Kind, in.Discovered, in.From = KindPagekitec, true, from
 	return nil
@@ -209,3 +214,19 @@ func statusPath(v string) string {
 	}
 	return v
 }
+
+// syslogCommand is how a pagekitec logging to syslog (-s) is read: OpenWrt's
+// logread, else the journal by syslog identifier; nil when neither exists
+// (the instance's log_file then stays, e.g. /var/log/syslog if set).
+func syslogCommand() []string {
+	if _, err := lookPath("logread"); err == nil {
+		return []string{"logread", "-e", "pagekitec"}
+	}
+	if _, err := lookPath("journalctl"); err == nil {
+		return []string{"journalctl", "-t", "pagekitec", "-n", "2000", "-o", "short-unix", "--no-pager", "-q"}
+	}
+	return nil
+}
+
+// lookPath finds a program (a variable for tests).
+var lookPath = exec.LookPath

@@ -74,6 +74,14 @@ func TestDiscoverPagekitec(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			stubPagekitec(t, tt.procs...)
+			oldLook := lookPath
+			t.Cleanup(func() { lookPath = oldLook })
+			lookPath = func(name string) (string, error) {
+				if name == "logread" {
+					return "/sbin/logread", nil
+				}
+				return "", errors.New("not here")
+			}
 			c := Default()
 			c.Discovery.PagekiteDir = filepath.Join(dir, "no-pagekite.d")
 			c.Discovery.UCIFile = tt.uci
@@ -96,6 +104,9 @@ func TestDiscoverPagekitec(t *testing.T) {
 				t.Fatalf("Instances() error = %v", err)
 			}
 			in := ins[0]
+			if len(tt.procs) > 0 && strings.Join(in.LogCommand, " ") != "logread -e pagekitec" {
+				t.Errorf("a pagekitec with -s: log command %q, want logread -e pagekitec", in.LogCommand)
+			}
 			if !reflect.DeepEqual(in.Targets, tt.want) || in.Kind != KindPagekitec || in.From != tt.from || in.StatusFile != tt.status {
 				t.Errorf("Instances() = kind %q from %q status %q targets %+v\nwant from %q status %q targets %+v",
 					in.Kind, in.From, in.StatusFile, in.Targets, tt.from, tt.status, tt.want)

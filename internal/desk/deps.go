@@ -16,6 +16,9 @@ type Restarter interface {
 	// Restart restarts it because kite is down (or, in dry run, says what
 	// it would do), and reports what happened.
 	Restart(ctx context.Context, kite string) action.Result
+	// RaiseLogLevel asks a pagekitec to log everything (SIGUSR1); it does
+	// nothing to other PageKites.
+	RaiseLogLevel(ctx context.Context) error
 }
 
 // Budget is the persisted restart budget, per instance (ratelimit.Store).

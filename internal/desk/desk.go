@@ -60,6 +60,7 @@ type Desk struct {
 	started time.Time
 
 	requests chan Request
+	suspects chan string
 	events   chan event
 	reconfig chan struct{}
 
@@ -76,7 +77,10 @@ type Desk struct {
 	instances map[string]*inst
 	order     []string
 	queue     []string
-	busy      bool
+	// raises are the instances whose PageKite is to be asked for more
+	// logging (RaiseLogLevel), after the restarts queued.
+	raises []string
+	busy   bool
 }
 
 // inst is the desk's record of one instance; only Run's goroutine touches
@@ -103,6 +107,9 @@ type inst struct {
 	// said is the last hold or suppression logged, so that each is logged
 	// once.
 	said string
+	// raised: its PageKite was asked for more logging since its last
+	// restart (or since the desk started).
+	raised bool
 }
 
 // New returns a desk. It does nothing until Run.
@@ -121,6 +128,7 @@ func New(log *zap.Logger, deps Deps) *Desk {
 		deps:      deps,
 		started:   time.Now(),
 		requests:  make(chan Request, 64),
+		suspects:  make(chan string, 64),
 		events:    make(chan event),
 		reconfig:  make(chan struct{}, 1),
 		instances: make(map[string]*inst),
@@ -151,6 +159,17 @@ func (d *Desk) Request(ctx context.Context, r Request) {
 	}
 }
 
+// Suspect says that a kite of instance turned suspect: a pagekitec is
+// then asked, once until its next restart, to log everything (SIGUSR1),
+// so that the log shows what happens before a restart. It never blocks:
+// when the desk is flooded, the hint is dropped.
+func (d *Desk) Suspect(instance string) {
+	select {
+	case d.suspects <- instance:
+	default:
+	}
+}
+
 // Run serves requests until ctx ends. A restart that has not signalled
 // yet is then abandoned (the restarter honours ctx); Run waits for the
 // worker to return.
@@ -174,6 +193,9 @@ func (d *Desk) Run(ctx context.Context) {
 			d.publish()
 		case r := <-d.requests:
 			d.request(r)
+			d.next1(ctx, &wg)
+		case name := <-d.suspects:
+			d.suspect(name)
 			d.next1(ctx, &wg)
 		case ev := <-d.events:
 			d.handle(ev)
@@ -249,8 +271,31 @@ func (d *Desk) request(r Request) {
 	}
 }
 
-// next1 starts the worker on the next queued instance, if it is idle.
+// suspect queues a log-level raise for instance's pagekitec, once until
+// its next restart; never for pagekite.py (its SIGUSR1 dumps, which the
+// restart asks for) nor in a dry run.
+func (d *Desk) suspect(name string) {
+	in, ok := d.instances[name]
+	if !ok || in.raised || in.kind != action.KindPagekitec || in.spec.Policy.DryRun {
+		return
+	}
+	in.raised = true
+	d.raises = append(d.raises, name)
+}
+
+// next1 starts the worker on the next queued instance, if it is idle:
+// restarts first, then log-level raises.
 func (d *Desk) next1(ctx context.Context, wg *sync.WaitGroup) {
+	if !d.busy && len(d.queue) == 0 && len(d.raises) > 0 {
+		in, ok := d.instances[d.raises[0]]
+		d.raises = d.raises[1:]
+		if ok {
+			d.busy = true
+			spec := in.spec
+			wg.Go(func() { d.busyDo("desk worker", func() { d.raise(ctx, spec) }) })
+			return
+		}
+	}
 	for !d.busy && len(d.queue) > 0 {
 		name := d.queue[0]
 		d.queue = d.queue[1:]
@@ -280,6 +325,10 @@ func (d *Desk) startLook(ctx context.Context, wg *sync.WaitGroup) {
 
 // handle takes what the worker reports.
 func (d *Desk) handle(ev event) {
+	if ev.raised {
+		d.busy = false
+		return
+	}
 	if ev.looked != nil {
 		d.busy = false
 		for name, pid := range ev.looked {
@@ -385,7 +434,7 @@ func (d *Desk) refused(in *inst, ev event) {
 // finished puts every kite of the instance in cooldown after its restart,
 // and hands the crash report over.
 func (d *Desk) finished(in *inst, ev event) {
-	in.running = false
+	in.running, in.raised = false, false
 	res := *ev.result
 	in.cooldown = NextCooldown(in.spec.Policy, in.cooldown, in.relapse)
 	in.cooldownUntil = ev.at.Add(in.cooldown)

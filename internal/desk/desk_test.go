@@ -336,3 +336,68 @@ func TestLateRelapseIsForgotten(t *testing.T) {
 		r.stop()
 	})
 }
+
+// RaiseLogLevel does nothing: the fake is no pagekitec.
+func (r *fakeRestarter) RaiseLogLevel(context.Context) error { return nil }
+
+// raiser is a fake pagekitec restarter that counts RaiseLogLevel.
+type raiser struct {
+	*fakeRestarter
+	mu     sync.Mutex
+	raises int
+}
+
+func (r *raiser) RaiseLogLevel(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.raises++
+	return nil
+}
+
+func (r *raiser) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.raises
+}
+
+// TestSuspectRaisesOnce: kites of a pagekitec instance turning suspect
+// ask it for more logging once until its next restart; a pagekite.py
+// instance is never asked.
+func TestSuspectRaisesOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := newStore(t, filepath.Join(t.TempDir(), "rl.json"), 3)
+		shared := &atomicCount{}
+		pkc := &raiser{fakeRestarter: &fakeRestarter{t: t, took: time.Second, shared: shared}}
+		py := &raiser{fakeRestarter: &fakeRestarter{t: t, took: time.Second, shared: shared}}
+		mb := NewMailbox()
+		d := New(zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), Deps{Budget: store})
+		d.Configure([]Instance{
+			{Name: "router", Kind: "pagekitec", Restarter: pkc, Policy: testPolicy, Kites: []Kite{{Name: "a.kite.test", Mailbox: mb}}},
+			{Name: "main", Kind: "pagekite.py", Restarter: py, Policy: testPolicy, Kites: []Kite{{Name: "b.kite.test", Mailbox: NewMailbox()}}},
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); d.Run(ctx) }()
+		synctest.Wait()
+		for range 3 {
+			d.Suspect("router")
+			d.Suspect("main")
+			time.Sleep(time.Second)
+			synctest.Wait()
+		}
+		if n, m := pkc.count(), py.count(); n != 1 || m != 0 {
+			t.Errorf("raises: pagekitec %d, pagekite.py %d; want 1 and 0", n, m)
+		}
+		d.Request(ctx, Request{Kite: "a.kite.test", Instance: "router", Verdict: "kite-down"})
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		d.Suspect("router")
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if n := pkc.count(); n != 2 || pkc.fakeRestarter.count() != 1 {
+			t.Errorf("after a restart: raises %d, restarts %d; want 2 and 1", n, pkc.fakeRestarter.count())
+		}
+		cancel()
+		<-done
+	})
+}

@@ -31,6 +31,8 @@ type event struct {
 	kind  string
 
 	looked map[string]process
+	// raised: a log-level raise ended.
+	raised bool
 }
 
 type process struct {
@@ -87,6 +89,14 @@ func spent(r action.Result) bool {
 		return false
 	}
 	return true
+}
+
+// raise asks spec's PageKite to log more (a kite turned suspect).
+func (d *Desk) raise(ctx context.Context, spec Instance) {
+	if err := spec.Restarter.RaiseLogLevel(ctx); err != nil {
+		d.log.Warn("could not ask pagekitec for more logging", zap.String("pagekite", spec.Name), zap.Error(err))
+	}
+	d.send(ctx, event{instance: spec.Name, raised: true})
 }
 
 // look finds every instance's process, for the status file.

@@ -257,3 +257,6 @@ func (l *stepLog) results() []action.Result {
 	defer l.mu.Unlock()
 	return append([]action.Result(nil), l.restarts...)
 }
+
+// RaiseLogLevel does nothing: the fake is no pagekitec.
+func (r *fakeRestarter) RaiseLogLevel(context.Context) error { return nil }

@@ -139,3 +139,6 @@ func newBudget(t *testing.T, max int, window time.Duration) *ratelimit.Store {
 	}
 	return s
 }
+
+// RaiseLogLevel does nothing: the fake is no pagekitec.
+func (r *fakeRestarter) RaiseLogLevel(context.Context) error { return nil }

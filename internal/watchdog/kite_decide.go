@@ -44,6 +44,11 @@ func (l *kiteLoop) observe(ctx context.Context, res probe.Result) {
 
 	step := l.m.Observe(time.Now(), evidenceOf(res.Verdict), string(res.Verdict), res.Detail)
 	l.logStep(step, "")
+	if step.Changed && step.To == fsm.Suspect {
+		// A pagekitec then logs everything, so that its log shows what
+		// comes before a restart (the desk asks it once per restart).
+		l.w.desk.Suspect(l.instance)
+	}
 	if step.Due {
 		l.w.desk.Request(ctx, desk.Request{
 			Kite: l.target.Name, Instance: l.instance, Relapse: l.m.Relapse(),
