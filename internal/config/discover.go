@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/pkconfig"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
+	"github.com/pagekite/pkwatchdogd/internal/safefile"
 )
 
 // runningPagekitec finds the pagekitec processes (a variable for tests).
@@ -155,8 +155,8 @@ func pidFromFile(path string) int {
 	if path == "" {
 		return 0
 	}
-	b, err := os.ReadFile(path)
-	if err != nil || len(b) > 64 {
+	b, err := safefile.ReadFile(path, 64) // a FIFO here must not block discovery
+	if err != nil {
 		return 0
 	}
 	pid, err := action.ParsePID(b)

@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/atomicfile"
+
+	"github.com/pagekite/pkwatchdogd/internal/safefile"
 )
 
 // File is the JSON document in the status file. Times are RFC 3339 strings,
@@ -148,10 +149,14 @@ func assemble(head *File, kites [][]byte) ([]byte, error) {
 // has never run with this status_file.
 var ErrNoStatus = errors.New("no status file")
 
+// maxStatusFile bounds what Read reads: ~1 KiB per kite.
+const maxStatusFile = 64 << 20
+
 // Read loads the status file at path. A missing file is ErrNoStatus; a file
 // that is not valid JSON is an error that says so.
 func Read(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	// Bounded and non-blocking: a FIFO in its place is an error, not a hang.
+	data, err := safefile.ReadFile(path, maxStatusFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", path, ErrNoStatus)
 	}
