@@ -63,11 +63,11 @@ func TestMetricsListenUnusable(t *testing.T) {
 	}
 	defer ln.Close()
 	web := pktest.StartWebServer(t)
-	path := writeConfig(t, fmt.Sprintf("metrics_listen = %q\n", ln.Addr().String())+"[report]\nenabled = false\n"+kiteEntry("a.kite.test", web))
-	// Keys before any table: move metrics_listen above the header's tables.
-	body, _ := os.ReadFile(path)
-	fixed := "metrics_listen = " + fmt.Sprintf("%q", ln.Addr().String()) + "\n" + strings.Replace(string(body), fmt.Sprintf("metrics_listen = %q\n", ln.Addr().String()), "", 1)
-	if err := os.WriteFile(path, []byte(fixed), 0o644); err != nil {
+	// A top-level key goes before the header's tables.
+	path := filepath.Join(t.TempDir(), "pkwatchdogd.toml")
+	body := fmt.Sprintf("metrics_listen = %q\n", ln.Addr().String()) + statusHeader(path) +
+		"[report]\nenabled = false\n" + kiteEntry("a.kite.test", web)
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -65,6 +65,66 @@ func copyFile(t *testing.T, src, dst string) {
 	}
 }
 
+// signalRecorder is a fake pagekitec (fakeShell) that records the
+// diagnostics signals PageKite handles (USR1, USR2) in a file instead of
+// ignoring them, so that a test sees what was really sent. A pid file
+// names it: its short-lived sleep children would make a scan ambiguous.
+type signalRecorder struct {
+	cmd     *exec.Cmd
+	pid     int
+	bin     string // the fake's executable (match it with pathMatch)
+	pidFile string
+	got     string // the file it records into
+}
+
+// startSignalRecorder starts a signalRecorder; t.Cleanup ends it.
+func startSignalRecorder(t *testing.T) *signalRecorder {
+	t.Helper()
+	r := &signalRecorder{bin: fakeShell(t)}
+	dir := filepath.Dir(r.bin)
+	r.got, r.pidFile = filepath.Join(dir, "got"), filepath.Join(dir, "pagekitec.pid")
+	script := ""
+	for _, sig := range []string{"USR1", "USR2"} {
+		script += "trap 'echo " + sig + " >> " + r.got + "' " + sig + "; "
+	}
+	ready := filepath.Join(dir, "ready")
+	script += ": > " + ready + "; while :; do sleep 0.05 & wait $!; done"
+	r.cmd = startProc(t, r.bin, "-c", script)
+	r.pid = r.cmd.Process.Pid
+	// Its traps are set once it made the ready file.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(ready); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the signal recorder never got ready")
+		}
+	}
+	if err := os.WriteFile(r.pidFile, []byte(strconv.Itoa(r.pid)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// options are fast restart options that find the recorder by its pid file.
+func (r *signalRecorder) options() Options {
+	o := testOptions(pathMatch(r.bin))
+	o.PIDFile = r.pidFile
+	return o
+}
+
+// signals returns the signals recorded so far, waiting up to 2 s for at
+// least want of them (0: no wait).
+func (r *signalRecorder) signals(want int) []string {
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		b, _ := os.ReadFile(r.got)
+		got := strings.Fields(string(b))
+		if len(got) >= want || time.Now().After(deadline) {
+			return got
+		}
+	}
+}
+
 // pathMatch matches command lines that run path.
 func pathMatch(path string) *regexp.Regexp {
 	return regexp.MustCompile("^" + regexp.QuoteMeta(path) + `(\s|$)`)

@@ -367,20 +367,16 @@ func TestOpenProvenRefusesChangedProcess(t *testing.T) {
 }
 
 // TestStopDuringDiagnosticsKillsNothing: pkwatchdogd stopping (its context
-// cancelled, as on SIGTERM) while it waits after the diagnostics signal
+// cancelled, as on SIGTERM) while it waits after the diagnostics signals
 // abandons the restart: the kill signal is never sent, and the result
 // says so.
 func TestStopDuringDiagnosticsKillsNothing(t *testing.T) {
-	_, kite := fakeKite(t)
-	// The fake ignores the diagnostics signals (as PageKite does: it logs).
-	cmd := startProc(t, "/bin/sh", "-c", "trap '' USR1 USR2; exec "+kite+" 60")
-	pid := cmd.Process.Pid
-	waitExec(t, pid, pathMatch(kite))
-	opts := testOptions(pathMatch(kite))
+	rec := startSignalRecorder(t)
+	opts := rec.options()
 	opts.Diagnostics = true
 	opts.DiagnosticsWait = 5 * time.Second
 	ctx, cancel := context.WithCancel(t.Context())
-	time.AfterFunc(300*time.Millisecond, cancel)
+	time.AfterFunc(500*time.Millisecond, cancel)
 	start := time.Now()
 	res := New(zapNop(), opts).Restart(ctx, "a.kite.test")
 	if res.Outcome != OutcomeFailed || !strings.Contains(res.Reason, "before the kill signal") {
@@ -389,58 +385,63 @@ func TestStopDuringDiagnosticsKillsNothing(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("Restart took %v after the stop, want it to return at once", d)
 	}
+	if got := rec.signals(2); !slices.Equal(got, []string{"USR1", "USR2"}) {
+		t.Errorf("the fake got %v, want the diagnostics signals USR1 USR2", got)
+	}
 	time.Sleep(100 * time.Millisecond)
-	if !alive(pid) {
-		t.Errorf("pid %d died (state %q), want it untouched", pid, procState(pid))
+	if !alive(rec.pid) {
+		t.Errorf("pid %d died (state %q), want it untouched", rec.pid, procState(rec.pid))
 	}
 }
 
-// TestDiagnosticsPagekitec: a (stopped) pagekitec gets SIGCONT, then
-// SIGUSR1 (log everything) and SIGUSR2 (dump state) before the kill, and
-// the result says so. The fake pagekitec (fakeKite) ignores both, as the
-// real one handles them.
+// TestDiagnosticsPagekitec: a stopped pagekitec gets SIGCONT, then SIGUSR1
+// (log everything) and SIGUSR2 (dump state) before the kill; the fake
+// records the two as it handles them (which a stopped process cannot:
+// SIGCONT worked), and the result says what was sent.
 func TestDiagnosticsPagekitec(t *testing.T) {
-	_, kite := fakeKite(t)
-	cmd := startProc(t, "/bin/sh", "-c", "trap '' USR1 USR2; exec "+kite+" 60")
-	pid := cmd.Process.Pid
-	waitExec(t, pid, pathMatch(kite))
-	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	rec := startSignalRecorder(t)
+	if err := rec.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	waitState(t, pid, "T")
-	opts := testOptions(pathMatch(kite))
+	waitState(t, rec.pid, "T")
+	opts := rec.options()
 	opts.Diagnostics = true
-	opts.DiagnosticsWait = 100 * time.Millisecond
+	opts.DiagnosticsWait = 500 * time.Millisecond
 	opts.RespawnTimeout = 100 * time.Millisecond
 	res := New(zapNop(), opts).Restart(t.Context(), "a.kite.test")
-	if want := []string{"SIGCONT", "SIGUSR1", "SIGUSR2"}; !slices.Equal(res.DiagnosticsSent, want) || !res.Diagnostics || res.DiagnosticsAt.IsZero() {
+	want := []string{"SIGCONT", "SIGUSR1", "SIGUSR2"}
+	if !slices.Equal(res.DiagnosticsSent, want) || !res.Diagnostics || res.DiagnosticsAt.IsZero() {
 		t.Errorf("Restart() diagnostics = %v %v at %v, want %v", res.Diagnostics, res.DiagnosticsSent, res.DiagnosticsAt, want)
 	}
-	if res.Kind != KindPagekitec || alive(pid) {
-		t.Errorf("Restart() = kind %q, pid alive %v; want pagekitec killed (%q %q)", res.Kind, alive(pid), res.Outcome, res.Reason)
+	if got := rec.signals(2); !slices.Equal(got, []string{"USR1", "USR2"}) {
+		t.Errorf("the fake handled %v before the kill, want USR1 USR2", got)
+	}
+	if res.Kind != KindPagekitec || alive(rec.pid) {
+		t.Errorf("Restart() = kind %q, pid alive %v; want pagekitec killed (%q %q)", res.Kind, alive(rec.pid), res.Outcome, res.Reason)
 	}
 }
 
-// TestRaiseLogLevel: a (proven) pagekitec gets SIGUSR1 and lives on (it
-// handles it); a dry run signals nothing.
+// TestRaiseLogLevel: a proven pagekitec gets SIGUSR1 (the fake records
+// it) and lives on; a dry run signals nothing; nothing found is an error.
 func TestRaiseLogLevel(t *testing.T) {
-	_, kite := fakeKite(t)
-	// The stand-in ignores SIGUSR1, as pagekitec handles it: the test sees
-	// RaiseLogLevel succeed and the process live on.
-	cmd := startProc(t, "/bin/sh", "-c", "trap '' USR1; exec "+kite+" 60")
-	pid := cmd.Process.Pid
-	waitExec(t, pid, pathMatch(kite))
-	opts := testOptions(pathMatch(kite))
-	if err := New(zapNop(), opts).RaiseLogLevel(t.Context()); err != nil || !alive(pid) {
-		t.Errorf("RaiseLogLevel() = %v, alive %v; want nil and alive", err, alive(pid))
+	rec := startSignalRecorder(t)
+	opts := rec.options()
+	if err := New(zapNop(), opts).RaiseLogLevel(t.Context()); err != nil || !alive(rec.pid) {
+		t.Errorf("RaiseLogLevel() = %v, alive %v; want nil and alive", err, alive(rec.pid))
+	}
+	if got := rec.signals(1); !slices.Equal(got, []string{"USR1"}) {
+		t.Errorf("the fake got %v, want USR1", got)
 	}
 	opts.DryRun = true
 	if err := New(zapNop(), opts).RaiseLogLevel(t.Context()); err != nil {
 		t.Errorf("RaiseLogLevel(dry run) = %v", err)
 	}
-	// A restarter that finds nothing says so, and signals nothing.
+	time.Sleep(200 * time.Millisecond)
+	if got := rec.signals(0); len(got) != 1 {
+		t.Errorf("after a dry run the fake got %v, want still only USR1", got)
+	}
 	opts.DryRun = false
-	opts.ProcessMatch = pathMatch(kite + "-none")
+	opts.PIDFile = filepath.Join(t.TempDir(), "missing.pid")
 	if err := New(zapNop(), opts).RaiseLogLevel(t.Context()); err == nil {
 		t.Error("RaiseLogLevel(nothing running) = nil, want an error")
 	}

@@ -237,7 +237,7 @@ func TestParseDirNotRegular(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("ParseDir() error = %v, want one naming the FIFO", err)
 	}
-	if cfg != nil && len(cfg.Kites) != 1 {
-		t.Logf("ParseDir() kites = %+v", cfg.Kites)
+	if cfg == nil || len(cfg.Kites) != 1 || cfg.Kites[0].Name != "ok.kite.test" {
+		t.Errorf("ParseDir() = %+v, want the other file's kite ok.kite.test", cfg)
 	}
 }

@@ -78,6 +78,7 @@ type fakeRestarter struct {
 	restarts     []time.Time
 	onRestart    func(now time.Time)
 	outcome      string
+	raises       int
 }
 
 func (r *fakeRestarter) Find(context.Context) (action.Process, error) {
@@ -140,5 +141,16 @@ func newBudget(t *testing.T, max int, window time.Duration) *ratelimit.Store {
 	return s
 }
 
-// RaiseLogLevel does nothing: the fake is no pagekitec.
-func (r *fakeRestarter) RaiseLogLevel(context.Context) error { return nil }
+// RaiseLogLevel counts the asks for more logging.
+func (r *fakeRestarter) RaiseLogLevel(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.raises++
+	return nil
+}
+
+func (r *fakeRestarter) raiseCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.raises
+}

@@ -188,6 +188,33 @@ func TestNoRestartWithoutKiteDown(t *testing.T) {
 	})
 }
 
+// TestSuspectAsksPagekitecToLog: a pagekitec instance's kite turning
+// suspect makes the desk ask it for more logging (once until the restart);
+// a pagekite.py instance is never asked.
+func TestSuspectAsksPagekitecToLog(t *testing.T) {
+	for _, kind := range []string{"pagekitec", "pagekite.py"} {
+		synctest.Test(t, func(t *testing.T) {
+			origin := time.Now()
+			s := testSettings(t, "a.kite.test")
+			pk(s).Kind = kind
+			// Down for one probe, then up, twice: suspect twice, no restart.
+			p := newFakeProber(time.Second, func(_ string, now time.Time) probe.Verdict {
+				if d := now.Sub(origin); d > 5*time.Second && d < 15*time.Second || d > 45*time.Second && d < 55*time.Second {
+					return probe.KiteDown
+				}
+				return probe.Flying
+			})
+			h := start(t, s, p, 1, nil)
+			time.Sleep(2 * time.Minute)
+			want := map[string]int{"pagekitec": 1, "pagekite.py": 0}[kind]
+			if n := h.restart.raiseCount(); n != want || len(h.restart.restartTimes()) != 0 {
+				t.Errorf("%s: raises = %d, restarts %d; want %d and 0", kind, n, len(h.restart.restartTimes()), want)
+			}
+			h.stop()
+		})
+	}
+}
+
 func TestInconclusiveAfterGraceNeverRestarts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		origin := time.Now()
