@@ -8,14 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
 )
 
 const (
@@ -191,39 +188,13 @@ func (s *Source) journal(ctx context.Context) ([]string, error) {
 		}
 		argv = []string{bin, "-u", s.JournalUnit, "-o", "short-unix", "--no-pager", "-q", "-n", strconv.Itoa(journalLines)}
 	}
-	path, err := exec.LookPath(argv[0])
+	out, cut, err := RunCommand(ctx, argv, journalTimeout, MaxTail)
 	if err != nil {
 		return nil, fmt.Errorf("read pagekite log: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, journalTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, argv[1:]...)
-	cmd.Env = sdnotify.ChildEnv(os.Environ())
-	out, errOut := lastBytes{max: MaxTail}, lastBytes{max: 4 << 10}
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%s: %w: %s", s.Name(), err, bytes.TrimSpace(errOut.b))
-	}
-	lines, err := readLines(bytes.NewReader(out.b))
-	if out.cut && len(lines) > 0 {
+	lines, err := readLines(bytes.NewReader(out))
+	if cut && len(lines) > 0 {
 		lines = lines[1:]
 	}
 	return lines, err
-}
-
-// lastBytes keeps the last max bytes written to it (at most twice that in
-// memory).
-type lastBytes struct {
-	b   []byte
-	max int
-	cut bool // bytes were dropped from the front
-}
-
-func (l *lastBytes) Write(p []byte) (int, error) {
-	l.b = append(l.b, p...)
-	if len(l.b) > 2*l.max {
-		l.b = append(l.b[:0], l.b[len(l.b)-l.max:]...)
-		l.cut = true
-	}
-	return len(p), nil
 }

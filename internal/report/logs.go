@@ -17,8 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/safefile"
-	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
 )
 
 const (
@@ -254,30 +254,28 @@ func cut(lines []string, from time.Time) []string {
 }
 
 // commandLog runs argv (OpenWrt's logread, say) and keeps the last
-// LogLines lines of its output, which is bounded like the journal's.
+// LogLines lines of its output.
 func (b *Builder) commandLog(ctx context.Context, argv []string) (harvest, error) {
 	h := harvest{source: "command:" + strings.Join(argv, " ")}
-	path, err := exec.LookPath(argv[0])
-	if err != nil {
-		return h, fmt.Errorf("log command %s: %w", argv[0], err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, journalTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, argv[1:]...)
-	cmd.Env = sdnotify.ChildEnv(os.Environ())
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return h, fmt.Errorf("log command %s: %w", argv[0], err)
-	}
-	if err := cmd.Start(); err != nil {
-		return h, fmt.Errorf("log command %s: %w", argv[0], err)
-	}
-	// tail keeps only the last LogLines lines, whatever the output's size.
-	h.lines, h.started, err = tail(stdout, b.opts.LogLines)
-	if werr := cmd.Wait(); err == nil && werr != nil {
-		err = fmt.Errorf("log command %s: %w", argv[0], werr)
-	}
+	lines, started, err := b.runLog(ctx, argv)
+	h.lines, h.started = lines, started
 	return h, err
+}
+
+// runLog runs a log reader (pklog.RunCommand: bounded in time and memory)
+// and returns the last LogLines lines of its output and the last started=
+// line among them.
+func (b *Builder) runLog(ctx context.Context, argv []string) ([]string, string, error) {
+	out, cut, err := pklog.RunCommand(ctx, argv, journalTimeout, b.opts.LogLines*maxLineBytes)
+	if err != nil {
+		return nil, "", err
+	}
+	if cut { // the first line is partial
+		if i := bytes.IndexByte(out, '\n'); i >= 0 {
+			out = out[i+1:]
+		}
+	}
+	return tail(bytes.NewReader(out), b.opts.LogLines)
 }
 
 // journalLog runs journalctl for the unit.
@@ -291,17 +289,10 @@ func (b *Builder) journalLog(ctx context.Context, unit string, since time.Time) 
 	if !since.IsZero() {
 		args = append(args, "--since", "@"+strconv.FormatInt(since.Add(-windowMargin).Unix(), 10))
 	}
-	ctx, cancel := context.WithTimeout(ctx, journalTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, args...)
-	cmd.Env = sdnotify.ChildEnv(os.Environ())
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	h.lines, h.started, err = b.runLog(ctx, append([]string{path}, args...))
 	if err != nil {
-		return h, fmt.Errorf("journalctl -u %s: %w: %s", unit, err, bytes.TrimSpace(stderr.Bytes()))
+		return h, fmt.Errorf("journalctl -u %s: %w", unit, err)
 	}
-	h.lines, h.started, err = tail(bytes.NewReader(out), b.opts.LogLines)
 	h.lines = slices.DeleteFunc(h.lines, func(l string) bool { return l == "-- No entries --" })
 	return h, err
 }
