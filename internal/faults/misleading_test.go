@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"bufio"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/pagekite/pkwatchdogd/internal/config"
 	"github.com/pagekite/pkwatchdogd/internal/pklog"
+	"github.com/pagekite/pkwatchdogd/internal/pktest"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
 
@@ -29,63 +29,20 @@ func tlsAlertRelay(t *testing.T, s *standInRelay, alertsOnly bool) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain := make(chan net.Conn)
+	alert := func(c net.Conn) net.Conn {
+		_, _ = c.Write(pktest.AlertRecord)
+		c.Close()
+		return nil
+	}
+	var plain func(net.Conn) net.Conn
+	if alertsOnly {
+		plain = alert
+	}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(&chanListener{Listener: ln, c: plain}) }()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				close(plain)
-				return
-			}
-			go func() {
-				_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-				br := bufio.NewReader(c)
-				first, err := br.Peek(1)
-				_ = c.SetReadDeadline(time.Time{})
-				if err != nil {
-					c.Close()
-					return
-				}
-				if first[0] == 0x16 || alertsOnly {
-					_, _ = c.Write([]byte{0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 49})
-					c.Close()
-					return
-				}
-				plain <- &bufConn{Conn: c, r: br}
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		_ = srv.Close()
-	})
+	go func() { _ = srv.Serve(pktest.SplitTLS(ln, alert, plain)) }()
+	t.Cleanup(func() { _ = srv.Close() })
 	return ln.Addr().String()
 }
-
-// chanListener hands srv the plain connections sorted out by
-// tlsAlertRelay.
-type chanListener struct {
-	net.Listener
-	c chan net.Conn
-}
-
-func (l *chanListener) Accept() (net.Conn, error) {
-	c, ok := <-l.c
-	if !ok {
-		return nil, net.ErrClosed
-	}
-	return c, nil
-}
-
-// bufConn is a net.Conn whose first bytes were peeked into r.
-type bufConn struct {
-	net.Conn
-	r *bufio.Reader
-}
-
-func (c *bufConn) Read(b []byte) (int, error) { return c.r.Read(b) }
 
 // misleadingScenarios are probes that once led to restarts that could not
 // help: TLS alerts, a relay on another port than the kite's name says, a
@@ -109,12 +66,7 @@ func misleadingScenarios() []scenario {
 			run: func(t *testing.T) (int, int) {
 				s := &standInRelay{}
 				target := httpsKite(tlsAlertRelay(t, s, false))
-				down := probeAll(t, target, s, repeat(modeKiteDown, n), repeat(probe.KiteDown, n))
-				up := probeAll(t, target, s, repeat(modeFlying, n), repeat(probe.Flying, n))
-				if t.Failed() {
-					return -1, -1
-				}
-				return replay(t, down, up)
+				return downThenUp(t, target, s, n)
 			},
 		},
 		netScenario("relay that only speaks TLS alerts", 0, 0,
@@ -141,12 +93,7 @@ func misleadingScenarios() []scenario {
 				if err != nil || len(targets) != 1 || targets[0].ConnectTo != addr {
 					t.Fatalf("Targets() = %+v, %v; want one through %s", targets, err, addr)
 				}
-				down := probeAll(t, targets[0], s, repeat(modeKiteDown, n), repeat(probe.KiteDown, n))
-				up := probeAll(t, targets[0], s, repeat(modeFlying, n), repeat(probe.Flying, n))
-				if t.Failed() {
-					return -1, -1
-				}
-				return replay(t, down, up)
+				return downThenUp(t, targets[0], s, n)
 			},
 		},
 		netScenario("relay answering endless headers", 0, 0,

@@ -160,6 +160,20 @@ func replay(t *testing.T, before, after []probe.Result) (int, int) {
 	})
 }
 
+// downThenUp probes target for real n times while relay says the kite is
+// not connected (each must be kite-down), then n times while it flies
+// (each flying), and replays the first until the restart, the second
+// after it.
+func downThenUp(t *testing.T, target probe.Target, relay *standInRelay, n int) (int, int) {
+	t.Helper()
+	down := probeAll(t, target, relay, repeat(modeKiteDown, n), repeat(probe.KiteDown, n))
+	up := probeAll(t, target, relay, repeat(modeFlying, n), repeat(probe.Flying, n))
+	if t.Failed() {
+		return -1, -1
+	}
+	return replay(t, down, up)
+}
+
 func repeat[T any](v T, n int) []T {
 	out := make([]T, n)
 	for i := range out {
@@ -199,12 +213,7 @@ func networkScenarios() []scenario {
 			name: "relay says kite down (real probe)", wantRestarts: 1, wantUploads: 1,
 			run: func(t *testing.T) (int, int) {
 				target, relay := standIn(t)
-				down := probeAll(t, target, relay, repeat(modeKiteDown, n), repeat(probe.KiteDown, n))
-				up := probeAll(t, target, relay, repeat(modeFlying, n), repeat(probe.Flying, n))
-				if t.Failed() {
-					return -1, -1
-				}
-				return replay(t, down, up)
+				return downThenUp(t, target, relay, n)
 			},
 		},
 		netScenario("relay down (connection refused)", 0, 0,

@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/pktest"
 )
 
 // testUUID is the X-PageKite-UUID of the Go relay stand-ins.
@@ -109,7 +111,7 @@ func startStandIn(t testing.TB, o standInOptions) *standIn {
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          nil,
 	}
-	pl := &peekListener{Listener: ln, s: s}
+	pl := pktest.SplitTLS(ln, s.hello, nil)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -122,46 +124,21 @@ func startStandIn(t testing.TB, o standInOptions) *standIn {
 	return s
 }
 
-// peekListener hands the HTTP server plain connections and TLS ones
-// (after peeking at the first byte); TLS without a config gets alert 49.
-type peekListener struct {
-	net.Listener
-	s *standIn
-}
-
-func (l *peekListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		br := bufio.NewReader(c)
-		first, err := br.Peek(1)
-		_ = c.SetReadDeadline(time.Time{})
-		if err != nil {
-			c.Close()
-			continue
-		}
-		pc := &peekedConn{Conn: c, r: br}
-		if first[0] != 0x16 {
-			return pc, nil
-		}
-		l.s.Hellos.Add(1)
-		if l.s.printed {
-			// Debian's pagekite 1.5.2 kite prints the alert it relays.
-			_, _ = io.WriteString(c, printedAlert)
-			c.Close()
-			continue
-		}
-		if l.s.tlsConf == nil {
-			// A fatal TLS alert record: level 2, description 49.
-			_, _ = c.Write([]byte{0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 49})
-			c.Close()
-			continue
-		}
-		return tls.Server(pc, l.s.tlsConf), nil
+// hello answers a ClientHello: with printedAlert (Printed), alert 49
+// (no TLS config), or a TLS session.
+func (s *standIn) hello(c net.Conn) net.Conn {
+	s.Hellos.Add(1)
+	switch {
+	case s.printed:
+		// Debian's pagekite 1.5.2 kite prints the alert it relays.
+		_, _ = io.WriteString(c, printedAlert)
+	case s.tlsConf == nil:
+		_, _ = c.Write(pktest.AlertRecord)
+	default:
+		return tls.Server(c, s.tlsConf)
 	}
+	c.Close()
+	return nil
 }
 
 // printedAlert is TLS alert 49 as Debian's pagekite 1.5.2 (Python 3)
@@ -169,14 +146,6 @@ func (l *peekListener) Accept() (net.Conn, error) {
 // measured byte for byte behind Debian's and PyPagekite 1.5.2.260113's
 // relays.
 const printedAlert = `b'\x15\x03\x03\x00\x02\x021'`
-
-// peekedConn is a net.Conn whose first bytes were peeked into r.
-type peekedConn struct {
-	net.Conn
-	r *bufio.Reader
-}
-
-func (c *peekedConn) Read(b []byte) (int, error) { return c.r.Read(b) }
 
 // serveAnswer returns a handler writing a recorded answer from testdata.
 func serveAnswer(t testing.TB, name string) http.Handler {
