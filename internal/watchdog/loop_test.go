@@ -197,9 +197,10 @@ func TestSuspectAsksPagekitecToLog(t *testing.T) {
 			origin := time.Now()
 			s := testSettings(t, "a.kite.test")
 			pk(s).Kind = kind
-			// Down for one probe, then up, twice: suspect twice, no restart.
+			// Down for two probes (under the threshold of 3), then up, twice:
+			// suspect twice, no restart.
 			p := newFakeProber(time.Second, func(_ string, now time.Time) probe.Verdict {
-				if d := now.Sub(origin); d > 5*time.Second && d < 15*time.Second || d > 45*time.Second && d < 55*time.Second {
+				if d := now.Sub(origin); d > 5*time.Second && d < 25*time.Second || d > 65*time.Second && d < 85*time.Second {
 					return probe.KiteDown
 				}
 				return probe.Flying
