@@ -27,6 +27,7 @@ test: deps test-go test-ipk test-systemd
 # seen restarts and uploads is part of the output.
 test-go:
 	$(GO) vet ./...
+	$(GO) vet -tags bench ./bench
 	$(GO) test -race -count=1 -timeout 10m $$($(GO) list ./... | grep -v /internal/faults)
 	$(GO) test -race -count=1 -timeout 5m -v -run TestFaults ./internal/faults 2>&1 | \
 	  grep -v -e '^=== ' -e '^    logger.go' -e '^        logger.go'; exit $${PIPESTATUS[0]}

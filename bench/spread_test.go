@@ -57,6 +57,8 @@ func (noRestarter) Find(context.Context) (action.Process, error) {
 
 func (noRestarter) Restart(context.Context, string) action.Result { return action.Result{} }
 
+func (noRestarter) RaiseLogLevel(context.Context) error { return nil }
+
 // openBudget always allows.
 type openBudget struct{}
 
