@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
@@ -151,8 +150,9 @@ type parts struct {
 	reports  *watchdog.ReportQueue
 	builder  atomic.Pointer[report.Builder]
 	uploader *swapUploader
-	metrics  *metrics.Metrics
-	registry *prometheus.Registry
+	// metrics is nil when metrics are off (no metrics_listen): nothing is
+	// recorded then.
+	metrics *metrics.Metrics
 	// serveMetrics serves /metrics on metricsLn until ctx ends; nil when
 	// metrics are off.
 	serveMetrics func(ctx context.Context)
@@ -217,7 +217,9 @@ func assemble(log *zap.Logger, cfg *config.Config) (*parts, error) {
 	} else if n > 0 {
 		log.Warn("restarts recorded by the previous version dropped: several instances, none named pagekite", zap.Int("restarts", n))
 	}
-	p.reg()
+	if cfg.MetricsListen != "" {
+		p.metrics = metrics.New()
+	}
 	p.seePagekites()
 	p.reports = watchdog.NewReportQueue(log.Named("report"), builderFunc(p.build), p.uploader, p.metrics.Reported)
 	if cfg.MetricsListen != "" {
@@ -230,7 +232,7 @@ func assemble(log *zap.Logger, cfg *config.Config) (*parts, error) {
 		}
 		p.metricsLn = ln
 		p.serveMetrics = func(ctx context.Context) {
-			if err := metrics.ServeListener(ctx, log.Named("metrics"), ln, p.registry); err != nil {
+			if err := metrics.ServeListener(ctx, log.Named("metrics"), ln, p.metrics); err != nil {
 				log.Error("metrics server failed", zap.String("listen", addr), zap.Error(err))
 			}
 		}
@@ -261,11 +263,6 @@ func (p *parts) seePagekites() {
 		names[i] = in.Name
 	}
 	p.metrics.Pagekites(names)
-}
-
-func (p *parts) reg() {
-	p.registry = prometheus.NewRegistry()
-	p.metrics = metrics.New(p.registry)
 }
 
 // reconfigure builds the parts that follow the config (instances and
@@ -386,7 +383,13 @@ func (p *parts) build(ctx context.Context, in report.Input) (report.Bundle, erro
 	return p.builder.Load().Build(ctx, in)
 }
 
-func (p *parts) observer() watchdog.Observer { return p.metrics }
+// observer is the metrics, or nil when they are off.
+func (p *parts) observer() watchdog.Observer {
+	if p.metrics == nil {
+		return nil
+	}
+	return p.metrics
+}
 
 func (p *parts) ping() { p.metrics.WatchdogPing() }
 

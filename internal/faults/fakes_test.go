@@ -238,6 +238,7 @@ func (l *stepLog) Restarted(_ string, r action.Result) {
 }
 
 func (l *stepLog) Suppressed(string, string) {}
+func (l *stepLog) Forget(string)             {}
 
 // entered returns the times kite entered state s.
 func (l *stepLog) entered(kite string, s fsm.State) []time.Time {

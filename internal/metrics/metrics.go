@@ -1,10 +1,7 @@
 package metrics
 
 import (
-	"slices"
 	"sync"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
@@ -19,201 +16,207 @@ const namespace = "pkwatchdogd"
 // seconds: a loopback answer takes a few milliseconds, a relay answering
 // probe.json for a missing kite about a second, a stalled probe up to its
 // timeout.
-var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20}
+var durationBuckets = [...]float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20}
 
-// verdicts lists every verdict, for the one-hot last-verdict gauge.
-var verdicts = []probe.Verdict{
+// verdicts lists every verdict, for the one-hot last-verdict gauge; a
+// kite's verdict counters are indexed by position in it.
+var verdicts = [...]probe.Verdict{
 	probe.Flying, probe.BackendDown, probe.KiteDown,
 	probe.Stalled, probe.Unreachable, probe.Unrecognized, probe.Rejected,
 }
 
 // reportOutcomes lists every report outcome; each counter exists from the
 // start so that rate() and increase() see the first report.
-var reportOutcomes = []watchdog.ReportOutcome{
+var reportOutcomes = [...]watchdog.ReportOutcome{
 	watchdog.ReportBuilt, watchdog.ReportUploaded, watchdog.ReportRateLimited, watchdog.ReportFailed,
 }
 
-// Metrics records the daemon's events as Prometheus metrics. It implements
-// watchdog.Observer; its methods are safe for concurrent use and do not
-// block.
+// Metrics records the daemon's events for Prometheus. It implements
+// watchdog.Observer; its methods are safe for concurrent use, do not block
+// on I/O, and do nothing on a nil *Metrics (metrics off).
+//
+// A kite costs one kiteSeries (a few hundred bytes), however many series
+// it shows: the one-hot gauges are derived from the state and the last
+// verdict when written out.
 type Metrics struct {
-	state        *prometheus.GaugeVec
-	lastVerdict  *prometheus.GaugeVec
-	duration     *prometheus.HistogramVec
-	verdicts     *prometheus.CounterVec
-	restarts     *prometheus.CounterVec
-	suppressed   *prometheus.CounterVec
-	reports      *prometheus.CounterVec
-	pings        prometheus.Counter
-	stateChanges *prometheus.CounterVec
+	mu    sync.Mutex
+	kites map[string]*kiteSeries
+	// restarts counts restarts by instance and outcome.
+	restarts map[[2]string]uint64
+	// suppressed counts held-back restarts by instance.
+	suppressed map[string]uint64
+	// reports counts reports by outcome.
+	reports map[watchdog.ReportOutcome]uint64
+	pings   uint64
+}
 
-	// mu guards known and serializes the one-hot gauge updates, so that a
-	// scrape never sees two states set for one kite by racing writers.
-	mu sync.Mutex
-	// known holds the kites seen since New or their last Forget.
-	known map[string]bool
+// kiteSeries is everything one kite shows.
+type kiteSeries struct {
+	state fsm.State
+	// verdict is the last probe's verdict, "" before the first probe.
+	verdict probe.Verdict
+	// counts are the probes by verdict, indexed as verdicts; other holds
+	// verdicts this package does not know of (nil until one is seen).
+	counts [len(verdicts)]uint64
+	other  map[probe.Verdict]uint64
+	// probes, sum and buckets are the duration histogram (buckets not
+	// cumulative; the last one is +Inf).
+	probes  uint64
+	sum     float64
+	buckets [len(durationBuckets) + 1]uint64
+	// changes counts state changes by from and to state.
+	changes map[[2]fsm.State]uint64
 }
 
 var _ watchdog.Observer = (*Metrics)(nil)
 
-// New creates the metrics and registers them with reg. It panics if reg
-// already holds metrics of the same names, as prometheus.MustRegister does:
-// that is a programming error.
-func New(reg prometheus.Registerer) *Metrics {
+// New returns empty metrics; Serve or WriteTo writes them out.
+func New() *Metrics {
 	m := &Metrics{
-		state: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "kite_state",
-			Help: "1 for the kite's current watchdog state, 0 for the others.",
-		}, []string{"kite", "state"}),
-		lastVerdict: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "kite_last_verdict",
-			Help: "1 for the verdict of the kite's last probe, 0 for the others.",
-		}, []string{"kite", "verdict"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "probe_duration_seconds",
-			Help:    "How long each end-to-end probe of a kite took.",
-			Buckets: durationBuckets,
-		}, []string{"kite"}),
-		verdicts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "probe_verdicts_total",
-			Help: "Probes of a kite, by verdict.",
-		}, []string{"kite", "verdict"}),
-		// Restarts are of a PageKite instance; its label is "pagekite",
-		// since "instance" is the label Prometheus gives every scraped
-		// target (it would be renamed exported_instance).
-		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "restarts_total",
-			Help: "Restarts of a PageKite instance, by outcome.",
-		}, []string{"pagekite", "outcome"}),
-		suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "restarts_suppressed_total",
-			Help: "Restarts of a PageKite instance held back: the restart budget was spent, or the instance was cooling down.",
-		}, []string{"pagekite"}),
-		reports: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "reports_total",
-			Help: "Crash reports, by outcome (built, uploaded, rate-limited, failed).",
-		}, []string{"outcome"}),
-		pings: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Name: "watchdog_pings_total",
-			Help: "Keep-alive pings sent to the service manager's watchdog.",
-		}),
-		stateChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "kite_state_changes_total",
-			Help: "State changes of a kite, by from and to state.",
-		}, []string{"kite", "from", "to"}),
-		known: make(map[string]bool),
+		kites:      make(map[string]*kiteSeries),
+		restarts:   make(map[[2]string]uint64),
+		suppressed: make(map[string]uint64),
+		reports:    make(map[watchdog.ReportOutcome]uint64, len(reportOutcomes)),
 	}
-	reg.MustRegister(m.state, m.lastVerdict, m.duration, m.verdicts, m.restarts,
-		m.suppressed, m.reports, m.pings, m.stateChanges)
 	for _, o := range reportOutcomes {
-		m.reports.WithLabelValues(string(o))
+		m.reports[o] = 0
 	}
 	return m
 }
 
-// seeLocked makes a kite's series exist the first time it is seen: its
+// seeLocked returns a kite's series, made the first time it is seen: its
 // state is healthy (every kite starts there).
-func (m *Metrics) seeLocked(kite string) {
-	if m.known[kite] {
-		return
+func (m *Metrics) seeLocked(kite string) *kiteSeries {
+	k := m.kites[kite]
+	if k == nil {
+		k = &kiteSeries{state: fsm.Healthy}
+		m.kites[kite] = k
 	}
-	m.known[kite] = true
-	m.setStateLocked(kite, fsm.Healthy)
+	return k
 }
 
 // Pagekites makes the suppressed-restart counter of each instance exist at
 // 0, so that increase() notices the first suppression.
 func (m *Metrics) Pagekites(names []string) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	for _, name := range names {
-		m.suppressed.WithLabelValues(name)
-	}
-}
-
-func (m *Metrics) setStateLocked(kite string, s fsm.State) {
-	for _, st := range fsm.AllStates() {
-		m.state.WithLabelValues(kite, string(st)).Set(oneIf(st == s))
-	}
-	if !slices.Contains(fsm.AllStates(), s) {
-		// A state this package does not know of still shows up.
-		m.state.WithLabelValues(kite, string(s)).Set(1)
+		m.suppressed[name] += 0
 	}
 }
 
 // Forget removes every series of a kite, e.g. one removed by a config
 // reload. The report and ping counters, which have no kite label, stay.
 func (m *Metrics) Forget(kite string) {
+	if m == nil {
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.known, kite)
-	l := prometheus.Labels{"kite": kite}
-	m.state.DeletePartialMatch(l)
-	m.lastVerdict.DeletePartialMatch(l)
-	m.duration.DeletePartialMatch(l)
-	m.verdicts.DeletePartialMatch(l)
-	m.stateChanges.DeletePartialMatch(l)
+	delete(m.kites, kite)
 }
 
 // Probed records one probe's verdict and duration.
 func (m *Metrics) Probed(kite string, r probe.Result) {
-	v := string(r.Verdict)
+	if m == nil {
+		return
+	}
+	secs := r.Duration.Seconds()
+	b := len(durationBuckets)
+	for i, le := range durationBuckets {
+		if secs <= le {
+			b = i
+			break
+		}
+	}
 	m.mu.Lock()
-	m.seeLocked(kite)
-	for _, x := range verdicts {
-		m.lastVerdict.WithLabelValues(kite, string(x)).Set(oneIf(x == r.Verdict))
+	defer m.mu.Unlock()
+	k := m.seeLocked(kite)
+	k.verdict = r.Verdict
+	if i := verdictIndex(r.Verdict); i >= 0 {
+		k.counts[i]++
+	} else {
+		if k.other == nil {
+			k.other = make(map[probe.Verdict]uint64)
+		}
+		k.other[r.Verdict]++
 	}
-	if !r.Verdict.Valid() {
-		m.lastVerdict.WithLabelValues(kite, v).Set(1)
-	}
-	m.mu.Unlock()
-	m.verdicts.WithLabelValues(kite, v).Inc()
-	m.duration.WithLabelValues(kite).Observe(r.Duration.Seconds())
+	k.probes++
+	k.sum += secs
+	k.buckets[b]++
 }
 
 // Changed records a step of a kite's state machine: the one-hot state gauge
 // follows step.To and, when the step changed the state, the change is
 // counted.
 func (m *Metrics) Changed(kite string, step fsm.Step) {
+	if m == nil {
+		return
+	}
 	m.mu.Lock()
-	m.seeLocked(kite)
-	m.setStateLocked(kite, step.To)
-	m.mu.Unlock()
+	defer m.mu.Unlock()
+	k := m.seeLocked(kite)
+	k.state = step.To
 	if step.Changed && step.From != step.To {
-		m.stateChanges.WithLabelValues(kite, string(step.From), string(step.To)).Inc()
+		if k.changes == nil {
+			k.changes = make(map[[2]fsm.State]uint64)
+		}
+		k.changes[[2]fsm.State{step.From, step.To}]++
 	}
 }
 
 // Restarted counts a restart of a PageKite instance by its outcome.
 func (m *Metrics) Restarted(instance string, r action.Result) {
-	m.restarts.WithLabelValues(instance, r.Outcome).Inc()
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.restarts[[2]string{instance, r.Outcome}]++
 }
 
 // Suppressed counts a restart of an instance held back (restart budget,
 // cooldown). The reason goes to the log, not into a label: its values are
 // not a small set.
 func (m *Metrics) Suppressed(instance string, reason string) {
-	m.suppressed.WithLabelValues(instance).Inc()
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.suppressed[instance]++
 }
 
 // Reported counts a crash report by what became of it. It has the shape
 // that watchdog.NewReportQueue's observe argument wants.
 func (m *Metrics) Reported(kite string, o watchdog.ReportOutcome) {
-	m.reports.WithLabelValues(string(o)).Inc()
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reports[o]++
 }
 
 // WatchdogPing counts one keep-alive ping to the service manager.
 func (m *Metrics) WatchdogPing() {
-	m.pings.Inc()
-}
-
-func (m *Metrics) see(kite string) {
+	if m == nil {
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.seeLocked(kite)
+	m.pings++
 }
 
-func oneIf(b bool) float64 {
-	if b {
-		return 1
+// verdictIndex is v's position in verdicts, or -1.
+func verdictIndex(v probe.Verdict) int {
+	for i, x := range verdicts {
+		if x == v {
+			return i
+		}
 	}
-	return 0
+	return -1
 }

@@ -1,12 +1,15 @@
 package metrics
 
 import (
+	"bytes"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
@@ -14,10 +17,72 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/watchdog"
 )
 
-func newTest(t *testing.T) (*Metrics, *prometheus.Registry) {
+func newTest(t *testing.T) (*Metrics, *Metrics) {
 	t.Helper()
-	reg := prometheus.NewRegistry()
-	return New(reg), reg
+	m := New()
+	return m, m
+}
+
+// gather writes m out and parses it with Prometheus' own text parser.
+func gather(t *testing.T, m *Metrics) map[string]*dto.MetricFamily {
+	t.Helper()
+	var b bytes.Buffer
+	n, err := m.WriteTo(&b)
+	if err != nil {
+		t.Fatalf("WriteTo() error = %v", err)
+	}
+	if n != int64(b.Len()) {
+		t.Errorf("WriteTo() = %d bytes, wrote %d", n, b.Len())
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(b.Bytes()))
+	if err != nil {
+		t.Fatalf("parsing WriteTo's output: %v\n%s", err, b.String())
+	}
+	return fams
+}
+
+// read returns the value of the one gauge or counter of family name
+// ("pkwatchdogd_" left out) whose labels are exactly labels (name=value
+// pairs); 0 when there is no such series, as for an untouched counter.
+func read(t *testing.T, m *Metrics, name string, labels ...string) float64 {
+	t.Helper()
+	v, _ := lookup(gather(t, m), namespace+"_"+name, labels...)
+	return v
+}
+
+// lookup finds the series of family name whose labels are exactly labels.
+func lookup(fams map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {
+	want := map[string]string{}
+	for i := 0; i+1 < len(labels); i += 2 {
+		want[labels[i]] = labels[i+1]
+	}
+next:
+	for _, mt := range fams[name].GetMetric() {
+		if len(mt.GetLabel()) != len(want) {
+			continue
+		}
+		for _, l := range mt.GetLabel() {
+			if want[l.GetName()] != l.GetValue() {
+				continue next
+			}
+		}
+		switch {
+		case mt.Gauge != nil:
+			return mt.GetGauge().GetValue(), true
+		case mt.Counter != nil:
+			return mt.GetCounter().GetValue(), true
+		case mt.Histogram != nil:
+			return float64(mt.GetHistogram().GetSampleCount()), true
+		}
+	}
+	return 0, false
+}
+
+// count returns how many series family name has.
+func count(t *testing.T, m *Metrics, name string) int {
+	t.Helper()
+	return len(gather(t, m)[namespace+"_"+name].GetMetric())
 }
 
 func TestStateOneHot(t *testing.T) {
@@ -33,12 +98,12 @@ func TestStateOneHot(t *testing.T) {
 		t.Run(string(step.To), func(t *testing.T) {
 			m.Changed("a.kite.test", step)
 			for _, s := range fsm.AllStates() {
-				got := read(t, m.state.WithLabelValues("a.kite.test", string(s)))
-				if want := oneIf(s == step.To); got != want {
+				got := read(t, m, "kite_state", "kite", "a.kite.test", "state", string(s))
+				if want := float64(oneIf(s == step.To)); got != want {
 					t.Errorf("after Changed(%s→%s): kite_state{state=%q} = %v, want %v", step.From, step.To, s, got, want)
 				}
 			}
-			if got := read(t, m.stateChanges.WithLabelValues("a.kite.test", string(step.From), string(step.To))); got != 1 {
+			if got := read(t, m, "kite_state_changes_total", "kite", "a.kite.test", "from", string(step.From), "to", string(step.To)); got != 1 {
 				t.Errorf("kite_state_changes_total{from=%q,to=%q} = %v, want 1", step.From, step.To, got)
 			}
 		})
@@ -48,10 +113,10 @@ func TestStateOneHot(t *testing.T) {
 func TestUnchangedStepNotCounted(t *testing.T) {
 	m, _ := newTest(t)
 	m.Changed("k", fsm.Step{From: fsm.Suspect, To: fsm.Suspect})
-	if got := count(t, m.stateChanges); got != 0 {
+	if got := count(t, m, "kite_state_changes_total"); got != 0 {
 		t.Errorf("series of kite_state_changes_total after an unchanged step = %d, want 0", got)
 	}
-	if got := read(t, m.state.WithLabelValues("k", "suspect")); got != 1 {
+	if got := read(t, m, "kite_state", "kite", "k", "state", "suspect"); got != 1 {
 		t.Errorf("kite_state{state=suspect} = %v, want 1", got)
 	}
 }
@@ -60,15 +125,15 @@ func TestFirstSightIsHealthy(t *testing.T) {
 	m, _ := newTest(t)
 	m.Probed("k", probe.Result{Verdict: probe.Flying, Duration: 10 * time.Millisecond})
 	for _, s := range fsm.AllStates() {
-		got := read(t, m.state.WithLabelValues("k", string(s)))
-		if want := oneIf(s == fsm.Healthy); got != want {
+		got := read(t, m, "kite_state", "kite", "k", "state", string(s))
+		if want := float64(oneIf(s == fsm.Healthy)); got != want {
 			t.Errorf("kite_state{state=%q} after first probe = %v, want %v", s, got, want)
 		}
 	}
 	// The suppressed counter of each instance exists at 0 so that
 	// increase() sees the first.
 	m.Pagekites([]string{"main"})
-	if got := count(t, m.suppressed); got != 1 {
+	if got := count(t, m, "restarts_suppressed_total"); got != 1 {
 		t.Errorf("series of restarts_suppressed_total = %d, want 1", got)
 	}
 }
@@ -94,12 +159,12 @@ func TestProbed(t *testing.T) {
 			m.Probed("k", probe.Result{Verdict: tt.v, Duration: tt.d})
 			counts[tt.v]++
 			for _, v := range verdicts {
-				got := read(t, m.lastVerdict.WithLabelValues("k", string(v)))
-				if want := oneIf(v == tt.v); got != want {
+				got := read(t, m, "kite_last_verdict", "kite", "k", "verdict", string(v))
+				if want := float64(oneIf(v == tt.v)); got != want {
 					t.Errorf("Probed(%s): kite_last_verdict{verdict=%q} = %v, want %v", tt.v, v, got, want)
 				}
 			}
-			if got, want := read(t, m.verdicts.WithLabelValues("k", string(tt.v))), counts[tt.v]; got != want {
+			if got, want := read(t, m, "probe_verdicts_total", "kite", "k", "verdict", string(tt.v)), counts[tt.v]; got != want {
 				t.Errorf("Probed(%s): probe_verdicts_total = %v, want %v", tt.v, got, want)
 			}
 		})
@@ -111,13 +176,12 @@ func TestProbeDurationHistogram(t *testing.T) {
 	m.Probed("k", probe.Result{Verdict: probe.Flying, Duration: 4 * time.Millisecond})
 	m.Probed("k", probe.Result{Verdict: probe.KiteDown, Duration: 1100 * time.Millisecond})
 	m.Probed("k", probe.Result{Verdict: probe.Stalled, Duration: 19 * time.Second})
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("Gather() error = %v", err)
-	}
-	for _, f := range fams {
+	for _, f := range gather(t, reg) {
 		if f.GetName() != "pkwatchdogd_probe_duration_seconds" {
 			continue
+		}
+		if got := f.GetType(); got != dto.MetricType_HISTOGRAM {
+			t.Errorf("type of probe_duration_seconds = %v, want histogram", got)
 		}
 		h := f.GetMetric()[0].GetHistogram()
 		if got, want := h.GetSampleCount(), uint64(3); got != want {
@@ -152,22 +216,25 @@ func TestCounters(t *testing.T) {
 	m.Reported("k", watchdog.ReportUploaded)
 	m.Reported("j", watchdog.ReportBuilt)
 
+	fams := gather(t, m)
 	tests := []struct {
-		name string
-		c    prometheus.Metric
-		want float64
+		name   string
+		labels []string
+		want   float64
 	}{
-		{"restarts_total{k,restarted}", m.restarts.WithLabelValues("k", action.OutcomeRestarted), 2},
-		{"restarts_suppressed_total{k}", m.suppressed.WithLabelValues("k"), 1},
-		{"watchdog_pings_total", m.pings, 3},
-		{"reports_total{built}", m.reports.WithLabelValues("built"), 2},
-		{"reports_total{uploaded}", m.reports.WithLabelValues("uploaded"), 1},
-		{"reports_total{rate-limited}", m.reports.WithLabelValues("rate-limited"), 0},
-		{"reports_total{failed}", m.reports.WithLabelValues("failed"), 0},
+		{"restarts_total", []string{"pagekite", "k", "outcome", action.OutcomeRestarted}, 2},
+		{"restarts_suppressed_total", []string{"pagekite", "k"}, 1},
+		{"watchdog_pings_total", nil, 3},
+		{"reports_total", []string{"outcome", "built"}, 2},
+		{"reports_total", []string{"outcome", "uploaded"}, 1},
+		// Every outcome exists from the start, at 0.
+		{"reports_total", []string{"outcome", "rate-limited"}, 0},
+		{"reports_total", []string{"outcome", "failed"}, 0},
 	}
 	for _, tt := range tests {
-		if got := read(t, tt.c); got != tt.want {
-			t.Errorf("%s = %v, want %v", tt.name, got, tt.want)
+		got, ok := lookup(fams, namespace+"_"+tt.name, tt.labels...)
+		if !ok || got != tt.want {
+			t.Errorf("%s%v = %v (present %v), want %v", tt.name, tt.labels, got, ok, tt.want)
 		}
 	}
 }
@@ -179,12 +246,8 @@ func TestForget(t *testing.T) {
 		m.Changed(k, fsm.Step{From: fsm.Healthy, To: fsm.Suspect, Changed: true})
 	}
 	m.Forget("gone.kite.test")
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("Gather() error = %v", err)
-	}
 	stays := 0
-	for _, f := range fams {
+	for _, f := range gather(t, reg) {
 		for _, mt := range f.GetMetric() {
 			for _, l := range mt.GetLabel() {
 				if l.GetName() != "kite" {
@@ -206,22 +269,24 @@ func TestForget(t *testing.T) {
 	}
 	// A forgotten kite seen again starts over as healthy.
 	m.Probed("gone.kite.test", probe.Result{Verdict: probe.Flying})
-	if got := read(t, m.state.WithLabelValues("gone.kite.test", "healthy")); got != 1 {
+	if got := read(t, m, "kite_state", "kite", "gone.kite.test", "state", "healthy"); got != 1 {
 		t.Errorf("kite_state{state=healthy} of a kite seen again = %v, want 1", got)
 	}
 }
 
 func TestLint(t *testing.T) {
-	m, reg := newTest(t)
+	m, _ := newTest(t)
 	m.Probed("k", probe.Result{Verdict: probe.Flying, Duration: time.Millisecond})
 	m.Changed("k", fsm.Step{From: fsm.Healthy, To: fsm.Suspect, Changed: true})
 	m.Restarted("k", action.Result{Outcome: action.OutcomeRestarted})
 	m.WatchdogPing()
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("Gather() error = %v", err)
+	m.Pagekites([]string{"main"})
+	m.Reported("k", watchdog.ReportBuilt)
+	var b strings.Builder
+	if _, err := m.WriteTo(&b); err != nil {
+		t.Fatalf("WriteTo() error = %v", err)
 	}
-	problems, err := promlint.NewWithMetricFamilies(fams).Lint()
+	problems, err := promlint.New(strings.NewReader(b.String())).Lint()
 	if err != nil {
 		t.Fatalf("Lint() error = %v", err)
 	}
@@ -248,47 +313,53 @@ func TestConcurrentUse(t *testing.T) {
 	for range 4 {
 		<-done
 	}
-	if _, err := reg.Gather(); err != nil {
-		t.Fatalf("Gather() error = %v", err)
-	}
+	gather(t, reg)
 	// Whatever the interleaving, exactly one state is set.
 	sum := 0.0
 	for _, s := range fsm.AllStates() {
-		sum += read(t, m.state.WithLabelValues("k", string(s)))
+		sum += read(t, m, "kite_state", "kite", "k", "state", string(s))
 	}
 	if sum != 1 {
 		t.Errorf("sum of kite_state over states = %v, want 1", sum)
 	}
 }
 
-// read returns the value of one gauge or counter.
-func read(t *testing.T, m prometheus.Metric) float64 {
-	t.Helper()
-	var d dto.Metric
-	if err := m.Write(&d); err != nil {
-		t.Fatalf("Write() error = %v", err)
+func TestUnusualValues(t *testing.T) {
+	m := New()
+	// Label values are escaped; verdicts and states this package does not
+	// know of still show up, as the one set.
+	const kite = `odd"kite\name` + "\n"
+	m.Probed(kite, probe.Result{Verdict: "new-verdict", Duration: 30 * time.Second})
+	m.Changed(kite, fsm.Step{From: fsm.Healthy, To: "new-state", Changed: true})
+	tests := []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"kite_last_verdict", []string{"kite", kite, "verdict", "new-verdict"}, 1},
+		{"kite_last_verdict", []string{"kite", kite, "verdict", "flying"}, 0},
+		{"probe_verdicts_total", []string{"kite", kite, "verdict", "new-verdict"}, 1},
+		{"kite_state", []string{"kite", kite, "state", "new-state"}, 1},
+		{"kite_state", []string{"kite", kite, "state", "healthy"}, 0},
+		{"probe_duration_seconds", []string{"kite", kite}, 1},
 	}
-	switch {
-	case d.Gauge != nil:
-		return d.GetGauge().GetValue()
-	case d.Counter != nil:
-		return d.GetCounter().GetValue()
+	fams := gather(t, m)
+	for _, tt := range tests {
+		got, ok := lookup(fams, namespace+"_"+tt.name, tt.labels...)
+		if !ok || got != tt.want {
+			t.Errorf("%s%q = %v (present %v), want %v", tt.name, tt.labels, got, ok, tt.want)
+		}
 	}
-	t.Fatalf("read: %v is neither a gauge nor a counter", m.Desc())
-	return 0
 }
 
-// count returns how many series c has.
-func count(t *testing.T, c prometheus.Collector) int {
-	t.Helper()
-	ch := make(chan prometheus.Metric)
-	go func() {
-		c.Collect(ch)
-		close(ch)
-	}()
-	n := 0
-	for range ch {
-		n++
-	}
-	return n
+func TestNilMetricsRecordNothing(t *testing.T) {
+	var m *Metrics // metrics off
+	m.Probed("k", probe.Result{Verdict: probe.Flying})
+	m.Changed("k", fsm.Step{From: fsm.Healthy, To: fsm.Suspect, Changed: true})
+	m.Restarted("p", action.Result{Outcome: action.OutcomeRestarted})
+	m.Suppressed("p", "budget")
+	m.Reported("k", watchdog.ReportBuilt)
+	m.WatchdogPing()
+	m.Pagekites([]string{"p"})
+	m.Forget("k")
 }

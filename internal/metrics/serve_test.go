@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -23,7 +22,7 @@ import (
 
 // serve runs ServeListener on a real loopback listener and returns its base
 // URL; the server ends with the test, and the test checks that it did.
-func serve(t *testing.T, reg prometheus.Gatherer) string {
+func serve(t *testing.T, reg *Metrics) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -67,6 +66,9 @@ func scrape(t *testing.T, base string) map[string]*dto.MetricFamily {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /metrics status = %d, want 200", resp.StatusCode)
 	}
+	if got := resp.Header.Get("Content-Type"); got != ContentType {
+		t.Errorf("GET /metrics Content-Type = %q, want %q", got, ContentType)
+	}
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(strings.NewReader(body))
 	if err != nil {
@@ -105,9 +107,8 @@ next:
 }
 
 func TestServeScrape(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	m := New(reg)
-	base := serve(t, reg)
+	m := New()
+	base := serve(t, m)
 
 	const kite = "demo.kite.test"
 	m.Probed(kite, probe.Result{Verdict: probe.Flying, Duration: 12 * time.Millisecond})
@@ -165,7 +166,7 @@ func TestServeScrape(t *testing.T) {
 }
 
 func TestServeIndex(t *testing.T) {
-	base := serve(t, prometheus.NewRegistry())
+	base := serve(t, New())
 	tests := []struct {
 		path       string
 		wantStatus int
@@ -194,7 +195,7 @@ func TestServeListenError(t *testing.T) {
 	defer ln.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = Serve(ctx, zaptest.NewLogger(t), ln.Addr().String(), prometheus.NewRegistry())
+	err = Serve(ctx, zaptest.NewLogger(t), ln.Addr().String(), New())
 	if err == nil || !strings.Contains(err.Error(), "metrics listen") {
 		t.Errorf("Serve(%s) on a taken port = %v, want a metrics listen error", ln.Addr(), err)
 	}
@@ -203,7 +204,7 @@ func TestServeListenError(t *testing.T) {
 func TestServeEndsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, zaptest.NewLogger(t), "127.0.0.1:0", prometheus.NewRegistry()) }()
+	go func() { done <- Serve(ctx, zaptest.NewLogger(t), "127.0.0.1:0", New()) }()
 	cancel()
 	select {
 	case err := <-done:

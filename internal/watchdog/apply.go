@@ -36,6 +36,9 @@ func (w *Watchdog) apply(ctx context.Context, board *board, s *Settings) {
 		<-k.done
 		delete(w.kites, name)
 		board.remove(name)
+		if o := w.deps.Observer; o != nil {
+			o.Forget(name)
+		}
 		w.log.Info("kite no longer watched", zap.String("kite", name), zap.String("pagekite", k.instance))
 	}
 	instances := make([]desk.Instance, 0, len(s.Instances))

@@ -76,10 +76,12 @@ type Prober interface {
 }
 
 // Observer is told of every probe result and state change (from the kite
-// loops) and of every restart and suppression (from the desk), for
-// metrics. Its methods must not block.
+// loops), of every restart and suppression (from the desk), and of kites
+// no longer watched (Forget, after their loop ended), for metrics. Its
+// methods must not block.
 type Observer interface {
 	Probed(kite string, r probe.Result)
 	Changed(kite string, step fsm.Step)
+	Forget(kite string)
 	desk.Observer
 }

@@ -54,6 +54,7 @@ func (r *recorder) Changed(_ string, s fsm.Step) {
 
 func (r *recorder) Restarted(string, action.Result) {}
 func (r *recorder) Suppressed(string, string)       {}
+func (r *recorder) Forget(string)                   {}
 
 // waitState waits (bounded) until the kite has entered state to, and
 // returns when it did.

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/desk"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
@@ -483,7 +485,8 @@ func TestReloadKeepsStateAndStopsRemovedKites(t *testing.T) {
 		})
 		_ = origin
 		s := testSettings(t, "a.kite.test", "b.kite.test")
-		h := start(t, s, p, 2, nil)
+		obs := &forgetLog{}
+		h := start(t, s, p, 2, nil, func(d *Deps, _ *fakeRestarter) { d.Observer = obs })
 		time.Sleep(35 * time.Second) // a: grace
 		before := h.status()
 		if before.Kites[0].State != string(fsm.Grace) {
@@ -508,6 +511,9 @@ func TestReloadKeepsStateAndStopsRemovedKites(t *testing.T) {
 		time.Sleep(time.Minute)
 		if got := len(p.probeStarts("b.kite.test")); got != nb {
 			t.Errorf("b.kite.test probed %d more times after it was removed, want 0", got-nb)
+		}
+		if got := obs.forgotten(); !slices.Equal(got, []string{"b.kite.test"}) {
+			t.Errorf("kites the observer was told to forget = %v, want [b.kite.test]", got)
 		}
 		h.stop()
 	})
@@ -534,4 +540,26 @@ func kiteNames(n int) []string {
 		names[i] = "k" + strconv.Itoa(i) + ".kite.test"
 	}
 	return names
+}
+
+// forgetLog is an Observer that keeps the kites it is told to forget.
+type forgetLog struct {
+	mu   sync.Mutex
+	gone []string
+}
+
+func (f *forgetLog) Probed(string, probe.Result)     {}
+func (f *forgetLog) Changed(string, fsm.Step)        {}
+func (f *forgetLog) Restarted(string, action.Result) {}
+func (f *forgetLog) Suppressed(string, string)       {}
+func (f *forgetLog) Forget(kite string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gone = append(f.gone, kite)
+}
+
+func (f *forgetLog) forgotten() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.gone)
 }
