@@ -10,7 +10,7 @@
 // Three methods:
 //
 //   - "signal" (default): the signals above, sent through a pidfd.
-//   - "systemd": the kill signal is sent by systemd (KillUnit, main process)
-//     over D-Bus; everything else as for "signal".
+//   - "systemd": the process signalled must be the unit's MainPID (asked
+//     with systemctl); everything else as for "signal".
 //   - "command": an administrator's command (argv, no shell) does the restart.
 package action

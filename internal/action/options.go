@@ -64,7 +64,7 @@ type Options struct {
 	// file means no signal, never a fall-back to a scan.
 	PIDFile string
 	// Unit is the systemd unit asked for its MainPID when PIDFile is empty;
-	// empty means no unit. Without D-Bus and systemctl the lookup falls
+	// empty means no unit. When systemctl cannot answer the lookup falls
 	// through to the /proc scan.
 	Unit string
 	// ProcessMatch must match a process's argv (joined with spaces) for it
