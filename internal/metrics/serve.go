@@ -2,18 +2,15 @@ package metrics
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
-	"time"
 
 	"go.uber.org/zap"
-)
 
-// shutdownTimeout bounds how long Serve waits for scrapes in flight once
-// its context ends.
-const shutdownTimeout = 5 * time.Second
+	"github.com/pagekite/pkwatchdogd/internal/oneshot"
+)
 
 const indexPage = `<!DOCTYPE html>
 <html><head><title>pkwatchdogd</title></head>
@@ -33,46 +30,35 @@ func Serve(ctx context.Context, log *zap.Logger, addr string, m *Metrics) error 
 
 // ServeListener is Serve on a listener the caller opened (for instance on
 // port 0, to learn the address). It closes ln.
+//
+// The server is package oneshot's: one request per connection, bounded
+// reads and writes, at most oneshot.DefaultLimits.MaxConns scrapes at once.
 func ServeListener(ctx context.Context, log *zap.Logger, ln net.Listener, m *Metrics) error {
-	srv := &http.Server{
-		Handler:           Handler(m),
-		ReadHeaderTimeout: 10 * time.Second,
-		// A scrape is small; a scraper that reads it slower than this is
-		// cut off rather than holding a connection.
-		WriteTimeout: 30 * time.Second,
-		IdleTimeout:  2 * time.Minute,
-		ErrorLog:     zap.NewStdLog(log),
-	}
 	log.Info("metrics server listening", zap.String("listen", ln.Addr().String()))
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
+	if err := oneshot.Serve(ctx, ln, Handler(m), oneshot.Limits{}); err != nil {
 		return fmt.Errorf("metrics server: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-	defer cancel()
-	err := srv.Shutdown(sctx)
-	if serr := <-done; !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
-	if err != nil {
-		return fmt.Errorf("metrics server shutdown: %w", err)
 	}
 	return nil
 }
 
-// Handler returns the HTTP handler Serve uses: /metrics and /.
+// Handler answers GET (and HEAD) /metrics with the metrics and / with a
+// page linking to them; other paths get 404, other methods 405.
 func Handler(m *Metrics) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", ContentType)
-		_, _ = m.WriteTo(w) // a scraper that went away needs no answer
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		switch r.URL.Path {
+		case "/metrics":
+			w.Header().Set("Content-Type", ContentType)
+			_, _ = m.WriteTo(w) // a scraper that went away needs no answer
+		case "/":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = io.WriteString(w, indexPage)
+		default:
+			http.NotFound(w, r)
+		}
 	})
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte(indexPage))
-	})
-	return mux
 }

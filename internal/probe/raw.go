@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/oneshot"
 )
 
 // probeRaw probes a raw kite: CONNECT NAME:PORT HTTP/1.0 to the relay.
@@ -52,28 +54,23 @@ var errNotHTTP = errors.New("answer is not http")
 func (p *Prober) connect(ctx context.Context, t Target, dial string) (rawAnswer, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
 	defer cancel()
-	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", dial)
+	conn, err := oneshot.Dial(ctx, dial, nil)
 	if err != nil {
 		return rawAnswer{}, err
 	}
 	defer conn.Close()
-	// Unblock reads and writes when ctx ends (deadline or cancel).
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
-	defer stop()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
 
 	line := t.connectLine()
 	if _, err := fmt.Fprintf(conn, "CONNECT %s HTTP/1.0\r\nUser-Agent: %s\r\n\r\n", line, p.opts.UserAgent); err != nil {
 		return rawAnswer{}, err
 	}
-	lr := &io.LimitedReader{R: conn, N: MaxHeader}
-	br := bufio.NewReaderSize(lr, 4<<10)
-	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
-	if err != nil && lr.N <= 0 {
+	// After a 200, the stream: afterConnect may look at maxStreamPeek
+	// bytes of it.
+	r := oneshot.NewReader(conn, MaxHeader, maxStreamPeek)
+	resp, err := r.ReadResponse(&http.Request{Method: http.MethodConnect})
+	if errors.Is(err, errHeaderTooLong) {
 		return rawAnswer{Classification: Classification{
-			Verdict: Unrecognized, Detail: fmt.Sprintf("CONNECT %s: %v", line, errHeaderTooLong),
+			Verdict: Unrecognized, Detail: fmt.Sprintf("CONNECT %s: %v", line, err),
 		}}, nil
 	}
 	if err != nil {
@@ -92,8 +89,7 @@ func (p *Prober) connect(ctx context.Context, t Target, dial string) (rawAnswer,
 	case http.StatusServiceUnavailable:
 		a.Classification = Classification{KiteDown, fmt.Sprintf("CONNECT %s: %s", line, resp.Status), !genuine}
 	case http.StatusOK:
-		lr.N = maxStreamPeek // what afterConnect may look at of the stream
-		a.Classification = p.afterConnect(ctx, conn, br, line)
+		a.Classification = p.afterConnect(ctx, conn, r.Buffered(), line)
 	default:
 		a.Classification = Classification{Unrecognized, fmt.Sprintf("CONNECT %s: %s", line, resp.Status), false}
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -9,14 +10,18 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/pagekite/pkwatchdogd/internal/oneshot"
 	"github.com/pagekite/pkwatchdogd/internal/safefile"
 )
 
@@ -64,8 +69,11 @@ type Uploader struct {
 	log    *zap.Logger
 	opts   UploadOptions
 	lim    Limiter
-	client *http.Client
-	now    func() time.Time
+	// addr is the collector's host:port; tc its TLS config, nil for a
+	// plain-http loopback URL.
+	addr string
+	tc   *tls.Config
+	now  func() time.Time
 	// sleep waits between tries; tests shorten it.
 	sleep func(ctx context.Context, d time.Duration) error
 
@@ -108,18 +116,18 @@ func NewUploader(log *zap.Logger, opts UploadOptions, lim Limiter) (*Uploader, e
 			return nil, fmt.Errorf("upload ca_file %s: no PEM certificate in it", opts.CAFile)
 		}
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
-	// The collector's answer: its status line and headers are bounded
-	// (the body is read up to 512 bytes); a longer one fails the upload.
-	tr.MaxResponseHeaderBytes = maxAnswerHeader
-	client := &http.Client{
-		Transport: tr,
-		// A redirect would turn the POST into a GET: take the 3xx as
-		// the answer.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	pu, err := url.Parse(opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("upload url: %w", err)
 	}
-	return &Uploader{log: log, opts: opts, lim: lim, client: client, now: time.Now, sleep: sleepCtx}, nil
+	u := &Uploader{log: log, opts: opts, lim: lim, now: time.Now, sleep: sleepCtx}
+	port := pu.Port()
+	if strings.EqualFold(pu.Scheme, "https") {
+		u.tc = &tls.Config{RootCAs: roots, ServerName: pu.Hostname(), MinVersion: tls.VersionTLS12}
+		port = cmp.Or(port, "443")
+	}
+	u.addr = net.JoinHostPort(pu.Hostname(), cmp.Or(port, "80"))
+	return u, nil
 }
 
 // maxAnswerHeader bounds the collector's status line and headers.
@@ -220,8 +228,12 @@ func lastRetryAfter(err error) string {
 	return ""
 }
 
-// try makes one request, bounded by the timeout. It returns the status
-// and nil for a 2xx answer.
+// try makes one request over a connection of its own, bounded by the
+// timeout, and returns the status and nil for a 2xx answer. No proxy is
+// used and no redirect followed (a redirect would turn the POST into a
+// GET: the 3xx is the answer). The collector's status line and headers
+// are bounded (maxAnswerHeader; a longer answer fails the try), its body
+// read up to 512 bytes.
 func (u *Uploader) try(ctx context.Context, body *multipartBody) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, u.opts.Timeout)
 	defer cancel()
@@ -230,11 +242,23 @@ func (u *Uploader) try(ctx context.Context, body *multipartBody) (int, error) {
 		return 0, err
 	}
 	req.ContentLength = body.size
+	req.Close = true
 	req.Header.Set("Content-Type", body.contentType)
 	req.Header.Set("User-Agent", u.opts.UserAgent)
-	resp, err := u.client.Do(req)
+	conn, err := oneshot.Dial(ctx, u.addr, u.tc)
 	if err != nil {
 		return 0, err
+	}
+	defer conn.Close()
+	werr := req.Write(conn)
+	// A collector may answer (413, 429) and close before it read the whole
+	// body: its answer, when there is one, says more than the write error.
+	resp, err := oneshot.NewReader(conn, maxAnswerHeader, 512).ReadResponse(req)
+	if err != nil {
+		if werr != nil {
+			return 0, fmt.Errorf("send: %w", werr)
+		}
+		return 0, fmt.Errorf("read answer: %w", err)
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))

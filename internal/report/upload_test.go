@@ -2,6 +2,7 @@ package report
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/pem"
@@ -435,4 +436,62 @@ func TestUploadEndlessHeaders(t *testing.T) {
 		t.Errorf("Upload(endless headers) = %+v, %v; want a failure", res, err)
 	}
 	t.Logf("Upload(endless headers) = %+v, %v", res, err)
+}
+
+// TestUploadEarlyAnswer: a collector that answers 413 after the headers and
+// closes without reading the body; the answer, not the write error, is
+// what the upload reports. A plain-http collector on loopback, as
+// ValidateURL allows, that reads only the request headers.
+func TestUploadEarlyAnswer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for range 3 { // at most the three tries
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+				_, _ = io.WriteString(c, "HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\ntoo large")
+			}
+			c.Close()
+		}
+	}()
+	u, err := NewUploader(zaptest.NewLogger(t), UploadOptions{
+		URL: "http://" + ln.Addr().String() + "/cgi-bin/crashes.pl", Timeout: 5 * time.Second, Enabled: true,
+	}, &memLimiter{interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	// A bundle bigger than the socket buffers, so that the write is still
+	// going when the collector closes.
+	b := testBundle(t, "earlysecret")
+	big := filepath.Join(t.TempDir(), "big.tar")
+	if err := os.WriteFile(big, bytes.Repeat([]byte{'x'}, 8<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.Path = big
+	res, err := u.Upload(context.Background(), b)
+	if err == nil || res.Status != http.StatusRequestEntityTooLarge || res.Tries != 1 {
+		t.Errorf("Upload(collector answers 413 early) = %+v, %v; want status 413 after 1 try (not retried)", res, err)
+	}
+}
+
+// TestUploadDoesNotFollowRedirects: a 3xx is the answer (following it
+// would turn the POST into a GET).
+func TestUploadDoesNotFollowRedirects(t *testing.T) {
+	c := newCollector(t, func(w http.ResponseWriter, r *http.Request) bool {
+		http.Redirect(w, r, "/elsewhere", http.StatusFound)
+		return true
+	})
+	u, _ := newTestUploader(t, c, &memLimiter{interval: time.Hour}, 5*time.Second)
+	res, err := u.Upload(context.Background(), testBundle(t, "redirsecret"))
+	if err == nil || res.Status != http.StatusFound || len(c.received()) != 1 {
+		t.Errorf("Upload(302) = %+v, %v, %d requests; want status 302, one request", res, err, len(c.received()))
+	}
 }

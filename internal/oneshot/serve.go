@@ -1,0 +1,259 @@
+package oneshot
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Limits bound what Serve spends on its clients. A zero field takes the
+// default in DefaultLimits.
+type Limits struct {
+	// MaxRequest bounds the request line and headers, in bytes.
+	MaxRequest int64
+	// ReadTimeout bounds the wait for the whole request.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds the writing of the answer.
+	WriteTimeout time.Duration
+	// MaxConns is how many connections are served at once; more wait in
+	// the listen queue.
+	MaxConns int
+	// StopTimeout bounds how long Serve waits for answers in flight once
+	// its context ends; then their connections are cut.
+	StopTimeout time.Duration
+}
+
+// DefaultLimits suit a metrics endpoint: a request is a GET line and a
+// few headers; a scrape of 5000 kites is a few MB.
+var DefaultLimits = Limits{
+	MaxRequest:   16 << 10,
+	ReadTimeout:  10 * time.Second,
+	WriteTimeout: 30 * time.Second,
+	MaxConns:     16,
+	StopTimeout:  5 * time.Second,
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	return Limits{
+		MaxRequest:   cmp.Or(l.MaxRequest, d.MaxRequest),
+		ReadTimeout:  cmp.Or(l.ReadTimeout, d.ReadTimeout),
+		WriteTimeout: cmp.Or(l.WriteTimeout, d.WriteTimeout),
+		MaxConns:     cmp.Or(l.MaxConns, d.MaxConns),
+		StopTimeout:  cmp.Or(l.StopTimeout, d.StopTimeout),
+	}
+}
+
+// Serve accepts connections on ln until ctx ends, reads one request from
+// each (bounded by l.MaxRequest and l.ReadTimeout), answers it with h and
+// closes the connection ("Connection: close"; no keep-alive, no HTTP/2).
+// A request that cannot be read gets 400. The handler's answer is written
+// as HTTP/1.1, its body ended by the close; for HEAD, without the body.
+//
+// Serve closes ln. It returns nil once ctx ended and the connections in
+// flight were answered (or, after l.StopTimeout, cut), or the listener's
+// error.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, l Limits) error {
+	l = l.withDefaults()
+	s := &server{h: h, l: l, conns: make(map[net.Conn]struct{}), slots: make(chan struct{}, l.MaxConns)}
+	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
+	defer stop()
+	err := s.accept(ctx, ln)
+	_ = ln.Close()
+	s.drain()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+type server struct {
+	h     http.Handler
+	l     Limits
+	slots chan struct{}
+	wg    sync.WaitGroup
+
+	mu    sync.Mutex // guards conns
+	conns map[net.Conn]struct{}
+}
+
+// accept runs until ln fails or closes.
+func (s *server) accept(ctx context.Context, ln net.Listener) error {
+	var pause time.Duration
+	for {
+		select {
+		case s.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		c, err := ln.Accept()
+		if err != nil {
+			<-s.slots
+			if ctx.Err() != nil {
+				return nil
+			}
+			if passing(err) {
+				// Out of file descriptors, or a timeout: wait a little, as
+				// net/http's server does, and go on.
+				pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+				select {
+				case <-time.After(pause):
+					continue
+				case <-ctx.Done():
+					return nil
+				}
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		pause = 0
+		s.track(c, true)
+		s.wg.Go(func() {
+			defer func() { <-s.slots }()
+			defer s.track(c, false)
+			defer c.Close()
+			s.serve(c)
+		})
+	}
+}
+
+// passing reports whether an Accept error may go away by itself.
+func passing(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() ||
+		errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ECONNABORTED)
+}
+
+func (s *server) track(c net.Conn, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if on {
+		s.conns[c] = struct{}{}
+	} else {
+		delete(s.conns, c)
+	}
+}
+
+// drain waits for the connections in flight, at most l.StopTimeout, then
+// cuts those left.
+func (s *server) drain() {
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return
+	case <-time.After(s.l.StopTimeout):
+	}
+	s.mu.Lock()
+	for c := range s.conns {
+		_ = c.SetDeadline(time.Now())
+	}
+	s.mu.Unlock()
+	<-done
+}
+
+// serve answers one request on c.
+func (s *server) serve(c net.Conn) {
+	_ = c.SetDeadline(time.Now().Add(s.l.ReadTimeout))
+	req, err := http.ReadRequest(bufio.NewReaderSize(io.LimitReader(c, s.l.MaxRequest), 4<<10))
+	_ = c.SetDeadline(time.Now().Add(s.l.WriteTimeout))
+	w := newAnswer(c, req)
+	if err != nil {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, "bad request\n")
+	} else {
+		req.RemoteAddr = c.RemoteAddr().String()
+		s.h.ServeHTTP(w, req)
+	}
+	if w.finish() == nil {
+		lingerClose(c)
+	}
+}
+
+// Lingering after an answer, so that a client whose request was not read
+// to its end (a 400) gets the answer rather than a reset.
+const (
+	lingerTime  = 500 * time.Millisecond
+	lingerBytes = 256 << 10
+)
+
+// lingerClose ends the writing side and reads what the client still
+// sends, for lingerTime or lingerBytes at most; the caller then closes c.
+func lingerClose(c net.Conn) {
+	cw, ok := c.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	_ = c.SetReadDeadline(time.Now().Add(lingerTime))
+	_, _ = io.CopyN(io.Discard, c, lingerBytes)
+}
+
+// answer is the http.ResponseWriter of one request: the status line and
+// headers go out with the first write.
+type answer struct {
+	bw     *bufio.Writer
+	header http.Header
+	head   bool // a HEAD request: no body
+	status int  // 0 until WriteHeader
+	err    error
+}
+
+func newAnswer(c net.Conn, req *http.Request) *answer {
+	return &answer{
+		bw:     bufio.NewWriterSize(c, 16<<10),
+		header: make(http.Header),
+		head:   req != nil && req.Method == http.MethodHead,
+	}
+}
+
+func (a *answer) Header() http.Header { return a.header }
+
+func (a *answer) WriteHeader(status int) {
+	if a.status != 0 {
+		return
+	}
+	a.status = status
+	a.header.Set("Connection", "close")
+	_, a.err = fmt.Fprintf(a.bw, "HTTP/1.1 %s %s\r\n", strconv.Itoa(status), http.StatusText(status))
+	if a.err == nil {
+		a.err = a.header.Write(a.bw)
+	}
+	if a.err == nil {
+		_, a.err = a.bw.WriteString("\r\n")
+	}
+}
+
+func (a *answer) Write(b []byte) (int, error) {
+	a.WriteHeader(http.StatusOK)
+	if a.err != nil {
+		return 0, a.err
+	}
+	if a.head {
+		return len(b), nil
+	}
+	n, err := a.bw.Write(b)
+	a.err = err
+	return n, err
+}
+
+// finish sends what is buffered (an answer without a body gets its
+// status line and headers).
+func (a *answer) finish() error {
+	a.WriteHeader(http.StatusOK)
+	if a.err != nil {
+		return a.err
+	}
+	return a.bw.Flush()
+}

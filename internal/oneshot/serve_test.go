@@ -1,0 +1,199 @@
+package oneshot
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startServer runs Serve with l on a loopback listener and h; it returns
+// the address. The server ends with the test, and the test checks that it
+// returned nil.
+func startServer(t *testing.T, h http.Handler, l Limits) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, ln, h, l) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Serve() after cancel = %v, want nil", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("Serve() did not return within 10s of cancel")
+		}
+	})
+	return ln.Addr().String()
+}
+
+// roundTrip sends raw on a new connection and returns everything the
+// server sent back until it closed (within 5 s).
+func roundTrip(t *testing.T, addr, raw string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("reading the answer: %v (got %q)", err, b)
+	}
+	return string(b)
+}
+
+var hello = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	_, _ = io.WriteString(w, "hello "+r.URL.Path)
+})
+
+func TestServeAnswers(t *testing.T) {
+	addr := startServer(t, hello, Limits{})
+	tests := []struct {
+		name, req  string
+		wantStatus string
+		wantBody   string
+	}{
+		{"get", "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", "HTTP/1.1 200 OK", "hello /x"},
+		{"head has no body", "HEAD /x HTTP/1.1\r\nHost: a\r\n\r\n", "HTTP/1.1 200 OK", ""},
+		{"http/1.0", "GET /y HTTP/1.0\r\n\r\n", "HTTP/1.1 200 OK", "hello /y"},
+		{"garbage", "NOT HTTP\r\n\r\n", "HTTP/1.1 400 Bad Request", "bad request\n"},
+		{"cut short", "GET /x HTTP/1.1\r\nHost:", "HTTP/1.1 400 Bad Request", "bad request\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := net.Dial("tcp", addr)
+			if c == nil {
+				t.Fatal("dial failed")
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			_, _ = io.WriteString(c, tt.req)
+			if tt.name == "cut short" {
+				_ = c.(*net.TCPConn).CloseWrite()
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: strings.Fields(tt.req)[0]})
+			if err != nil {
+				t.Fatalf("ReadResponse() error = %v", err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatalf("reading the body: %v", err)
+			}
+			if got := resp.Proto + " " + resp.Status; got != tt.wantStatus {
+				t.Errorf("status = %q, want %q", got, tt.wantStatus)
+			}
+			if string(body) != tt.wantBody {
+				t.Errorf("body = %q, want %q", body, tt.wantBody)
+			}
+			if !resp.Close {
+				t.Errorf("answer without Connection: close")
+			}
+		})
+	}
+}
+
+func TestServeBoundsRequests(t *testing.T) {
+	addr := startServer(t, hello, Limits{MaxRequest: 1 << 10, ReadTimeout: 200 * time.Millisecond})
+	// Headers without end: read up to MaxRequest, then 400.
+	begun := time.Now()
+	got := roundTrip(t, addr, "GET / HTTP/1.1\r\nX-Junk: "+strings.Repeat("a", 64<<10))
+	if !strings.HasPrefix(got, "HTTP/1.1 400 ") {
+		t.Errorf("answer to endless headers = %.60q, want a 400", got)
+	}
+	// A client that sends nothing is cut after ReadTimeout.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("silent client: reading: %v", err)
+	}
+	if d := time.Since(begun); d > 3*time.Second {
+		t.Errorf("silent client cut after %v, want about the 200ms read timeout", d)
+	}
+	if !strings.HasPrefix(string(b), "HTTP/1.1 400 ") {
+		t.Errorf("answer to a silent client = %q, want a 400", b)
+	}
+}
+
+func TestServeLimitsConnections(t *testing.T) {
+	// One slot, taken by a silent client: a second request is answered
+	// only once the first is cut by the read timeout.
+	addr := startServer(t, hello, Limits{MaxConns: 1, ReadTimeout: 300 * time.Millisecond})
+	silent, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	time.Sleep(50 * time.Millisecond) // let the server take it
+	begun := time.Now()
+	got := roundTrip(t, addr, "GET /second HTTP/1.1\r\nHost: a\r\n\r\n")
+	if !strings.Contains(got, "hello /second") {
+		t.Errorf("second request = %q, want it answered", got)
+	}
+	if d := time.Since(begun); d < 200*time.Millisecond {
+		t.Errorf("second request answered after %v, want it to wait for the slot (~300ms)", d)
+	}
+}
+
+func TestServeStopsWithHungHandler(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	hung := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		entered <- struct{}{}
+		<-release
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, ln, hung, Limits{StopTimeout: 200 * time.Millisecond}) }()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+	select {
+	case <-entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("handler not entered")
+	}
+	cancel()
+	// The handler never returns by itself: Serve waits StopTimeout, cuts
+	// the connection, and still waits for the handler; release it once
+	// Serve has had the time to cut.
+	time.AfterFunc(500*time.Millisecond, func() { close(release) })
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve() = %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve() did not return")
+	}
+	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+		t.Errorf("listener still accepts after Serve returned")
+	}
+}
