@@ -26,7 +26,7 @@ func (e headerTooLong) Is(target error) bool { return target == ErrHeaderTooLong
 type Reader struct {
 	lr        *io.LimitedReader
 	maxHeader int64
-	br *bufio.Reader
+	br        *bufio.Reader
 	// maxBody is added to what is left of the header allowance once the
 	// headers are read.
 	maxBody int64

@@ -66,9 +66,9 @@ type UploadResult struct {
 // Uploader sends bundles to the crash-report collector. It is safe for
 // concurrent use; uploads run one at a time.
 type Uploader struct {
-	log    *zap.Logger
-	opts   UploadOptions
-	lim    Limiter
+	log  *zap.Logger
+	opts UploadOptions
+	lim  Limiter
 	// addr is the collector's host:port; tc its TLS config, nil for a
 	// plain-http loopback URL.
 	addr string
