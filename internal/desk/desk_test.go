@@ -115,7 +115,7 @@ func startRig(t *testing.T, budget Budget, kites map[string][]string, took time.
 			in.Policy = pol[0]
 		}
 		for _, k := range ks {
-			mb := NewMailbox()
+			mb := NewMailbox(nil)
 			r.mailboxes[k], r.owner[k] = mb, name
 			in.Kites = append(in.Kites, Kite{Name: k, Mailbox: mb})
 		}
@@ -293,7 +293,7 @@ func TestHoldThenGo(t *testing.T) {
 }
 
 func TestMailboxKeepsTheLatest(t *testing.T) {
-	mb := NewMailbox()
+	mb := NewMailbox(nil)
 	for i := range 5 {
 		mb.put(Answer{Kind: AnswerBegin, Note: fmt.Sprint(i)})
 	}
@@ -369,11 +369,11 @@ func TestSuspectRaisesOnce(t *testing.T) {
 		shared := &atomicCount{}
 		pkc := &raiser{fakeRestarter: &fakeRestarter{t: t, took: time.Second, shared: shared}}
 		py := &raiser{fakeRestarter: &fakeRestarter{t: t, took: time.Second, shared: shared}}
-		mb := NewMailbox()
+		mb := NewMailbox(nil)
 		d := New(zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), Deps{Budget: store})
 		d.Configure([]Instance{
 			{Name: "router", Kind: "pagekitec", Restarter: pkc, Policy: testPolicy, Kites: []Kite{{Name: "a.kite.test", Mailbox: mb}}},
-			{Name: "main", Kind: "pagekite.py", Restarter: py, Policy: testPolicy, Kites: []Kite{{Name: "b.kite.test", Mailbox: NewMailbox()}}},
+			{Name: "main", Kind: "pagekite.py", Restarter: py, Policy: testPolicy, Kites: []Kite{{Name: "b.kite.test", Mailbox: NewMailbox(nil)}}},
 		})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})

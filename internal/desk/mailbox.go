@@ -31,10 +31,14 @@ type Answer struct {
 // replaces one not yet taken: each answer supersedes the ones before it
 // (a cooldown after the restart supersedes "restarting"), so a kite busy
 // probing loses nothing it needs, and the desk never waits for a kite.
-type Mailbox struct{ c chan Answer }
+type Mailbox struct {
+	c      chan Answer
+	notify func()
+}
 
-// NewMailbox returns an empty mailbox.
-func NewMailbox() *Mailbox { return &Mailbox{c: make(chan Answer, 1)} }
+// NewMailbox returns an empty mailbox; notify, when not nil, is called
+// after each answer is left (it must not block).
+func NewMailbox(notify func()) *Mailbox { return &Mailbox{c: make(chan Answer, 1), notify: notify} }
 
 // C delivers the answers.
 func (m *Mailbox) C() <-chan Answer { return m.c }
@@ -42,6 +46,7 @@ func (m *Mailbox) C() <-chan Answer { return m.c }
 // put leaves a, replacing an answer not yet taken. Only the desk's loop
 // puts, so the second send cannot block.
 func (m *Mailbox) put(a Answer) {
+	defer m.tell()
 	select {
 	case m.c <- a:
 		return
@@ -52,4 +57,10 @@ func (m *Mailbox) put(a Answer) {
 	default:
 	}
 	m.c <- a
+}
+
+func (m *Mailbox) tell() {
+	if m.notify != nil {
+		m.notify()
+	}
 }

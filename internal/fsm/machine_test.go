@@ -194,12 +194,12 @@ func TestCallbackKeysFire(t *testing.T) {
 	m.Cool(now, now.Add(time.Hour), false, "budget") // suppress
 	now = m.Deadline()
 	m.Observe(now, Down, "", "") // relapse
-	keys := m.callbacks()
-	if len(keys) != len(AllStates())+len(AllEvents()) {
-		t.Errorf("len(callbacks()) = %d, want %d", len(keys), len(AllStates())+len(AllEvents()))
+	keys := callbackKeys()
+	if got := len(callbacks()); got != len(AllStates())+len(AllEvents()) || got != len(keys) {
+		t.Errorf("len(callbacks()) = %d, want %d", got, len(AllStates())+len(AllEvents()))
 	}
-	for key := range keys {
-		if m.fired[key] == 0 {
+	for i, key := range keys {
+		if m.fired[i] == 0 {
 			t.Errorf("callback %q fired 0 times, want at least 1", key)
 		}
 	}
@@ -339,26 +339,18 @@ func TestPropertyDueNeedsRun(t *testing.T) {
 	}
 }
 
-func TestHistoryBounded(t *testing.T) {
+func TestLastTransition(t *testing.T) {
 	m := New("k", testPolicy(), t0)
-	now := t0
-	for range 100 {
-		now = now.Add(time.Second)
-		m.Observe(now, Down, "kite-down", "")
-		now = now.Add(time.Second)
-		m.Observe(now, Up, "flying", "")
+	if _, ok := m.Last(); ok {
+		t.Errorf("Last() of a new machine: ok, want none")
 	}
-	h := m.History()
-	if len(h) != historySize {
-		t.Fatalf("len(History()) = %d, want %d", len(h), historySize)
-	}
-	if !h[len(h)-1].At.Equal(now) || h[len(h)-1].To != Healthy || h[len(h)-1].Verdict != "flying" {
-		t.Errorf("last History() = %+v, want healthy on flying at %v", h[len(h)-1], now)
-	}
-	for i := 1; i < len(h); i++ {
-		if !h[i].At.After(h[i-1].At) {
-			t.Fatalf("History()[%d].At = %v, not after %v", i, h[i].At, h[i-1].At)
-		}
+	now := t0.Add(time.Second)
+	m.Observe(now, Down, "kite-down", "Down-FE")
+	now = now.Add(time.Second)
+	m.Observe(now, Up, "flying", "")
+	tr, ok := m.Last()
+	if !ok || !tr.At.Equal(now) || tr.From != Suspect || tr.To != Healthy || tr.Verdict != "flying" || tr.Event != EvUp {
+		t.Errorf("Last() = %+v, %v; want suspect → healthy on flying (up) at %v", tr, ok, now)
 	}
 }
 

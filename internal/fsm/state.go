@@ -1,5 +1,7 @@
 package fsm
 
+import "slices"
+
 // State is a state of the per-kite machine. The string values appear in
 // logs, the status file and metrics.
 type State string
@@ -14,7 +16,9 @@ const (
 )
 
 // AllStates returns every state, in the order of the cycle.
-func AllStates() []State { return []State{Healthy, Suspect, Grace, Restarting, Cooldown} }
+func AllStates() []State { return slices.Clone(allStates[:]) }
+
+var allStates = [...]State{Healthy, Suspect, Grace, Restarting, Cooldown}
 
 // Event names a transition.
 type Event string
@@ -43,9 +47,9 @@ const (
 )
 
 // AllEvents returns every event.
-func AllEvents() []Event {
-	return []Event{EvSuspect, EvThreshold, EvUp, EvExpire, EvSuppress, EvRestarted, EvRelapse, EvRebaseline}
-}
+func AllEvents() []Event { return slices.Clone(allEvents[:]) }
+
+var allEvents = [...]Event{EvSuspect, EvThreshold, EvUp, EvExpire, EvSuppress, EvRestarted, EvRelapse, EvRebaseline}
 
 // transition is one row of the table handed to looplab.
 type transition struct {

@@ -8,7 +8,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pagekite/pkwatchdogd/internal/desk"
-	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
 
@@ -64,16 +63,15 @@ func (w *Watchdog) apply(ctx context.Context, board *board, s *Settings) {
 func (w *Watchdog) startKite(ctx context.Context, board *board, s *Settings, t probe.Target, instance string) *kiteRunner {
 	kctx, cancel := context.WithCancel(ctx)
 	k := &kiteRunner{
-		target: t, instance: instance, mailbox: desk.NewMailbox(), evidence: &evidence{state: fsm.Healthy},
-		cancel: cancel, done: make(chan struct{}), rebase: make(chan struct{}, 1),
+		target: t, instance: instance, evidence: newEvidence(),
+		cancel: cancel, done: make(chan struct{}),
 	}
+	// The desk learns of the mailbox in Configure, after the loop exists.
+	k.mailbox = desk.NewMailbox(func() { k.loop.answered() })
+	k.loop = w.newKiteLoop(k)
 	w.kites[t.Name] = k
-	loop := w.newKiteLoop(k)
-	board.set(loop.snapshot(time.Now(), s))
-	go func() {
-		defer close(k.done)
-		loop.run(kctx)
-	}()
+	board.set(k.loop.snapshot(time.Now(), s))
+	k.loop.start(kctx, k.done)
 	return k
 }
 
@@ -82,10 +80,7 @@ func (w *Watchdog) rebaseline() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, k := range w.kites {
-		select {
-		case k.rebase <- struct{}{}:
-		default:
-		}
+		k.loop.rebase()
 	}
 }
 

@@ -27,23 +27,29 @@ type entry struct {
 	line []byte // status.EncodeKite(&kite)
 }
 
-func newEntry(k status.Kite) entry { return entry{kite: k, line: status.EncodeKite(&k)} }
+func newEntry(k status.Kite) *entry { return &entry{kite: k, line: status.EncodeKite(&k)} }
 
 // board is the main loop's view of every kite, for the status file. Only
 // the main loop goroutine touches it. Each kite's line is encoded when the
-// kite reports, so that writing the file costs no encoding of the kites
-// that did not change.
+// kite reports, and the names are kept sorted, so that writing the file
+// costs no encoding of the kites that did not change, and no sort.
 type board struct {
-	kites map[string]entry
+	kites map[string]*entry
+	names []string // the keys of kites, sorted
 	dirty bool
 }
 
 func newBoard() *board {
-	return &board{kites: make(map[string]entry)}
+	return &board{kites: make(map[string]*entry)}
 }
 
 func (b *board) set(u kiteUpdate) {
-	b.kites[u.kite.Name] = newEntry(u.kite)
+	name := u.kite.Name
+	if _, ok := b.kites[name]; !ok {
+		i, _ := slices.BinarySearch(b.names, name)
+		b.names = slices.Insert(b.names, i, name)
+	}
+	b.kites[name] = newEntry(u.kite)
 	b.dirty = true
 }
 
@@ -58,36 +64,47 @@ func (b *board) update(u kiteUpdate) {
 }
 
 func (b *board) remove(name string) {
+	if _, ok := b.kites[name]; !ok {
+		return
+	}
 	delete(b.kites, name)
+	if i, found := slices.BinarySearch(b.names, name); found {
+		b.names = slices.Delete(b.names, i, i+1)
+	}
 	b.dirty = true
 }
 
-// list returns the kites and their encoded lines, sorted by name.
-func (b *board) list() ([]status.Kite, [][]byte) {
-	names := make([]string, 0, len(b.kites))
-	for name := range b.kites {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	kites := make([]status.Kite, 0, len(names))
-	lines := make([][]byte, 0, len(names))
-	for _, name := range names {
+// list returns the kites and their encoded lines, sorted by name. The
+// kites are the board's own: read them before the next change.
+func (b *board) list() ([]*status.Kite, [][]byte) {
+	kites := make([]*status.Kite, 0, len(b.names))
+	lines := make([][]byte, 0, len(b.names))
+	for _, name := range b.names {
 		e := b.kites[name]
-		kites = append(kites, e.kite)
+		kites = append(kites, &e.kite)
 		lines = append(lines, e.line)
 	}
 	return kites, lines
+}
+
+// flushAfter is how soon a significant change reaches the status file
+// with n kites: flushDelay, or one millisecond per kite from 1000 kites on
+// (5 s for 5000), so that rewriting a file of n kites costs about the same
+// share of a core however many there are.
+func flushAfter(n int) time.Duration {
+	return max(flushDelay, time.Duration(n)*time.Millisecond)
 }
 
 // stateOrder is the order of states in the summary line.
 var stateOrder = []fsm.State{fsm.Healthy, fsm.Suspect, fsm.Grace, fsm.Restarting, fsm.Cooldown}
 
 // summary is the one-line STATUS= text, e.g.
-// "3 kites: 2 healthy, 1 grace (foo.pagekite.me, restart in 4m0s)".
-func summary(f *status.File, now time.Time) string {
+// "3 kites: 2 healthy, 1 grace (foo.pagekite.me, restart in 4m0s)", for
+// the file f (its Kites are not read) and kites.
+func summary(f *status.File, kites []*status.Kite, now time.Time) string {
 	counts := make(map[string]int)
 	var grace []string
-	for _, k := range f.Kites {
+	for _, k := range kites {
 		counts[k.State]++
 		if k.State == string(fsm.Grace) {
 			in := "due"
@@ -108,10 +125,10 @@ func summary(f *status.File, now time.Time) string {
 		}
 	}
 	noun := "kites"
-	if len(f.Kites) == 1 {
+	if len(kites) == 1 {
 		noun = "kite"
 	}
-	line := fmt.Sprintf("%d %s", len(f.Kites), noun)
+	line := fmt.Sprintf("%d %s", len(kites), noun)
 	if len(parts) > 0 {
 		line += ": " + strings.Join(parts, ", ")
 	}

@@ -9,45 +9,59 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
 
-// keptProbes is how many recent probe results a kite keeps for its crash
-// report.
-const keptProbes = 20
+// What a kite keeps for its crash report: its recent probe results and
+// state changes.
+const (
+	keptProbes      = 20
+	keptTransitions = 64
+)
 
 // evidence is what a kite's loop has found: the loop, its only writer,
-// updates it under mu and reads it without; the desk reads a copy
-// (snapshot) for a crash report. Each probe costs a lock and a shift of
-// keptProbes results; the state history is copied only when the state
-// changes.
+// updates it under mu; the desk reads a copy (snapshot) for a crash
+// report. Each probe costs a lock and one slot of a ring; a detail equal
+// to the previous probe's is kept once.
 type evidence struct {
-	mu sync.Mutex // guards writes, and reads from other goroutines
+	mu sync.Mutex // guards everything below
 
 	last       probe.Result
-	probes     []probe.Result // the last keptProbes, oldest first
+	probes     ring[probe.Result]
 	lastFlying time.Time
 	state      fsm.State
-	history    []fsm.Transition // as of the last state change
+	history    ring[fsm.Transition]
+}
+
+func newEvidence() *evidence {
+	return &evidence{
+		state:   fsm.Healthy,
+		probes:  ring[probe.Result]{n: keptProbes},
+		history: ring[fsm.Transition]{n: keptTransitions},
+	}
 }
 
 // probed records a probe's result.
 func (e *evidence) probed(res probe.Result) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.last = res
-	if len(e.probes) == keptProbes {
-		e.probes = append(e.probes[:0], e.probes[1:]...)
+	if res.Detail == e.last.Detail {
+		res.Detail = e.last.Detail // one copy of a detail that repeats
 	}
-	e.probes = append(e.probes, res)
+	e.last = res
+	e.probes.push(res)
 	if res.Verdict == probe.Flying {
 		e.lastFlying = res.Start
 	}
 }
 
-// changed records the machine's state and history after a state change.
+// changed records the machine's state and its last transition after a
+// state change.
 func (e *evidence) changed(m *fsm.Machine) {
-	h := m.History()
+	tr, ok := m.Last()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.state, e.history = m.State(), h
+	e.state = m.State()
+	if ok {
+		e.history.push(tr)
+	}
 }
 
 // snapshot is a copy for the crash report of kite.
@@ -56,6 +70,38 @@ func (e *evidence) snapshot(kite string) desk.KiteEvidence {
 	defer e.mu.Unlock()
 	return desk.KiteEvidence{
 		Name: kite, State: string(e.state), Verdict: string(e.last.Verdict), Detail: e.last.Detail,
-		LastFlying: e.lastFlying, History: e.history, Probes: append([]probe.Result(nil), e.probes...),
+		LastFlying: e.lastFlying, History: e.history.list(), Probes: e.probes.list(),
 	}
+}
+
+// ring keeps the last n values pushed; it grows to n as values come.
+type ring[T any] struct {
+	buf  []T
+	next int // the oldest value's slot once buf is full
+	n    int
+}
+
+func (r *ring[T]) push(v T) {
+	if len(r.buf) < r.n {
+		if len(r.buf) == cap(r.buf) {
+			// Exactly: append and slices.Grow round up to a size class.
+			grown := make([]T, len(r.buf), min(max(2*len(r.buf), 4), r.n))
+			copy(grown, r.buf)
+			r.buf = grown
+		}
+		r.buf = append(r.buf, v)
+		return
+	}
+	r.buf[r.next] = v
+	r.next = (r.next + 1) % r.n
+}
+
+// list returns the values, oldest first (nil when there are none).
+func (r *ring[T]) list() []T {
+	if len(r.buf) == 0 {
+		return nil
+	}
+	out := make([]T, 0, len(r.buf))
+	out = append(out, r.buf[r.next:]...)
+	return append(out, r.buf[:r.next]...)
 }

@@ -3,6 +3,7 @@ package watchdog
 import (
 	"context"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -11,21 +12,31 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
+	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
 	"github.com/pagekite/pkwatchdogd/internal/status"
 )
 
-// kiteLoop owns one kite's state machine. Only its own goroutine (run)
-// touches its fields.
+// kiteLoop owns one kite's state machine. It holds no goroutine while
+// idle: a timer, the desk's mailbox, a sleep (rebaseline) or the end of
+// its context kicks it, and its work then runs on a goroutine of its own
+// until nothing is left to do. At most one such goroutine runs at a time,
+// so the fields outside mu are touched by one goroutine at a time (each
+// start and end of work goes through mu).
 type kiteLoop struct {
 	w        *Watchdog
-	log      *zap.Logger
+	log      kiteLog
 	target   probe.Target
 	instance string
 	m        *fsm.Machine
 	rng      *rand.Rand
-	rebase   <-chan struct{}
 	mailbox  *desk.Mailbox
 	evidence *evidence
+	ctx      context.Context
+	beat     *sdnotify.Loop
+	done     chan struct{}
+	// wake is when the timer fires; first, that no probe ran yet.
+	wake  time.Time
+	first bool
 
 	// applied is the Settings whose policy the machine has.
 	applied *Settings
@@ -39,88 +50,167 @@ type kiteLoop struct {
 	outcome    string
 	restartAt  time.Time
 	prev       status.Kite
+
+	mu sync.Mutex // guards the fields below
+	// timer fires the next probe (due).
+	timer *time.Timer
+	// unwatch stops the watch on ctx.
+	unwatch func() bool
+	// due: the timer fired; rebased: the machine slept.
+	due, rebased bool
+	// running: a goroutine runs work; finished: the loop ended.
+	running, finished bool
 }
 
 func (w *Watchdog) newKiteLoop(k *kiteRunner) *kiteLoop {
 	s := w.settings.Load()
 	return &kiteLoop{
 		w:        w,
-		log:      w.log.With(zap.String("kite", k.target.Name), zap.String("pagekite", k.instance)),
+		log:      kiteLog{w.log, k.target.Name, k.instance},
 		target:   k.target,
 		instance: k.instance,
 		m:        fsm.New(k.target.Name, s.Policy, time.Now()),
 		rng:      w.kiteSeed(),
-		rebase:   k.rebase,
 		mailbox:  k.mailbox,
 		evidence: k.evidence,
 		applied:  s,
 	}
 }
 
-// run probes the kite until ctx ends, and takes the desk's answers as
-// they come.
-func (l *kiteLoop) run(ctx context.Context) {
-	beat := l.w.deps.Monitor.Register("kite " + l.target.Name)
-	defer beat.Done()
-
+// start schedules the first probe and returns; done is closed once ctx
+// ended and the last work finished.
+func (l *kiteLoop) start(ctx context.Context, done chan struct{}) {
+	l.ctx, l.done = ctx, done
+	l.beat = l.w.deps.Monitor.Register("kite " + l.target.Name)
 	s := l.applied
 	first := firstWindow(s.Interval, s.Timeout)
-	delay := l.w.cal.book(time.Now(), first, firstDelay(l.rng, first.hi), firstDelay(l.rng, first.hi))
-	wake := time.Now().Add(delay)
-	timer := time.NewTimer(delay)
-	defer timer.Stop()
-	for first := true; ; first = false {
-		beat.Idle(time.Now(), wake)
-		select {
-		case <-ctx.Done():
-			return
-		case <-l.rebase:
-			l.logStep(l.m.Rebaseline(time.Now()), "machine slept: evidence from before is stale")
-			l.publish(ctx, true)
-			continue
-		case a := <-l.mailbox.C():
-			l.answer(a)
-			// A hold moves the deadline; the next probe is scheduled up to
-			// it (untilDecision), at most one interval after a short hold.
-			l.publish(ctx, false)
-			continue
-		case <-timer.C:
-		}
-		// The pace runs from when the probe was due, not from when it
-		// ended: a kite is probed every interval ± jitter, however long
-		// the relay takes to answer.
-		fired := time.Now()
+	now := time.Now()
+	delay := l.w.cal.book(now, first, firstDelay(l.rng, first.hi), firstDelay(l.rng, first.hi))
+	l.wake, l.first = now.Add(delay), true
+	l.beat.Idle(now, l.wake)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.timer = time.AfterFunc(delay, func() { l.kick(&l.due) })
+	l.unwatch = context.AfterFunc(ctx, func() { l.kick(nil) })
+}
 
-		s = l.w.settings.Load()
-		if s != l.applied {
-			l.m.SetPolicy(s.Policy)
-			l.applied = s
-		}
-		// Waiting for a probe slot is a legitimate wait, bounded by how
-		// many probes are queued ahead of this one.
-		slots := cap(l.w.sem)
-		queued := time.Duration(s.Kites()/slots+1) * (probeBound(s) + time.Second)
-		beat.Idle(time.Now(), time.Now().Add(queued))
-		res, ok := l.probe(ctx)
-		if !ok {
-			return
-		}
-		beat.Busy(time.Now())
-		l.observe(ctx, res)
-
-		if first && wedged(l.target.Name) {
-			l.log.Warn("test hook: kite loop wedged", zap.String("hook", wedgeEnv))
-			<-ctx.Done()
-			return
-		}
-
-		now := time.Now()
-		pace := l.w.cal.book(fired, paceWindow(s.Interval, s.Jitter), nextDelay(l.rng, s.Interval, s.Jitter), nextDelay(l.rng, s.Interval, s.Jitter))
-		next := max(fired.Add(pace).Sub(now), 0)
-		delay = untilDecision(next, now, l.m.Deadline())
-		wake = now.Add(delay)
-		timer.Reset(delay)
+// kick sets flag (when not nil) and makes sure work runs.
+func (l *kiteLoop) kick(flag *bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if flag != nil {
+		*flag = true
 	}
+	if l.running || l.finished {
+		return
+	}
+	l.running = true
+	go l.work()
+}
+
+// rebase tells the loop that the machine slept.
+func (l *kiteLoop) rebase() { l.kick(&l.rebased) }
+
+// answered tells the loop that the desk left an answer in its mailbox.
+func (l *kiteLoop) answered() { l.kick(nil) }
+
+// work does what is pending (the desk's answer, a rebaseline, a probe)
+// until nothing is, or ctx ended. The look at what is pending and the
+// decision to stop are taken under mu, as every kick is: nothing kicked
+// in between is lost.
+func (l *kiteLoop) work() {
+	for {
+		l.mu.Lock()
+		ended := l.ctx.Err() != nil
+		rebase, due := l.rebased, l.due
+		l.rebased, l.due = false, false
+		var a desk.Answer
+		answer := false
+		if !ended {
+			select {
+			case a = <-l.mailbox.C():
+				answer = true
+			default:
+			}
+		}
+		if ended || !rebase && !due && !answer {
+			l.running = false
+			l.finished = ended
+			l.mu.Unlock()
+			if ended {
+				l.finish()
+			}
+			return
+		}
+		l.mu.Unlock()
+
+		if rebase {
+			l.logStep(l.m.Rebaseline(time.Now()), "machine slept: evidence from before is stale")
+			l.publish(l.ctx, true)
+		}
+		if answer {
+			l.answer(a)
+			// A hold moves the deadline; the next probe is scheduled up
+			// to it (untilDecision), at most one interval after a short
+			// hold.
+			l.publish(l.ctx, false)
+		}
+		if due {
+			l.probeDue()
+		}
+		l.beat.Idle(time.Now(), l.wake)
+	}
+}
+
+// finish ends the loop: its timer, its watch on ctx, its liveness.
+func (l *kiteLoop) finish() {
+	l.mu.Lock()
+	l.timer.Stop()
+	l.unwatch()
+	l.mu.Unlock()
+	l.beat.Done()
+	close(l.done)
+}
+
+// probeDue probes the kite, feeds the result to the machine and sets the
+// timer for the next probe.
+func (l *kiteLoop) probeDue() {
+	// The pace runs from when the probe was due, not from when it ended:
+	// a kite is probed every interval ± jitter, however long the relay
+	// takes to answer.
+	fired := time.Now()
+	s := l.w.settings.Load()
+	if s != l.applied {
+		l.m.SetPolicy(s.Policy)
+		l.applied = s
+	}
+	// Waiting for a probe slot is a legitimate wait, bounded by how many
+	// probes are queued ahead of this one.
+	slots := cap(l.w.sem)
+	queued := time.Duration(s.Kites()/slots+1) * (probeBound(s) + time.Second)
+	l.beat.Idle(time.Now(), time.Now().Add(queued))
+	res, ok := l.probe(l.ctx)
+	if !ok {
+		return // ctx ended: work finishes the loop
+	}
+	l.beat.Busy(time.Now())
+	l.observe(l.ctx, res)
+
+	if l.first && wedged(l.target.Name) {
+		l.log.Warn("test hook: kite loop wedged", zap.String("hook", wedgeEnv))
+		<-l.ctx.Done()
+		return
+	}
+	l.first = false
+
+	now := time.Now()
+	pace := l.w.cal.book(fired, paceWindow(s.Interval, s.Jitter), nextDelay(l.rng, s.Interval, s.Jitter), nextDelay(l.rng, s.Interval, s.Jitter))
+	next := max(fired.Add(pace).Sub(now), 0)
+	delay := untilDecision(next, now, l.m.Deadline())
+	l.wake = now.Add(delay)
+	l.mu.Lock()
+	l.timer.Reset(delay)
+	l.mu.Unlock()
 }
 
 // probeBound is the longest a probe may take: two requests (the kite's and

@@ -32,15 +32,14 @@ func (w *Watchdog) publish(board *board, force bool) {
 		RestartNeeded: s.RestartNeeded,
 		Pagekites:     w.desk.Snapshot(now),
 	}
-	var lines [][]byte
-	f.Kites, lines = board.list()
+	kites, lines := board.list()
 	if s.StatusFile != "" {
 		if err := status.Write(s.StatusFile, f, lines); err != nil {
 			w.log.Warn("status file not written", zap.Error(err))
 		}
 	}
 	if w.deps.Notify != nil {
-		w.deps.Notify(summary(f, now))
+		w.deps.Notify(summary(f, kites, now))
 	}
 }
 

@@ -49,7 +49,8 @@ const (
 	sleepThreshold = 30 * time.Second
 	// stopTimeout bounds the orderly stop.
 	stopTimeout = 5 * time.Second
-	// flushDelay is how soon a significant change reaches the status file.
+	// flushDelay is how soon a significant change reaches the status file
+	// (flushAfter: later with more than 1000 kites).
 	flushDelay = time.Second
 )
 
@@ -89,9 +90,9 @@ type kiteRunner struct {
 	instance string
 	mailbox  *desk.Mailbox
 	evidence *evidence
+	loop     *kiteLoop
 	cancel   context.CancelFunc
 	done     chan struct{}
-	rebase   chan struct{}
 }
 
 type reloadRequest struct {
@@ -197,7 +198,7 @@ func (w *Watchdog) Run(ctx context.Context, ready func()) error {
 		now := time.Now()
 		beat.Idle(now, now.Add(tick))
 		if board.dirty && flush == nil {
-			flush = time.After(flushDelay)
+			flush = time.After(flushAfter(len(board.kites)))
 		}
 		select {
 		case <-ctx.Done():
