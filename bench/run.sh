@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # bench/run.sh: pkwatchdogd's benchmarks (`make bench`). See bench/README.md.
 #
-#   bash bench/run.sh [spread] [cost] [detect] [scale]   (default: all four)
+#   bash bench/run.sh [footprint] [spread] [cost] [detect] [scale]   (default: all five)
 #
-# Builds the daemon into a temp dir, runs each bench (go test -tags bench,
+# Builds the release binaries into a temp dir (make dist and the OpenWrt
+# binaries: the Makefile's own flags), runs each bench (go test -tags bench,
 # real pagekite/curl/grep/monit on 127.0.0.0/8, as root) and prints the
 # "BENCH ..." ratio lines. Everything goes to a temp dir, removed at the
 # end, except the results file named by BENCH_RESULTS (optional).
@@ -13,13 +14,15 @@
 # BENCH_COST_KITES (100), BENCH_COST_WINDOW (20s), BENCH_SCALE_KITES
 # (1,100,1000,5000), BENCH_SCALE_INTERVAL (60s), BENCH_SCALE_TIMEOUT (5s),
 # BENCH_SCALE_CONCURRENCY (256), BENCH_SCALE_CPU_WINDOW (20s),
-# BENCH_MONIT_KITES (100), BENCH_SPREAD_RUNS (5), PKWATCHDOGD_BIN (build).
+# BENCH_MONIT_KITES (100), BENCH_SPREAD_RUNS (5), BENCH_COST_RUNS (3),
+# BENCH_FOOTPRINT_INTERVAL (10s), BENCH_FOOTPRINT_WINDOW (60s),
+# PKWATCHDOGD_BIN (default: the stripped amd64 release binary built here).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 benches=("$@")
-[ ${#benches[@]} -gt 0 ] || benches=(spread cost detect scale)
+[ ${#benches[@]} -gt 0 ] || benches=(footprint spread cost detect scale)
 
 tmp=$(mktemp -d /tmp/pkwatchdogd-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -27,10 +30,15 @@ export TMPDIR=$tmp
 # A missing prerequisite (pagekite, root, monit) fails the bench, never skips it.
 export PKWATCHDOGD_REQUIRE_ALL=1
 
+# The release binaries, as make dist and make ipk build them: the sizes
+# bench measures them, and the amd64 one is the daemon every bench runs.
+echo "building the release binaries into $tmp/dist"
+make -s --no-print-directory dist DISTDIR="$tmp/dist" GO="$GO" >/dev/null
+make -s --no-print-directory DISTDIR="$tmp/dist" GO="$GO" \
+  "$tmp/dist/pkwatchdogd-openwrt-arm_cortex-a7_neon-vfpv4" "$tmp/dist/pkwatchdogd-openwrt-mipsel_24kc" >/dev/null
+export BENCH_DIST=$tmp/dist
 if [ -z "${PKWATCHDOGD_BIN:-}" ]; then
-  echo "building pkwatchdogd into $tmp"
-  CGO_ENABLED=0 "$GO" build -trimpath -o "$tmp/pkwatchdogd" ./cmd/pkwatchdogd
-  export PKWATCHDOGD_BIN=$tmp/pkwatchdogd
+  export PKWATCHDOGD_BIN=$tmp/dist/pkwatchdogd-linux-amd64
 fi
 results=${BENCH_RESULTS:-}
 if [ -n "$results" ]; then
@@ -43,11 +51,12 @@ export BENCH_RESULTS=$results
 failed=0
 for b in "${benches[@]}"; do
   case $b in
+    footprint) test=TestFootprint; limit=5m ;;
     spread) test=TestProbeSpread; limit=2m ;;
-    cost) test=TestCostPerProbe; limit=5m ;;
+    cost) test=TestCostPerProbe; limit=8m ;;
     detect) test=TestDetectionLatency; limit=15m ;;
     scale) test=TestScale; limit=20m ;;
-    *) echo "unknown bench $b (want spread, cost, detect, scale)" >&2; exit 1 ;;
+    *) echo "unknown bench $b (want footprint, spread, cost, detect, scale)" >&2; exit 1 ;;
   esac
   echo "== $b: go test -tags bench -count=1 -v -run '^$test\$' ./bench/"
   if ! "$GO" test -tags bench -count=1 -v -timeout "$limit" -run "^$test\$" ./bench/ >"$tmp/$b.out" 2>&1; then

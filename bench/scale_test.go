@@ -186,14 +186,19 @@ func scaleOnce(t *testing.T, s scaleSetup, n int, interval, timeout time.Duratio
 	case 1:
 		rssTarget = fmt.Sprintf("target <=15MB %s", met(mb <= 15))
 	case 1000:
+		rssTarget = fmt.Sprintf("target <=24MB %s", met(mb <= 24))
+	case 5000:
 		rssTarget = fmt.Sprintf("target <=64MB %s", met(mb <= 64))
 	default:
 		rssTarget = "(informative)"
 	}
 	emit(t, fmt.Sprintf("scale-rss-%d", n), "%d kites: peak RSS %.1f MB %s", n, mb, rssTarget)
 	cpuTarget := "(informative)"
-	if n == 1000 {
+	switch n {
+	case 1000:
 		cpuTarget = fmt.Sprintf("target <=1%% %s", met(share60 <= 1))
+	case 5000:
+		cpuTarget = fmt.Sprintf("target <=1.5%% %s", met(share60 <= 1.5))
 	}
 	emit(t, fmt.Sprintf("scale-cpu-%d", n), "%d kites: CPU %.3f%% of one core at a %v interval over %v (%.3f%% at 60s) %s",
 		n, share, interval, window, share60, cpuTarget)

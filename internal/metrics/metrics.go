@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
@@ -64,8 +65,15 @@ type kiteSeries struct {
 	probes  uint64
 	sum     float64
 	buckets [len(durationBuckets) + 1]uint64
-	// changes counts state changes by from and to state.
-	changes map[[2]fsm.State]uint64
+	// changes counts state changes, sorted by from and to state (a kite
+	// makes few kinds of change: a slice is smaller than a map).
+	changes []stateChange
+}
+
+// stateChange counts the changes of one kind.
+type stateChange struct {
+	from, to fsm.State
+	n        uint64
 }
 
 var _ watchdog.Observer = (*Metrics)(nil)
@@ -161,11 +169,24 @@ func (m *Metrics) Changed(kite string, step fsm.Step) {
 	k := m.seeLocked(kite)
 	k.state = step.To
 	if step.Changed && step.From != step.To {
-		if k.changes == nil {
-			k.changes = make(map[[2]fsm.State]uint64)
-		}
-		k.changes[[2]fsm.State{step.From, step.To}]++
+		k.countChange(step.From, step.To)
 	}
+}
+
+// countChange counts a change from from to to, keeping changes sorted.
+func (k *kiteSeries) countChange(from, to fsm.State) {
+	for i := range k.changes {
+		c := &k.changes[i]
+		if c.from == from && c.to == to {
+			c.n++
+			return
+		}
+		if c.from > from || c.from == from && c.to > to {
+			k.changes = slices.Insert(k.changes, i, stateChange{from, to, 1})
+			return
+		}
+	}
+	k.changes = append(k.changes, stateChange{from, to, 1})
 }
 
 // Restarted counts a restart of a PageKite instance by its outcome.

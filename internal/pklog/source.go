@@ -52,6 +52,11 @@ type Source struct {
 	// the journal was.
 	key  fileKey
 	read time.Time
+	// missing is why the log file could not be looked at, at missingAt:
+	// a log that is not there is looked for again after journalTTL, not
+	// at every kite-down.
+	missing   error
+	missingAt time.Time
 }
 
 type fileKey struct {
@@ -106,10 +111,15 @@ func (s *Source) scan(ctx context.Context, now time.Time) (*Seen, error) {
 		s.seen, s.read = Scan(lines), now
 		return s.seen, nil
 	}
+	if s.missing != nil && now.Sub(s.missingAt) < journalTTL && !now.Before(s.missingAt) {
+		return nil, s.missing
+	}
 	st, err := os.Stat(s.LogFile)
 	if err != nil {
-		return nil, fmt.Errorf("read pagekite log: %w", err)
+		s.missing, s.missingAt = fmt.Errorf("read pagekite log: %w", err), now
+		return nil, s.missing
 	}
+	s.missing = nil
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("read pagekite log %s: not a regular file", s.LogFile)
 	}

@@ -176,3 +176,23 @@ func TestSourceCommand(t *testing.T) {
 		t.Errorf("Name() = %q", src.Name())
 	}
 }
+
+// TestMissingLogLookedForAgainLater: a log file that is not there is not
+// looked for at every kite-down, but again after journalTTL.
+func TestMissingLogLookedForAgainLater(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pagekite.log")
+	s := &Source{LogFile: path}
+	now := time.Now()
+	if _, err := s.scan(context.Background(), now); err == nil {
+		t.Fatal("scan(missing log) = nil error")
+	}
+	if err := os.WriteFile(path, []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.scan(context.Background(), now.Add(time.Second)); err == nil {
+		t.Errorf("scan 1s later = nil error, want the cached miss")
+	}
+	if _, err := s.scan(context.Background(), now.Add(journalTTL+time.Second)); err != nil {
+		t.Errorf("scan after journalTTL = %v, want the file read", err)
+	}
+}

@@ -70,7 +70,7 @@ func (p *Prober) exchange(ctx context.Context, req *http.Request, dial string, t
 	}
 	defer conn.Close()
 	req.Close = true
-	if err := req.Write(conn); err != nil {
+	if err := oneshot.WriteRequest(conn, req); err != nil {
 		return Answer{}, fmt.Errorf("send request: %w", err)
 	}
 	return readReply(conn, req, tc == nil)
@@ -81,6 +81,7 @@ func (p *Prober) exchange(ctx context.Context, req *http.Request, dial string, t
 // without TLS, so that a TLS record back is a *tlsAnswer.
 func readReply(conn io.Reader, req *http.Request, plain bool) (Answer, error) {
 	r := oneshot.NewReader(conn, MaxHeader, MaxBody)
+	defer r.Release()
 	if plain {
 		if err := notTLS(r.Buffered()); err != nil {
 			return Answer{}, err

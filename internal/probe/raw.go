@@ -67,6 +67,7 @@ func (p *Prober) connect(ctx context.Context, t Target, dial string) (rawAnswer,
 	// After a 200, the stream: afterConnect may look at maxStreamPeek
 	// bytes of it.
 	r := oneshot.NewReader(conn, MaxHeader, maxStreamPeek)
+	defer r.Release()
 	resp, err := r.ReadResponse(&http.Request{Method: http.MethodConnect})
 	if errors.Is(err, errHeaderTooLong) {
 		return rawAnswer{Classification: Classification{

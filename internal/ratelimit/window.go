@@ -1,7 +1,7 @@
 package ratelimit
 
 import (
-	"slices"
+	"sort"
 	"time"
 )
 
@@ -30,7 +30,9 @@ func (w *Window) normalize(now time.Time) {
 			kept = append(kept, e)
 		}
 	}
-	slices.SortFunc(kept, func(a, b time.Time) int { return a.Compare(b) })
+	// sort.Slice, not slices.SortFunc: a generic sort of time.Time is ~8
+	// KB of code of its own in the binary.
+	sort.Slice(kept, func(i, j int) bool { return kept[i].Before(kept[j]) })
 	w.Events = kept
 }
 

@@ -250,10 +250,12 @@ func (u *Uploader) try(ctx context.Context, body *multipartBody) (int, error) {
 		return 0, err
 	}
 	defer conn.Close()
-	werr := req.Write(conn)
+	werr := oneshot.WriteRequest(conn, req)
 	// A collector may answer (413, 429) and close before it read the whole
 	// body: its answer, when there is one, says more than the write error.
-	resp, err := oneshot.NewReader(conn, maxAnswerHeader, 512).ReadResponse(req)
+	r := oneshot.NewReader(conn, maxAnswerHeader, 512)
+	defer r.Release()
+	resp, err := r.ReadResponse(req)
 	if err != nil {
 		if werr != nil {
 			return 0, fmt.Errorf("send: %w", werr)

@@ -52,12 +52,16 @@ func (l *kiteLoop) logStep(step fsm.Step, why string) {
 	}
 }
 
-// publish sends the kite's status to the main loop.
+// publish sends the kite's status to the main loop. A change of count
+// matters (the status file shows it within flushAfter) only up to the
+// failure threshold: beyond it, in grace or cooldown, the count goes up
+// at every probe and the minute's refresh shows it.
 func (l *kiteLoop) publish(ctx context.Context, force bool) {
 	now := time.Now()
 	u := l.snapshot(now, l.applied)
+	countMoved := u.kite.Count != l.prev.Count && u.kite.Count <= max(l.applied.Policy.FailureThreshold, 1)
 	u.significant = force || u.kite.State != l.prev.State || u.kite.Verdict != l.prev.Verdict ||
-		u.kite.Count != l.prev.Count || u.kite.Deadline != l.prev.Deadline || u.kite.Note != l.prev.Note ||
+		countMoved || u.kite.Deadline != l.prev.Deadline || u.kite.Note != l.prev.Note ||
 		u.kite.LastOutcome != l.prev.LastOutcome || u.kite.RestartsInWindow != l.prev.RestartsInWindow
 	l.prev = u.kite
 	select {
