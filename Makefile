@@ -6,6 +6,17 @@ SHELL   := /bin/bash
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
+# No inlining in the packages a probe does not spend its time in (TLS and
+# certificates, compression, regexps, config, logging, formatting, and
+# pkwatchdogd's own code): 0.47 MB less binary on amd64 (7.77 -> 7.30 MB)
+# at the same CPU per probe (bench cost: 53-60x curl+grep inlined, 54-62x
+# not). The runtime, net, syscall, os, io, bufio, net/http and the like
+# keep it. bench/README.md has the figures.
+NOINLINE := crypto/... vendor/... regexp/... compress/... archive/... math/... mime/... \
+            encoding/... fmt time reflect strings text/... os/exec os/user flag log sort \
+            hash/... unicode/... net/url go.uber.org/... github.com/BurntSushi/... \
+            github.com/looplab/... github.com/coreos/... github.com/pagekite/...
+GCFLAGS := $(foreach p,$(NOINLINE),-gcflags=$(p)=-l)
 BIN     := bin/pkwatchdogd
 
 .PHONY: all build test test-go test-ipk test-systemd demo bench deps vet fmt clean
@@ -13,7 +24,7 @@ BIN     := bin/pkwatchdogd
 all: build
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/pkwatchdogd
+	CGO_ENABLED=0 $(GO) build -trimpath $(GCFLAGS) -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/pkwatchdogd
 
 # deps installs what the tests and the demo run for real: Debian's pagekite.
 deps:

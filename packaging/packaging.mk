@@ -11,6 +11,7 @@
 GO          ?= go
 VERSION     ?= dev
 LDFLAGS     ?= -s -w -X main.version=$(VERSION)
+GCFLAGS     ?=
 DESTDIR     ?=
 PREFIX      ?= /usr
 SYSCONFDIR  ?= /etc
@@ -42,7 +43,7 @@ goenv_armhf := GOARCH=arm GOARM=6
 
 $(DISTDIR)/pkwatchdogd-linux-%: FORCE
 	@mkdir -p $(DISTDIR)
-	CGO_ENABLED=0 GOOS=linux $(goenv_$*) $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/pkwatchdogd
+	CGO_ENABLED=0 GOOS=linux $(goenv_$*) $(GO) build -trimpath $(GCFLAGS) -ldflags '$(LDFLAGS)' -o $@ ./cmd/pkwatchdogd
 
 .PHONY: FORCE
 FORCE:
@@ -71,7 +72,7 @@ goenv_openwrt_mipsel_24kc              := GOARCH=mipsle GOMIPS=softfloat
 
 $(DISTDIR)/pkwatchdogd-openwrt-%: FORCE
 	@mkdir -p $(DISTDIR)
-	CGO_ENABLED=0 GOOS=linux $(goenv_openwrt_$*) $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/pkwatchdogd
+	CGO_ENABLED=0 GOOS=linux $(goenv_openwrt_$*) $(GO) build -trimpath $(GCFLAGS) -ldflags '$(LDFLAGS)' -o $@ ./cmd/pkwatchdogd
 
 ipk: $(addprefix $(DISTDIR)/pkwatchdogd-openwrt-,$(IPK_ARCHES))
 	@for a in $(IPK_ARCHES); do \

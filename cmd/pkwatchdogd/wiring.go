@@ -294,7 +294,11 @@ func (p *parts) reconfigure(log *zap.Logger, cfg *config.Config) error {
 	}
 	s := settingsFrom(cfg, instances, restarters)
 	if p.started == nil {
-		p.started = cfg
+		// The keys read only at start (restartNeeded): not the kites and
+		// instances, which can be thousands and live on in the settings.
+		started := *cfg
+		started.Kites, started.Pagekites = nil, nil
+		p.started = &started
 	}
 	s.RestartNeeded = restartNeeded(p.started, cfg)
 	if len(s.RestartNeeded) > 0 {

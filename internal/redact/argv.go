@@ -3,15 +3,19 @@ package redact
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
-// Options of pagekite.py whose values carry secrets, as they appear on a
-// command line (--name=value or --name value, e.g. in the argv= log line)
-// and in config files (name = value at the start of a line).
-var (
-	argvOption   = regexp.MustCompile(`--(service_on|service_off|domain|kitesecret|service_cfg|httppass|dyndns)(?:=|\s+)(\S+)`)
-	configOption = regexp.MustCompile(`(?m)^[ \t]*(service_on|service_off|domain|kitesecret|service_cfg|httppass|dyndns)[ \t]*=[ \t]*([^\r\n]*[^\s])`)
-)
+// argvOptions match the options of pagekite.py whose values carry
+// secrets, as they appear on a command line (--name=value or --name value,
+// e.g. in the argv= log line) and in config files (name = value at the
+// start of a line). Compiled when first used, as rules are.
+var argvOptions = sync.OnceValue(func() [2]*regexp.Regexp {
+	return [2]*regexp.Regexp{
+		regexp.MustCompile(`--(service_on|service_off|domain|kitesecret|service_cfg|httppass|dyndns)(?:=|\s+)(\S+)`),
+		regexp.MustCompile(`(?m)^[ \t]*(service_on|service_off|domain|kitesecret|service_cfg|httppass|dyndns)[ \t]*=[ \t]*([^\r\n]*[^\s])`),
+	}
+})
 
 // FindSecrets returns the secrets that text reveals through PageKite's own
 // options: the last `:` field of service_on (when it has the optional
@@ -26,7 +30,7 @@ func FindSecrets(text string) []string {
 		return nil
 	}
 	var found []string
-	for _, re := range []*regexp.Regexp{argvOption, configOption} {
+	for _, re := range argvOptions() {
 		for _, m := range re.FindAllStringSubmatch(text, -1) {
 			found = append(found, optionSecrets(m[1], m[2])...)
 		}

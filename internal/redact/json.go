@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sync"
 )
 
 // sensitiveKey matches JSON object keys whose string values are removed
 // whole, whatever they hold.
-var sensitiveKey = regexp.MustCompile(`(?i)secret|pass|pwd|token|cookie|auth|api.?key|session|credential`)
+var sensitiveKey = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)secret|pass|pwd|token|cookie|auth|api.?key|session|credential`)
+})
 
 // JSON returns the JSON document data, indented, with every string (keys
 // included) redacted as by String, the string values of sensitive keys
@@ -48,7 +51,7 @@ func (r *Redactor) JSON(data []byte) ([]byte, error) {
 		f.n++
 	}
 	inSensitive := func() bool {
-		return len(stack) > 0 && stack[len(stack)-1].object && sensitiveKey.MatchString(stack[len(stack)-1].key)
+		return len(stack) > 0 && stack[len(stack)-1].object && sensitiveKey().MatchString(stack[len(stack)-1].key)
 	}
 	writeString := func(s string) error {
 		var b bytes.Buffer

@@ -94,7 +94,7 @@ func (r *Redactor) String(s string) string {
 	}
 	s = rep.Replace(s)
 	low := strings.ToLower(s)
-	for _, ru := range rules {
+	for _, ru := range rules() {
 		if ru.span && containsAny(low, ru.any) {
 			s = replaceGroups(ru.re, s, Marker)
 		}
@@ -116,7 +116,7 @@ func (r *Redactor) lines(s string) string {
 		line, rest, nl := strings.Cut(s, "\n")
 		s = rest
 		low := strings.ToLower(line)
-		for _, ru := range rules {
+		for _, ru := range rules() {
 			if !ru.span && containsAny(low, ru.any) {
 				line = replaceGroups(ru.re, line, Marker)
 				low = strings.ToLower(line)

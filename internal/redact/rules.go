@@ -1,6 +1,9 @@
 package redact
 
-import "regexp"
+import (
+	"regexp"
+	"sync"
+)
 
 // secretKeys are the names of fields whose values are secret or personal,
 // in any of the forms rules knows.
@@ -25,34 +28,38 @@ var keyTriggers = []string{"secret", "pass", "pwd", "session", "token", "auth", 
 // headerTriggers are the credential headers, for rule.any.
 var headerTriggers = []string{"authorization", "cookie", "x-api-key", "x-auth-token", "x-pagekite-auth"}
 
-// rules are the patterns always redacted, in order.
-var rules = []rule{
-	// pagekite.py log fields (`key=value; `), and key=value anywhere
-	// (query strings, shell, config): the value runs to the next `;`, `&`,
-	// space or the end of the line. `secret` also catches kitesecret,
-	// `data` dyndns updates.
-	// Also KEY: VALUE, as pagekitec's state dump writes fe_0/fe_session: X.
-	{re: regexp.MustCompile(`(?i)(?:` + secretKeys + `)\s*(?:=|:[ \t])\s*([^;&\s]+)`), any: keyTriggers},
-	// The same keys in JSON ("pass": "x"), Python repr ('pass': 'x') and
-	// YAML (pass: x) forms.
-	{re: regexp.MustCompile(`(?i)"(?:[\w-]*(?:` + secretKeys + `))"\s*:\s*"((?:[^"\\]|\\.)*)"`), any: keyTriggers},
-	{re: regexp.MustCompile(`(?i)'(?:[\w-]*(?:` + secretKeys + `))'\s*:\s*'((?:[^'\\]|\\.)*)'`), any: keyTriggers},
-	{re: regexp.MustCompile(`(?im)^[ \t-]*(?:[\w-]*(?:` + secretKeys + `))[ \t]*:[ \t]+([^\r\n]*[^\s])`), any: keyTriggers},
-	{re: regexp.MustCompile(`(?i)remote_ip\s*=\s*([^;\s]+)`), any: []string{"remote_ip"}},
-	// forbidden-user=['Basic YWxpY2U6d29uZGVybGFuZA=='] (Basic credentials).
-	{re: regexp.MustCompile(`(?i)forbidden-user\s*=\s*(\[[^\]\r\n]*\]?|[^;\r\n]+)`), any: []string{"forbidden-user"}},
-	// HTTP headers carrying credentials: the value runs to the end of the
-	// line, or is on the next line (a header folded, or logged apart).
-	{re: regexp.MustCompile(`(?i)(?:proxy-)?(?:authorization|cookie|set-cookie|x-api-key|x-auth-token|x-pagekite-auth)\s*:[ \t]*\r?\n[ \t]*([^\r\n]*[^\s])`), any: headerTriggers, span: true},
-	{re: regexp.MustCompile(`(?i)(?:proxy-)?(?:authorization|cookie|set-cookie|x-api-key|x-auth-token|x-pagekite-auth)\s*:[ \t]*([^\r\n]*[^\s])`), any: headerTriggers},
-	// Credentials anywhere, such as inside a Python list.
-	{re: regexp.MustCompile(`(?i)\b(?:basic|bearer|digest|token)\s+([A-Za-z0-9+/=._~-]{4,})`), any: []string{"basic", "bearer", "digest", "token"}},
-	// Query strings and fragments of URLs and request paths, wherever they
-	// are (GET=/private?token=abc, GET /x?y HTTP/1.1, https://h/p?q#f, a
-	// Referer): the path stays, the query and the fragment go.
-	{re: regexp.MustCompile(`(?i)(?:\b[a-z][a-z0-9+.-]*://|(?:^|[\s=('"<,])/)[^\s?#"'<>]*(?:\?([^\s#"'<>;]*))?(?:#([^\s"'<>;]*))?`), any: []string{"?", "#"}},
-	// User info in URLs: scheme://user:password@host and scheme://TOKEN@host.
-	{re: regexp.MustCompile(`://([^/\s@?#]+)@`), any: []string{"@"}},
-	// E-mail addresses.
-	{re: regexp.MustCompile(`([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})`), any: []string{"@"}},
-}
+// rules are the patterns always redacted, in order. They are compiled
+// when first used (a crash report), not at start: 0.2 MB of heap that a
+// daemon which never writes a report does not need.
+var rules = sync.OnceValue(func() []rule {
+	return []rule{
+		// pagekite.py log fields (`key=value; `), and key=value anywhere
+		// (query strings, shell, config): the value runs to the next `;`, `&`,
+		// space or the end of the line. `secret` also catches kitesecret,
+		// `data` dyndns updates.
+		// Also KEY: VALUE, as pagekitec's state dump writes fe_0/fe_session: X.
+		{re: regexp.MustCompile(`(?i)(?:` + secretKeys + `)\s*(?:=|:[ \t])\s*([^;&\s]+)`), any: keyTriggers},
+		// The same keys in JSON ("pass": "x"), Python repr ('pass': 'x') and
+		// YAML (pass: x) forms.
+		{re: regexp.MustCompile(`(?i)"(?:[\w-]*(?:` + secretKeys + `))"\s*:\s*"((?:[^"\\]|\\.)*)"`), any: keyTriggers},
+		{re: regexp.MustCompile(`(?i)'(?:[\w-]*(?:` + secretKeys + `))'\s*:\s*'((?:[^'\\]|\\.)*)'`), any: keyTriggers},
+		{re: regexp.MustCompile(`(?im)^[ \t-]*(?:[\w-]*(?:` + secretKeys + `))[ \t]*:[ \t]+([^\r\n]*[^\s])`), any: keyTriggers},
+		{re: regexp.MustCompile(`(?i)remote_ip\s*=\s*([^;\s]+)`), any: []string{"remote_ip"}},
+		// forbidden-user=['Basic YWxpY2U6d29uZGVybGFuZA=='] (Basic credentials).
+		{re: regexp.MustCompile(`(?i)forbidden-user\s*=\s*(\[[^\]\r\n]*\]?|[^;\r\n]+)`), any: []string{"forbidden-user"}},
+		// HTTP headers carrying credentials: the value runs to the end of the
+		// line, or is on the next line (a header folded, or logged apart).
+		{re: regexp.MustCompile(`(?i)(?:proxy-)?(?:authorization|cookie|set-cookie|x-api-key|x-auth-token|x-pagekite-auth)\s*:[ \t]*\r?\n[ \t]*([^\r\n]*[^\s])`), any: headerTriggers, span: true},
+		{re: regexp.MustCompile(`(?i)(?:proxy-)?(?:authorization|cookie|set-cookie|x-api-key|x-auth-token|x-pagekite-auth)\s*:[ \t]*([^\r\n]*[^\s])`), any: headerTriggers},
+		// Credentials anywhere, such as inside a Python list.
+		{re: regexp.MustCompile(`(?i)\b(?:basic|bearer|digest|token)\s+([A-Za-z0-9+/=._~-]{4,})`), any: []string{"basic", "bearer", "digest", "token"}},
+		// Query strings and fragments of URLs and request paths, wherever they
+		// are (GET=/private?token=abc, GET /x?y HTTP/1.1, https://h/p?q#f, a
+		// Referer): the path stays, the query and the fragment go.
+		{re: regexp.MustCompile(`(?i)(?:\b[a-z][a-z0-9+.-]*://|(?:^|[\s=('"<,])/)[^\s?#"'<>]*(?:\?([^\s#"'<>;]*))?(?:#([^\s"'<>;]*))?`), any: []string{"?", "#"}},
+		// User info in URLs: scheme://user:password@host and scheme://TOKEN@host.
+		{re: regexp.MustCompile(`://([^/\s@?#]+)@`), any: []string{"@"}},
+		// E-mail addresses.
+		{re: regexp.MustCompile(`([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})`), any: []string{"@"}},
+	}
+})

@@ -31,7 +31,7 @@ func (w *Watchdog) apply(ctx context.Context, board *board, s *Settings) {
 		if wt, ok := wants[name]; ok && wt.instance == k.instance && reflect.DeepEqual(wt.target, k.target) {
 			continue
 		}
-		k.cancel()
+		k.stop()
 		<-k.done
 		delete(w.kites, name)
 		board.remove(name)
@@ -90,7 +90,7 @@ func (w *Watchdog) stop(board *board) {
 	w.mu.Lock()
 	runners := make([]*kiteRunner, 0, len(w.kites))
 	for _, k := range w.kites {
-		k.cancel()
+		k.stop()
 		runners = append(runners, k)
 	}
 	w.mu.Unlock()

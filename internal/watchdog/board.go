@@ -21,13 +21,16 @@ type kiteUpdate struct {
 	deadline time.Time
 }
 
-// entry is one kite on the board: its status and its encoded line.
+// entry is one kite on the board: its encoded status line, and what the
+// STATUS= summary reads of it.
 type entry struct {
-	kite status.Kite
-	line []byte // status.EncodeKite(&kite)
+	name, state, deadline string
+	line                  []byte // status.EncodeKite
 }
 
-func newEntry(k status.Kite) *entry { return &entry{kite: k, line: status.EncodeKite(&k)} }
+func newEntry(k status.Kite) *entry {
+	return &entry{name: k.Name, state: k.State, deadline: k.Deadline, line: status.EncodeKite(&k)}
+}
 
 // board is the main loop's view of every kite, for the status file. Only
 // the main loop goroutine touches it. Each kite's line is encoded when the
@@ -74,14 +77,13 @@ func (b *board) remove(name string) {
 	b.dirty = true
 }
 
-// list returns the kites and their encoded lines, sorted by name. The
-// kites are the board's own: read them before the next change.
-func (b *board) list() ([]*status.Kite, [][]byte) {
-	kites := make([]*status.Kite, 0, len(b.names))
+// list returns the entries and their encoded lines, sorted by name.
+func (b *board) list() ([]*entry, [][]byte) {
+	kites := make([]*entry, 0, len(b.names))
 	lines := make([][]byte, 0, len(b.names))
 	for _, name := range b.names {
 		e := b.kites[name]
-		kites = append(kites, &e.kite)
+		kites = append(kites, e)
 		lines = append(lines, e.line)
 	}
 	return kites, lines
@@ -100,18 +102,18 @@ var stateOrder = []fsm.State{fsm.Healthy, fsm.Suspect, fsm.Grace, fsm.Restarting
 
 // summary is the one-line STATUS= text, e.g.
 // "3 kites: 2 healthy, 1 grace (foo.pagekite.me, restart in 4m0s)", for
-// the file f (its Kites are not read) and kites.
-func summary(f *status.File, kites []*status.Kite, now time.Time) string {
+// the file f (its Kites are not read) and the board's kites.
+func summary(f *status.File, kites []*entry, now time.Time) string {
 	counts := make(map[string]int)
 	var grace []string
 	for _, k := range kites {
-		counts[k.State]++
-		if k.State == string(fsm.Grace) {
+		counts[k.state]++
+		if k.state == string(fsm.Grace) {
 			in := "due"
-			if d, err := time.Parse(time.RFC3339, k.Deadline); err == nil && d.After(now) {
+			if d, err := time.Parse(time.RFC3339, k.deadline); err == nil && d.After(now) {
 				in = "in " + d.Sub(now).Round(time.Second).String()
 			}
-			grace = append(grace, fmt.Sprintf("%s, restart %s", k.Name, in))
+			grace = append(grace, fmt.Sprintf("%s, restart %s", k.name, in))
 		}
 	}
 	var parts []string

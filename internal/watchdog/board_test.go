@@ -20,13 +20,13 @@ func TestBoardKeepsNamesSorted(t *testing.T) {
 	kites, lines := b.list()
 	var names []string
 	for _, k := range kites {
-		names = append(names, k.Name)
+		names = append(names, k.name)
 	}
 	if want := "a.kite.test b.kite.test d.kite.test"; strings.Join(names, " ") != want || len(lines) != 3 {
 		t.Fatalf("list() = %v (%d lines), want %s", names, len(lines), want)
 	}
-	if kites[1].State != "grace" {
-		t.Errorf("b.kite.test state = %s, want grace after the update", kites[1].State)
+	if kites[1].state != "grace" {
+		t.Errorf("b.kite.test state = %s, want grace after the update", kites[1].state)
 	}
 	f := &status.File{}
 	if got, want := summary(f, kites, time.Now()), "3 kites: 2 healthy, 1 grace (b.kite.test, restart due)"; got != want {

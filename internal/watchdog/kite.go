@@ -13,7 +13,6 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
-	"github.com/pagekite/pkwatchdogd/internal/status"
 )
 
 // kiteLoop owns one kite's state machine. It holds no goroutine while
@@ -49,13 +48,14 @@ type kiteLoop struct {
 	statusSaid string
 	outcome    string
 	restartAt  time.Time
-	prev       status.Kite
+	// prev and prevCount are what of the last status line published
+	// matters.
+	prev      significant
+	prevCount int
 
 	mu sync.Mutex // guards the fields below
 	// timer fires the next probe (due).
 	timer *time.Timer
-	// unwatch stops the watch on ctx.
-	unwatch func() bool
 	// due: the timer fired; rebased: the machine slept.
 	due, rebased bool
 	// running: a goroutine runs work; finished: the loop ended.
@@ -78,7 +78,8 @@ func (w *Watchdog) newKiteLoop(k *kiteRunner) *kiteLoop {
 }
 
 // start schedules the first probe and returns; done is closed once ctx
-// ended and the last work finished.
+// ended and the last work finished. Whoever cancels ctx kicks the loop
+// (kiteRunner.stop), so that an idle loop notices.
 func (l *kiteLoop) start(ctx context.Context, done chan struct{}) {
 	l.ctx, l.done = ctx, done
 	l.beat = l.w.deps.Monitor.Register("kite " + l.target.Name)
@@ -91,7 +92,6 @@ func (l *kiteLoop) start(ctx context.Context, done chan struct{}) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.timer = time.AfterFunc(delay, func() { l.kick(&l.due) })
-	l.unwatch = context.AfterFunc(ctx, func() { l.kick(nil) })
 }
 
 // kick sets flag (when not nil) and makes sure work runs.
@@ -162,11 +162,10 @@ func (l *kiteLoop) work() {
 	}
 }
 
-// finish ends the loop: its timer, its watch on ctx, its liveness.
+// finish ends the loop: its timer, its liveness.
 func (l *kiteLoop) finish() {
 	l.mu.Lock()
 	l.timer.Stop()
-	l.unwatch()
 	l.mu.Unlock()
 	l.beat.Done()
 	close(l.done)

@@ -59,15 +59,25 @@ func (l *kiteLoop) logStep(step fsm.Step, why string) {
 func (l *kiteLoop) publish(ctx context.Context, force bool) {
 	now := time.Now()
 	u := l.snapshot(now, l.applied)
-	countMoved := u.kite.Count != l.prev.Count && u.kite.Count <= max(l.applied.Policy.FailureThreshold, 1)
-	u.significant = force || u.kite.State != l.prev.State || u.kite.Verdict != l.prev.Verdict ||
-		countMoved || u.kite.Deadline != l.prev.Deadline || u.kite.Note != l.prev.Note ||
-		u.kite.LastOutcome != l.prev.LastOutcome || u.kite.RestartsInWindow != l.prev.RestartsInWindow
-	l.prev = u.kite
+	cur := significantOf(&u.kite)
+	countMoved := u.kite.Count != l.prevCount && u.kite.Count <= max(l.applied.Policy.FailureThreshold, 1)
+	u.significant = force || countMoved || cur != l.prev
+	l.prev, l.prevCount = cur, u.kite.Count
 	select {
 	case l.w.updates <- u:
 	case <-ctx.Done():
 	}
+}
+
+// significant is what of a kite's status line makes the status file be
+// rewritten soon when it changes (and the count, up to the threshold).
+type significant struct {
+	state, verdict, deadline, note, outcome string
+	restarts                                int
+}
+
+func significantOf(k *status.Kite) significant {
+	return significant{k.State, k.Verdict, k.Deadline, k.Note, k.LastOutcome, k.RestartsInWindow}
 }
 
 // snapshot is the kite's line in the status file. The restart budget is

@@ -95,6 +95,14 @@ type kiteRunner struct {
 	done     chan struct{}
 }
 
+// stop ends the kite's loop: its context, then a kick so that an idle
+// loop notices (a loop holds no watch on its context: one AfterFunc per
+// kite cost ~300 bytes each).
+func (k *kiteRunner) stop() {
+	k.cancel()
+	k.loop.kick(nil)
+}
+
 type reloadRequest struct {
 	settings  *Settings
 	configErr string
