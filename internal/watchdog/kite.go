@@ -91,7 +91,21 @@ func (l *kiteLoop) start(ctx context.Context, done chan struct{}) {
 	l.beat.Idle(now, l.wake)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.timer = time.AfterFunc(delay, func() { l.kick(&l.due) })
+	l.timer = time.AfterFunc(delay, l.fired)
+}
+
+// fired is the timer's: it runs on a goroutine of its own, so the work
+// runs right there rather than on yet another one.
+func (l *kiteLoop) fired() {
+	l.mu.Lock()
+	l.due = true
+	if l.running || l.finished {
+		l.mu.Unlock()
+		return
+	}
+	l.running = true
+	l.mu.Unlock()
+	l.work()
 }
 
 // kick sets flag (when not nil) and makes sure work runs.
