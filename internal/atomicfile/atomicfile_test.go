@@ -2,8 +2,11 @@ package atomicfile
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -111,5 +114,35 @@ func assertOnlyFile(t *testing.T, dir, name string) {
 			names = append(names, e.Name())
 		}
 		t.Errorf("ReadDir(%s) = %v, want only %s (no temp files left)", dir, names, name)
+	}
+}
+
+// TestReplaceFuncErrorKeepsOld: a fill that fails leaves the old file and
+// no temporary file; one that succeeds replaces it.
+func TestReplaceFuncErrorKeepsOld(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "status.json")
+	if err := Replace(path, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := ReplaceFunc(path, 0o644, func(w io.Writer) error {
+		_, _ = io.WriteString(w, strings.Repeat("x", 100<<10)) // past the buffer
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Errorf("ReplaceFunc(failing fill) = %v, want it to wrap the fill's error", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "old\n" {
+		t.Errorf("file after a failed fill = %.20q, want the old content", b)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("dir holds %d entries after a failed fill, want only the file", len(ents))
+	}
+	if err := ReplaceFunc(path, 0o644, func(w io.Writer) error { _, err := io.WriteString(w, "new\n"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "new\n" {
+		t.Errorf("file after ReplaceFunc = %q, want new", b)
 	}
 }

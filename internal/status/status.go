@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"time"
 
@@ -106,43 +107,51 @@ func EncodeKite(k *Kite) []byte {
 // The file is compact JSON with one kite per line: readable with grep and
 // a pager.
 func Write(path string, head *File, kites [][]byte) error {
-	data, err := assemble(head, kites)
+	h := *head
+	h.Kites = nil
+	data, err := json.Marshal(&h)
 	if err != nil {
 		return fmt.Errorf("encode status: %w", err)
 	}
-	if err := atomicfile.Replace(path, data, 0o644); err != nil {
+	// data ends with "kites":null}: open the array instead.
+	const tail = "null}"
+	if !bytes.HasSuffix(data, []byte(tail)) {
+		return fmt.Errorf("encode status: unexpected encoding %q", data[max(0, len(data)-20):])
+	}
+	// Streamed to the file: with 5000 kites the file is 2.5 MB, which
+	// need not be assembled in memory first.
+	err = atomicfile.ReplaceFunc(path, 0o644, func(w io.Writer) error {
+		return writeKites(w, data[:len(data)-len(tail)], kites)
+	})
+	if err != nil {
 		return fmt.Errorf("write status file: %w", err)
 	}
 	return nil
 }
 
-// assemble is the file's content: head without its kites, then kites.
-func assemble(head *File, kites [][]byte) ([]byte, error) {
-	h := *head
-	h.Kites = nil
-	data, err := json.Marshal(&h)
-	if err != nil {
-		return nil, err
+// writeKites writes head (the file up to its kites array), the array of
+// kites, one per line, and the end.
+func writeKites(w io.Writer, head []byte, kites [][]byte) error {
+	if _, err := w.Write(head); err != nil {
+		return err
 	}
-	// data ends with "kites":null}: open the array instead.
-	const tail = "null}"
-	if !bytes.HasSuffix(data, []byte(tail)) {
-		return nil, fmt.Errorf("unexpected encoding %q", data[max(0, len(data)-20):])
+	if _, err := io.WriteString(w, "[\n"); err != nil {
+		return err
 	}
-	size := len(data) + 4
-	for _, k := range kites {
-		size += len(k) + 2
-	}
-	out := make([]byte, 0, size)
-	out = append(append(out, data[:len(data)-len(tail)]...), "[\n"...)
 	for i, k := range kites {
-		out = append(out, k...)
-		if i < len(kites)-1 {
-			out = append(out, ',')
+		if _, err := w.Write(k); err != nil {
+			return err
 		}
-		out = append(out, '\n')
+		sep := ",\n"
+		if i == len(kites)-1 {
+			sep = "\n"
+		}
+		if _, err := io.WriteString(w, sep); err != nil {
+			return err
+		}
 	}
-	return append(out, "]}\n"...), nil
+	_, err := io.WriteString(w, "]}\n")
+	return err
 }
 
 // ErrNoStatus means there is no status file: the daemon is not running, or

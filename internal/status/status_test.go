@@ -2,6 +2,7 @@ package status
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -33,15 +34,19 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	}
 }
 
-func TestAssembleOneKitePerLine(t *testing.T) {
+func TestWriteOneKitePerLine(t *testing.T) {
 	f := &File{PID: 1, Kites: []Kite{{Name: "a.kite.test", State: "healthy"}, {Name: "b.kite.test", State: "grace"}}}
-	data, err := assemble(f, encodeAll(f.Kites))
+	path := filepath.Join(t.TempDir(), "status.json")
+	if err := Write(path, f, encodeAll(f.Kites)); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
 	if len(lines) != 4 {
-		t.Fatalf("assemble gave %d lines, want 4 (head, 2 kites, end):\n%s", len(lines), data)
+		t.Fatalf("Write gave %d lines, want 4 (head, 2 kites, end):\n%s", len(lines), data)
 	}
 	for i, name := range []string{"a.kite.test", "b.kite.test"} {
 		if !strings.Contains(lines[i+1], `"name":"`+name+`"`) {
@@ -49,7 +54,7 @@ func TestAssembleOneKitePerLine(t *testing.T) {
 		}
 	}
 	if !bytes.HasSuffix(data, []byte("]}\n")) {
-		t.Errorf("assemble ends %q, want ]}\\n", data[len(data)-5:])
+		t.Errorf("the file ends %q, want ]}\\n", data[len(data)-5:])
 	}
 }
 
