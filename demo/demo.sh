@@ -76,7 +76,7 @@ stop_pid() { # stop_pid NAME PID: TERM (and CONT, for a frozen kite), then KILL
 kite_pid() { # the current kite's PID, from the pid file pagekite writes
 	local pid
 	pid=$(cat "$DIR/kite/pagekite.pid" 2>/dev/null || true)
-	[ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "--logfile=$DIR/kite/" && echo "$pid"
+	[ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q -- "--logfile=$DIR/kite/" && echo "$pid"
 	return 0
 }
 
