@@ -47,7 +47,7 @@ type namedKite struct {
 // out (to a slow scraper) never holds up the kite loops.
 type snapshot struct {
 	kites      []*namedKite
-	restarts   map[[2]string]uint64
+	restarts   map[string]uint64
 	suppressed map[string]uint64
 	reports    map[watchdog.ReportOutcome]uint64
 	pings      uint64
@@ -252,21 +252,14 @@ func labelled[K ~string](e *encoder, f family, label string, m map[K]uint64) {
 	}
 }
 
-func (e *encoder) restarts(m map[[2]string]uint64) {
+func (e *encoder) restarts(m map[string]uint64) {
 	if len(m) == 0 {
 		return
 	}
 	e.header(famRestarts)
-	// Sorted by instance, then outcome. Sorting joined strings shares the
-	// string sort's code (a sort of [2]string is ~11 KB more binary).
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k[0]+"\x00"+k[1])
-	}
-	slices.Sort(keys)
-	for _, j := range keys {
-		in, outcome, _ := strings.Cut(j, "\x00")
-		e.sample(famRestarts.name, "", []string{"pagekite", "outcome"}, []string{in, outcome}, m[[2]string{in, outcome}])
+	for _, k := range slices.Sorted(maps.Keys(m)) { // by instance, then outcome
+		in, outcome, _ := strings.Cut(k, "\x00")
+		e.sample(famRestarts.name, "", []string{"pagekite", "outcome"}, []string{in, outcome}, m[k])
 	}
 }
 

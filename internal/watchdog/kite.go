@@ -97,29 +97,31 @@ func (l *kiteLoop) start(ctx context.Context, done chan struct{}) {
 // fired is the timer's: it runs on a goroutine of its own, so the work
 // runs right there rather than on yet another one.
 func (l *kiteLoop) fired() {
-	l.mu.Lock()
-	l.due = true
-	if l.running || l.finished {
-		l.mu.Unlock()
-		return
+	if l.claim(&l.due) {
+		l.work()
 	}
-	l.running = true
-	l.mu.Unlock()
-	l.work()
 }
 
 // kick sets flag (when not nil) and makes sure work runs.
 func (l *kiteLoop) kick(flag *bool) {
+	if l.claim(flag) {
+		go l.work()
+	}
+}
+
+// claim sets flag (when not nil) and reports whether the caller is to run
+// work: none runs and the loop has not finished.
+func (l *kiteLoop) claim(flag *bool) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if flag != nil {
 		*flag = true
 	}
 	if l.running || l.finished {
-		return
+		return false
 	}
 	l.running = true
-	go l.work()
+	return true
 }
 
 // rebase tells the loop that the machine slept.
