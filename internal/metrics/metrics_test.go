@@ -17,12 +17,6 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/watchdog"
 )
 
-func newTest(t *testing.T) (*Metrics, *Metrics) {
-	t.Helper()
-	m := New()
-	return m, m
-}
-
 // gather writes m out and parses it with Prometheus' own text parser.
 func gather(t *testing.T, m *Metrics) map[string]*dto.MetricFamily {
 	t.Helper()
@@ -79,6 +73,21 @@ next:
 	return 0, false
 }
 
+// seriesOfKite counts the series, over every family, labelled with kite.
+func seriesOfKite(fams map[string]*dto.MetricFamily, kite string) int {
+	n := 0
+	for _, f := range fams {
+		for _, mt := range f.GetMetric() {
+			for _, l := range mt.GetLabel() {
+				if l.GetName() == "kite" && l.GetValue() == kite {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
 // count returns how many series family name has.
 func count(t *testing.T, m *Metrics, name string) int {
 	t.Helper()
@@ -93,7 +102,7 @@ func TestStateOneHot(t *testing.T) {
 		{From: fsm.Restarting, To: fsm.Cooldown, Changed: true},
 		{From: fsm.Cooldown, To: fsm.Healthy, Changed: true},
 	}
-	m, _ := newTest(t)
+	m := New()
 	for _, step := range steps {
 		t.Run(string(step.To), func(t *testing.T) {
 			m.Changed("a.kite.test", step)
@@ -111,7 +120,7 @@ func TestStateOneHot(t *testing.T) {
 }
 
 func TestUnchangedStepNotCounted(t *testing.T) {
-	m, _ := newTest(t)
+	m := New()
 	m.Changed("k", fsm.Step{From: fsm.Suspect, To: fsm.Suspect})
 	if got := count(t, m, "kite_state_changes_total"); got != 0 {
 		t.Errorf("series of kite_state_changes_total after an unchanged step = %d, want 0", got)
@@ -122,7 +131,7 @@ func TestUnchangedStepNotCounted(t *testing.T) {
 }
 
 func TestFirstSightIsHealthy(t *testing.T) {
-	m, _ := newTest(t)
+	m := New()
 	m.Probed("k", probe.Result{Verdict: probe.Flying, Duration: 10 * time.Millisecond})
 	for _, s := range fsm.AllStates() {
 		got := read(t, m, "kite_state", "kite", "k", "state", string(s))
@@ -152,7 +161,7 @@ func TestProbed(t *testing.T) {
 		{probe.Unrecognized, 20 * time.Millisecond, 6},
 		{probe.BackendDown, 11 * time.Millisecond, 7},
 	}
-	m, _ := newTest(t)
+	m := New()
 	counts := map[probe.Verdict]float64{}
 	for _, tt := range tests {
 		t.Run(string(tt.v), func(t *testing.T) {
@@ -172,11 +181,11 @@ func TestProbed(t *testing.T) {
 }
 
 func TestProbeDurationHistogram(t *testing.T) {
-	m, reg := newTest(t)
+	m := New()
 	m.Probed("k", probe.Result{Verdict: probe.Flying, Duration: 4 * time.Millisecond})
 	m.Probed("k", probe.Result{Verdict: probe.KiteDown, Duration: 1100 * time.Millisecond})
 	m.Probed("k", probe.Result{Verdict: probe.Stalled, Duration: 19 * time.Second})
-	for _, f := range gather(t, reg) {
+	for _, f := range gather(t, m) {
 		if f.GetName() != "pkwatchdogd_probe_duration_seconds" {
 			continue
 		}
@@ -205,7 +214,7 @@ func TestProbeDurationHistogram(t *testing.T) {
 }
 
 func TestCounters(t *testing.T) {
-	m, _ := newTest(t)
+	m := New()
 	m.Restarted("k", action.Result{Outcome: action.OutcomeRestarted})
 	m.Restarted("k", action.Result{Outcome: action.OutcomeRestarted})
 	m.Suppressed("k", "restart budget exhausted")
@@ -240,28 +249,17 @@ func TestCounters(t *testing.T) {
 }
 
 func TestForget(t *testing.T) {
-	m, reg := newTest(t)
+	m := New()
 	for _, k := range []string{"gone.kite.test", "stays.kite.test"} {
 		m.Probed(k, probe.Result{Verdict: probe.KiteDown, Duration: time.Second})
 		m.Changed(k, fsm.Step{From: fsm.Healthy, To: fsm.Suspect, Changed: true})
 	}
 	m.Forget("gone.kite.test")
-	stays := 0
-	for _, f := range gather(t, reg) {
-		for _, mt := range f.GetMetric() {
-			for _, l := range mt.GetLabel() {
-				if l.GetName() != "kite" {
-					continue
-				}
-				switch l.GetValue() {
-				case "gone.kite.test":
-					t.Errorf("after Forget: %s still has a series for the forgotten kite", f.GetName())
-				case "stays.kite.test":
-					stays++
-				}
-			}
-		}
+	fams := gather(t, m)
+	if n := seriesOfKite(fams, "gone.kite.test"); n != 0 {
+		t.Errorf("after Forget: %d series of the forgotten kite, want 0", n)
 	}
+	stays := seriesOfKite(fams, "stays.kite.test")
 	// state 5 + verdict 7 + duration 1 + verdicts 1 + changes 1; restarts
 	// are counted by instance
 	if want := 15; stays != want {
@@ -275,7 +273,7 @@ func TestForget(t *testing.T) {
 }
 
 func TestLint(t *testing.T) {
-	m, _ := newTest(t)
+	m := New()
 	m.Probed("k", probe.Result{Verdict: probe.Flying, Duration: time.Millisecond})
 	m.Changed("k", fsm.Step{From: fsm.Healthy, To: fsm.Suspect, Changed: true})
 	m.Restarted("k", action.Result{Outcome: action.OutcomeRestarted})
@@ -296,7 +294,7 @@ func TestLint(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	m, reg := newTest(t)
+	m := New()
 	done := make(chan struct{})
 	for i := range 4 {
 		go func() {
@@ -313,7 +311,7 @@ func TestConcurrentUse(t *testing.T) {
 	for range 4 {
 		<-done
 	}
-	gather(t, reg)
+	gather(t, m)
 	// Whatever the interleaving, exactly one state is set.
 	sum := 0.0
 	for _, s := range fsm.AllStates() {

@@ -22,7 +22,7 @@ import (
 
 // serve runs ServeListener on a real loopback listener and returns its base
 // URL; the server ends with the test, and the test checks that it did.
-func serve(t *testing.T, reg *Metrics) string {
+func serve(t *testing.T, m *Metrics) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -30,7 +30,7 @@ func serve(t *testing.T, reg *Metrics) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- ServeListener(ctx, zaptest.NewLogger(t), ln, reg) }()
+	go func() { done <- ServeListener(ctx, zaptest.NewLogger(t), ln, m) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -77,35 +77,6 @@ func scrape(t *testing.T, base string) map[string]*dto.MetricFamily {
 	return fams
 }
 
-// value finds the sample of family name whose labels include want.
-func value(fams map[string]*dto.MetricFamily, name string, want map[string]string) (float64, bool) {
-	f := fams[name]
-	if f == nil {
-		return 0, false
-	}
-next:
-	for _, m := range f.GetMetric() {
-		got := map[string]string{}
-		for _, l := range m.GetLabel() {
-			got[l.GetName()] = l.GetValue()
-		}
-		for k, v := range want {
-			if got[k] != v {
-				continue next
-			}
-		}
-		switch {
-		case m.Gauge != nil:
-			return m.GetGauge().GetValue(), true
-		case m.Counter != nil:
-			return m.GetCounter().GetValue(), true
-		case m.Histogram != nil:
-			return float64(m.GetHistogram().GetSampleCount()), true
-		}
-	}
-	return 0, false
-}
-
 func TestServeScrape(t *testing.T) {
 	m := New()
 	base := serve(t, m)
@@ -126,25 +97,25 @@ func TestServeScrape(t *testing.T) {
 	fams := scrape(t, base)
 	tests := []struct {
 		name   string
-		labels map[string]string
+		labels []string
 		want   float64
 	}{
-		{"pkwatchdogd_kite_state", map[string]string{"kite": kite, "state": "cooldown"}, 1},
-		{"pkwatchdogd_kite_state", map[string]string{"kite": kite, "state": "healthy"}, 0},
-		{"pkwatchdogd_kite_last_verdict", map[string]string{"kite": kite, "verdict": "kite-down"}, 1},
-		{"pkwatchdogd_kite_last_verdict", map[string]string{"kite": kite, "verdict": "flying"}, 0},
-		{"pkwatchdogd_probe_duration_seconds", map[string]string{"kite": kite}, 2},
-		{"pkwatchdogd_probe_verdicts_total", map[string]string{"kite": kite, "verdict": "flying"}, 1},
-		{"pkwatchdogd_restarts_total", map[string]string{"pagekite": "main", "outcome": action.OutcomeRestarted}, 1},
-		{"pkwatchdogd_restarts_suppressed_total", map[string]string{"pagekite": "main"}, 0},
-		{"pkwatchdogd_reports_total", map[string]string{"outcome": "built"}, 1},
-		{"pkwatchdogd_reports_total", map[string]string{"outcome": "rate-limited"}, 1},
-		{"pkwatchdogd_reports_total", map[string]string{"outcome": "uploaded"}, 0},
+		{"pkwatchdogd_kite_state", []string{"kite", kite, "state", "cooldown"}, 1},
+		{"pkwatchdogd_kite_state", []string{"kite", kite, "state", "healthy"}, 0},
+		{"pkwatchdogd_kite_last_verdict", []string{"kite", kite, "verdict", "kite-down"}, 1},
+		{"pkwatchdogd_kite_last_verdict", []string{"kite", kite, "verdict", "flying"}, 0},
+		{"pkwatchdogd_probe_duration_seconds", []string{"kite", kite}, 2},
+		{"pkwatchdogd_probe_verdicts_total", []string{"kite", kite, "verdict", "flying"}, 1},
+		{"pkwatchdogd_restarts_total", []string{"pagekite", "main", "outcome", action.OutcomeRestarted}, 1},
+		{"pkwatchdogd_restarts_suppressed_total", []string{"pagekite", "main"}, 0},
+		{"pkwatchdogd_reports_total", []string{"outcome", "built"}, 1},
+		{"pkwatchdogd_reports_total", []string{"outcome", "rate-limited"}, 1},
+		{"pkwatchdogd_reports_total", []string{"outcome", "uploaded"}, 0},
 		{"pkwatchdogd_watchdog_pings_total", nil, 1},
-		{"pkwatchdogd_kite_state_changes_total", map[string]string{"kite": kite, "from": "grace", "to": "restarting"}, 1},
+		{"pkwatchdogd_kite_state_changes_total", []string{"kite", kite, "from", "grace", "to", "restarting"}, 1},
 	}
 	for _, tt := range tests {
-		got, ok := value(fams, tt.name, tt.labels)
+		got, ok := lookup(fams, tt.name, tt.labels...)
 		if !ok {
 			t.Errorf("scrape: %s%v missing", tt.name, tt.labels)
 			continue
@@ -160,8 +131,8 @@ func TestServeScrape(t *testing.T) {
 	// A forgotten kite disappears from the next scrape.
 	m.Forget(kite)
 	fams = scrape(t, base)
-	if _, ok := value(fams, "pkwatchdogd_kite_state", map[string]string{"kite": kite}); ok {
-		t.Errorf("scrape after Forget(%q): kite_state still present", kite)
+	if n := seriesOfKite(fams, kite); n != 0 {
+		t.Errorf("scrape after Forget(%q): %d series of the kite still present", kite, n)
 	}
 }
 

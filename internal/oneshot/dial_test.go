@@ -15,20 +15,11 @@ import (
 // TestDialCancelUnblocks: a read on a connection whose context is
 // cancelled returns at once, whatever the peer does.
 func TestDialCancelUnblocks(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			defer c.Close()
-			time.Sleep(5 * time.Second) // never answers
-		}
-	}()
+	addr := serveOnce(t, func(c net.Conn) {
+		time.Sleep(5 * time.Second) // never answers
+	})
 	ctx, cancel := context.WithCancel(context.Background())
-	c, err := Dial(ctx, ln.Addr().String(), nil)
+	c, err := Dial(ctx, addr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,21 +35,12 @@ func TestDialCancelUnblocks(t *testing.T) {
 // TestDialTLSFailure: a TLS handshake with a peer that is not TLS fails
 // with the handshake's error and leaves nothing open.
 func TestDialTLSFailure(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			_, _ = io.WriteString(c, "HTTP/1.0 400 Bad Request\r\n\r\n")
-			c.Close()
-		}
-	}()
+	addr := serveOnce(t, func(c net.Conn) {
+		_, _ = io.WriteString(c, "HTTP/1.0 400 Bad Request\r\n\r\n")
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := Dial(ctx, ln.Addr().String(), &tls.Config{ServerName: "x.test"})
+	c, err := Dial(ctx, addr, &tls.Config{ServerName: "x.test"})
 	if err == nil {
 		c.Close()
 		t.Fatal("Dial(TLS to a plain server) = nil error")
@@ -74,14 +56,36 @@ func TestReaderBounds(t *testing.T) {
 	if !errors.Is(err, ErrHeaderTooLong) || !strings.Contains(err.Error(), "4 KiB") {
 		t.Errorf("ReadResponse(8 KiB of headers, 4 KiB allowed) error = %v, want ErrHeaderTooLong saying 4 KiB", err)
 	}
-	ok := "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + strings.Repeat("b", 1000)
+	// A body longer than both allowances together: what is read must stop
+	// at them.
+	ok := "HTTP/1.1 200 OK\r\nContent-Length: 16384\r\n\r\n" + strings.Repeat("b", 16384)
 	resp, err := NewReader(strings.NewReader(ok), 4<<10, 100).ReadResponse(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	// The headers' unused allowance may be read too, never more.
-	if len(body) > 100+4<<10 || len(body) < 100 {
+	if len(body) > 100+(4<<10) || len(body) < 100 {
 		t.Errorf("body read = %d bytes, want at least 100 and at most what is allowed", len(body))
 	}
+}
+
+// serveOnce listens on loopback, hands the first connection to serve and
+// closes it after; the listener ends with the test. It returns the address.
+func serveOnce(t *testing.T, serve func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		serve(c)
+	}()
+	return ln.Addr().String()
 }
