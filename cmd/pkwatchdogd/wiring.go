@@ -133,7 +133,8 @@ func settingsFrom(cfg *config.Config, instances []config.Instance, restarters []
 
 // logSource is the instance's log, read for rejections.
 func logSource(in config.Instance) *pklog.Source {
-	return &pklog.Source{LogFile: in.LogFile, JournalUnit: in.JournalUnit, Command: in.LogCommand, StatusFile: in.StatusFile}
+	return &pklog.Source{LogFile: in.LogFile, JournalUnit: in.JournalUnit, Command: in.LogCommand, StatusFile: in.StatusFile,
+		Pagekitec: in.Kind == config.KindPagekitec}
 }
 
 // parts are the daemon's components built from one config. The prober,

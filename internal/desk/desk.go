@@ -388,10 +388,21 @@ func (d *Desk) began(in *inst, ev event) {
 		logging.MessageID(logging.MsgRestart),
 		zap.String("pagekite", in.spec.Name),
 		zap.String("kite", in.first),
-		zap.Strings("kites", kites),
+		zap.Strings("kites", in.kiteNames()),
+		zap.Strings("asked", kites),
 		zap.Int("pid", ev.pid),
 		zap.Bool("dry_run", in.spec.Policy.DryRun),
 		zap.String("reason", in.reason))
+}
+
+// kiteNames are the names of every kite of the instance: a restart
+// serves them all, not only the kites that asked.
+func (in *inst) kiteNames() []string {
+	names := make([]string, 0, len(in.spec.Kites))
+	for _, k := range in.spec.Kites {
+		names = append(names, k.Name)
+	}
+	return names
 }
 
 // refused answers the waiting kites: held back, or no restart.

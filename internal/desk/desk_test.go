@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/ratelimit"
@@ -91,6 +93,7 @@ type rig struct {
 	mailboxes  map[string]*Mailbox
 	owner      map[string]string
 	reports    *reports
+	logs       *observer.ObservedLogs
 	cancel     context.CancelFunc
 	done       chan struct{}
 }
@@ -121,7 +124,11 @@ func startRig(t *testing.T, budget Budget, kites map[string][]string, took time.
 		}
 		specs = append(specs, in)
 	}
-	r.d = New(zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), Deps{
+	obs, logs := observer.New(zap.WarnLevel)
+	r.logs = logs
+	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+	log = zap.New(zapcore.NewTee(log.Core(), obs))
+	r.d = New(log, Deps{
 		Budget: budget, Reporter: r.reports,
 		Evidence: func(kite string) (KiteEvidence, bool) {
 			return KiteEvidence{Name: kite, State: "grace", Verdict: "kite-down"}, true
@@ -204,6 +211,21 @@ func TestOneRestartPerInstance(t *testing.T) {
 		}
 		if got := store.RestartsInWindow("main", time.Now()); got != 1 {
 			t.Errorf("budget of main = %d restarts, want 1", got)
+		}
+		// The restart's log line names every kite it serves, and the
+		// kites that asked for it.
+		lines := r.logs.FilterMessage("restarting pagekite").FilterField(zap.String("pagekite", "main")).AllUntimed()
+		if len(lines) != 1 {
+			t.Errorf("restart lines of main = %d, want 1", len(lines))
+		}
+		for _, e := range lines {
+			f := e.ContextMap()
+			if got := fmt.Sprint(f["kites"]); got != "[a.kite.test b.kite.test c.kite.test quiet.kite.test]" {
+				t.Errorf("restart line kites = %s, want all four of main", got)
+			}
+			if got := fmt.Sprint(f["asked"]); got != "[a.kite.test b.kite.test c.kite.test]" {
+				t.Errorf("restart line asked = %s, want the three that asked", got)
+			}
 		}
 		r.stop()
 	})

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -117,6 +118,80 @@ func misleadingScenarios() []scenario {
 					r := startRig(t, s, p, rigOptions{})
 					time.Sleep(6 * time.Hour)
 					r.stop()
+					return r.restarts(), r.uploads()
+				})
+			},
+		},
+		{
+			// A remote client put "Rejected by front-end" into the
+			// kite's log (pagekite.py 1.5.2 logs a refused
+			// Authorization value; these lines are what it wrote here
+			// for a password-protected kite): the wedged PageKite is
+			// still restarted (it was never, with the text matched
+			// anywhere in any line).
+			name: "log injection: remote Authorization says rejected", wantRestarts: 1, wantUploads: 1,
+			run: func(t *testing.T) (int, int) {
+				logFile := filepath.Join(t.TempDir(), "pagekite.log")
+				lines := "ts=6b103d8f; t=2026-12-02T15:47:27; ll=5; GET=/; on_port=29871; proto=http; domain=" + kite + "; is=BE; remote_ip=127.0.0.1; forbidden-user=['Rejected by front-end']; err=No back-end; id=s2\n" +
+					"ts=6b103d8f; t=2026-12-02T15:47:27; ll=6; GET=/; on_port=29871; proto=http; domain=" + kite + "; is=BE; remote_ip=127.0.0.1; forbidden-user=['Rejected as a duplicate by front-end']; err=No back-end; id=s3\n" +
+					"ts=6b103d91; t=2026-12-02T15:47:29; ll=7; GET=/; on_port=29871; proto=http; domain=" + kite + "; is=BE; remote_ip=127.0.0.1; forbidden-user=['x, err=Rejected, proto=http, reason=x, domain=" + kite + "']; err=No back-end; id=s4\n"
+				if err := os.WriteFile(logFile, []byte(lines), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				return inFakeTime(t, func(t *testing.T) (int, int) {
+					p := newScriptProber(100*time.Millisecond, verdicts(downUntilRestarted(0)))
+					s := fakeSettings(kite)
+					s.Instances[0].Log = &pklog.Source{LogFile: logFile}
+					r := startRig(t, s, p, rigOptions{})
+					time.Sleep(10 * time.Minute)
+					r.stop()
+					return r.restarts(), r.uploads()
+				})
+			},
+		},
+		{
+			// pagekitec refused by the relay, its log unreadable (syslog
+			// without logread): only its -Y status file tells, and it
+			// reads "connecting" for 3 s of every 60 s while pagekitec
+			// retries (libpagekite 0.91's behaviour, written here in its
+			// exact file shape: the real pagekitec is not installable
+			// here). A retry is no cure: no restart in 10 minutes.
+			name: "pagekitec rejected, status flips to connecting at each retry", wantRestarts: 0, wantUploads: 0,
+			run: func(t *testing.T) (int, int) {
+				statusFile := filepath.Join(t.TempDir(), "pagekitec.status")
+				return inFakeTime(t, func(t *testing.T) (int, int) {
+					write := func(status string) {
+						body := `{"pagekitec_version": "0.91.251215C", "pagekitec_status": "` + status +
+							`", "pagekitec_status_code": 60, "pagekitec_pid": 812, "pagekitec_update_min_interval": 240, "pagekitec_update_ts": ` +
+							strconv.FormatInt(time.Now().Unix(), 10) + "}\n"
+						if err := os.WriteFile(statusFile, []byte(body), 0o600); err != nil {
+							t.Error(err)
+						}
+					}
+					write("rejected")
+					stop := make(chan struct{})
+					done := make(chan struct{})
+					go func() { // pagekitec retrying, bounded by stop
+						defer close(done)
+						for {
+							select {
+							case <-stop:
+								return
+							case <-time.After(57 * time.Second):
+							}
+							write("connecting")
+							time.Sleep(3 * time.Second)
+							write("rejected")
+						}
+					}()
+					p := newScriptProber(100*time.Millisecond, verdicts(func(string, int, bool) probe.Verdict { return probe.KiteDown }))
+					s := fakeSettings(kite)
+					s.Instances[0].Log = &pklog.Source{StatusFile: statusFile, LogFile: filepath.Join(t.TempDir(), "absent.log"), Pagekitec: true}
+					r := startRig(t, s, p, rigOptions{})
+					time.Sleep(10 * time.Minute)
+					r.stop()
+					close(stop)
+					<-done
 					return r.restarts(), r.uploads()
 				})
 			},

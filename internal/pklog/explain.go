@@ -22,7 +22,7 @@ func Explain(ctx context.Context, src *Source, res probe.Result, now time.Time) 
 		return res, Rejection{}, false, err
 	}
 	res.Verdict = probe.Rejected
-	res.Detail = fmt.Sprintf("%s; %s says the relay rejected the kite (%s)", res.Detail, src.Name(), r.Describe())
+	res.Detail = fmt.Sprintf("%s; %s says the relay rejected the kite (%s)", res.Detail, r.Source, r.Describe())
 	return res, r, true, nil
 }
 

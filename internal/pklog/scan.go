@@ -27,6 +27,9 @@ type Rejection struct {
 	Relay string
 	// At is when it was logged; zero when the line carries no time.
 	At time.Time
+	// Source is what said it: the log (a file, journal:UNIT,
+	// command:...) or "pagekitec status file PATH".
+	Source string
 }
 
 // Current reports whether r still stands at now: a rejection stands until
@@ -57,6 +60,10 @@ func (r Rejection) Advice() string {
 type Seen struct {
 	kites map[string]Rejection
 	all   *Rejection
+	// cleared are the kites whose latest word was a connect; allCleared:
+	// pagekitec's latest word was a connect.
+	cleared    map[string]bool
+	allCleared bool
 }
 
 // For returns the rejection that stands for kite at now, if any: the
@@ -76,100 +83,252 @@ func (s *Seen) For(kite string, now time.Time) (Rejection, bool) {
 	return Rejection{}, false
 }
 
-// Scan reads log lines, oldest first, and returns the rejections that the
-// last lines leave standing. It knows:
-//
-//   - pagekite.py: "FE=R; err=Rejected; proto=P; reason=WHY; domain=NAME"
-//     and "FE=R; err=Duplicate; proto=P; domain=NAME" reject NAME;
-//     "FE=R; proto=P; domain=NAME; ssl=..." (the relay accepted it) clears
-//     NAME.
-//   - pagekitec: "Rejected by front-end" and "Rejected as a duplicate by
-//     front-end" reject every kite of the process; "N: Connected!" clears.
-//
-// Times come from pagekite's ts=HEX, or from a journal line's leading
-// UNIX time (journalctl -o short-unix).
-func Scan(lines []string) *Seen {
-	s := &Seen{kites: map[string]Rejection{}}
-	for _, line := range lines {
-		s.line(line)
+// after returns s read after older: what s says wins, and a rejection in
+// older that s says nothing about (its line has left the tail that was
+// read) still stands. A nil s or older is no word.
+func (s *Seen) after(older *Seen) *Seen {
+	if s == nil || older == nil {
+		return s
+	}
+	for name, r := range older.kites {
+		if _, said := s.kites[name]; !said && !s.cleared[name] {
+			s.kites[name] = r
+		}
+	}
+	if s.all == nil && !s.allCleared {
+		s.all = older.all
 	}
 	return s
 }
 
-// line takes one log line.
-func (s *Seen) line(line string) {
+// Scan reads the log lines of one PageKite instance, oldest first, and
+// returns the rejections that the last lines leave standing. pagekitec
+// says whether the lines are libpagekite's (pagekitec) or pagekite.py's.
+// Only a whole line in the exact shape PageKite itself writes counts, so
+// that a value a remote party can put into a log line (pagekite.py logs a
+// rejected Authorization header as forbidden-user=...) never reads as a
+// rejection:
+//
+//   - pagekite.py: "ts=T; t=..; ll=N; FE=R; err=Rejected; proto=P;
+//     reason=WHY; domain=NAME[; id=ID]" and "...; FE=R; err=Duplicate;
+//     proto=P; domain=NAME[; id=ID]" reject NAME; "...; FE=R; proto=P;
+//     domain=NAME; ssl=BOOL[; id=ID]" (the relay accepted it) clears NAME.
+//   - pagekitec: "[t=..; ts=T; ]tid=X; ll=N; msg=pkmanager.c: Rejected by
+//     front-end" and "...msg=pkmanager.c: Rejected as a duplicate by
+//     front-end" reject every kite of the process; "...msg=FD: Connected!"
+//     clears.
+//
+// Either may follow a syslog or journal prefix without "=" in it
+// ("1733040000.123456 host pagekite[12]: ", logread's "Mon Dec  1 ...
+// daemon.err pagekitec[812]: "). Times come from the line's ts=HEX, or
+// from a journal prefix's leading UNIX time (journalctl -o short-unix).
+func Scan(lines []string, pagekitec bool) *Seen {
+	s := &Seen{kites: map[string]Rejection{}, cleared: map[string]bool{}}
+	for _, line := range lines {
+		if pagekitec {
+			s.cLine(line)
+		} else {
+			s.pyLine(line)
+		}
+	}
+	return s
+}
+
+// pyLine takes one pagekite.py log line.
+func (s *Seen) pyLine(line string) {
+	prefix, words, ok := pyWords(line)
+	if !ok || len(words) < 6 || words[3].k != "FE" {
+		return
+	}
+	at := hexTime(words[0].v)
+	if at.IsZero() {
+		at = prefixTime(prefix)
+	}
+	relay, rest := words[3].v, words[4:]
+	if n := len(rest); n > 0 && rest[n-1].k == "id" {
+		if !isToken(rest[n-1].v) {
+			return
+		}
+		rest = rest[:n-1]
+	}
+	shape := func(keys ...string) bool {
+		if len(rest) != len(keys) {
+			return false
+		}
+		for i, k := range keys {
+			if rest[i].k != k || !isToken(rest[i].v) {
+				return false
+			}
+		}
+		return true
+	}
 	switch {
-	case strings.Contains(line, "Rejected as a duplicate by front-end"):
-		s.all = &Rejection{Reason: "duplicate", Duplicate: true, At: lineTime(line)}
-		return
-	case strings.Contains(line, "Rejected by front-end"):
-		s.all = &Rejection{Reason: "rejected by front-end", At: lineTime(line)}
-		return
-	case strings.Contains(line, ": Connected!"):
-		s.all = nil
-		return
-	}
-	if !strings.Contains(line, "FE=") || !strings.Contains(line, "domain=") {
-		return
-	}
-	f := fields(line)
-	name := strings.ToLower(f["domain"])
-	if name == "" || f["FE"] == "" {
-		return
-	}
-	switch f["err"] {
-	case "Rejected":
-		reason := f["reason"]
-		if reason == "" {
-			reason = "rejected"
-		}
-		s.kites[name] = Rejection{Kite: name, Reason: reason, Relay: f["FE"], At: lineTime(line)}
-	case "Duplicate":
-		s.kites[name] = Rejection{Kite: name, Reason: "duplicate", Duplicate: true, Relay: f["FE"], At: lineTime(line)}
-	case "":
-		if f["proto"] != "" && f["ssl"] != "" {
-			delete(s.kites, name)
-		}
+	case shape("err", "proto", "reason", "domain") && rest[0].v == "Rejected":
+		name := strings.ToLower(rest[3].v)
+		s.kites[name] = Rejection{Kite: name, Reason: rest[2].v, Relay: relay, At: at}
+		delete(s.cleared, name)
+	case shape("err", "proto", "domain") && rest[0].v == "Duplicate":
+		name := strings.ToLower(rest[2].v)
+		s.kites[name] = Rejection{Kite: name, Reason: "duplicate", Duplicate: true, Relay: relay, At: at}
+		delete(s.cleared, name)
+	case shape("proto", "domain", "ssl") && (rest[2].v == "True" || rest[2].v == "False"):
+		name := strings.ToLower(rest[1].v)
+		delete(s.kites, name)
+		s.cleared[name] = true
 	}
 }
 
-// fields parses pagekite's "key=value; key=value" line (keys without a
-// value are left out); a journal line's prefix before the first key is
-// part of the first key, which is never one Scan asks for.
-func fields(line string) map[string]string {
-	out := map[string]string{}
-	for _, part := range strings.Split(line, "; ") {
+// cLine takes one pagekitec log line.
+func (s *Seen) cLine(line string) {
+	prefix, words, ok := cWords(line)
+	if !ok {
+		return
+	}
+	at := time.Time{}
+	if len(words) == 5 {
+		at = hexTime(words[1].v)
+	}
+	if at.IsZero() {
+		at = prefixTime(prefix)
+	}
+	msg := words[len(words)-1].v
+	switch {
+	case msg == "pkmanager.c: Rejected as a duplicate by front-end":
+		s.all, s.allCleared = &Rejection{Reason: "duplicate", Duplicate: true, At: at}, false
+	case msg == "pkmanager.c: Rejected by front-end":
+		s.all, s.allCleared = &Rejection{Reason: "rejected by front-end", At: at}, false
+	case strings.HasSuffix(msg, ": Connected!") && isDigits(strings.TrimSuffix(msg, ": Connected!")):
+		s.all, s.allCleared = nil, true
+	}
+}
+
+// word is one "key=value" of a PageKite log line.
+type word struct{ k, v string }
+
+// pyWords splits a pagekite.py line after its prefix: it must start with
+// ts=HEX; t=...; ll=HEX (LogValues writes those first, and turns "; "
+// inside a value into ", ", so a value cannot make a word of its own).
+func pyWords(line string) (prefix string, words []word, ok bool) {
+	prefix, body, ok := cutPrefix(line)
+	if !ok || !strings.HasPrefix(body, "ts=") {
+		return "", nil, false
+	}
+	for part := range strings.SplitSeq(body, "; ") {
 		k, v, ok := strings.Cut(part, "=")
 		if !ok {
-			continue
+			return "", nil, false
 		}
-		if i := strings.LastIndexByte(k, ' '); i >= 0 {
-			k = k[i+1:] // "... pagekite[12]: ts" → "ts"
-		}
-		out[k] = strings.TrimSpace(v)
+		words = append(words, word{k, strings.TrimSpace(v)})
 	}
-	return out
+	if len(words) < 3 || words[1].k != "t" || words[2].k != "ll" || !isHex(words[0].v) || !isHex(words[2].v) {
+		return "", nil, false
+	}
+	return prefix, words, true
 }
 
-// lineTime is when a line was logged: its ts=HEX (pagekite.py,
-// pagekitec), else a leading UNIX time ("1733040000.123456 host ...",
-// journalctl -o short-unix); zero when neither.
-func lineTime(line string) time.Time {
-	if i := strings.Index(line, "ts="); i >= 0 && (i == 0 || line[i-1] == ' ' || line[i-1] == ';') {
-		hex := line[i+3:]
-		if j := strings.IndexAny(hex, "; "); j >= 0 {
-			hex = hex[:j]
-		}
-		if n, err := strconv.ParseInt(hex, 16, 64); err == nil && n > 0 {
-			return time.Unix(n, 0)
-		}
+// cWords splits a pagekitec line after its prefix into pk_log's words:
+// "t=..; ts=HEX; tid=HEX; ll=HEX; msg=TEXT" (to a file) or
+// "tid=HEX; ll=HEX; msg=TEXT" (to syslog); TEXT is the rest of the line.
+func cWords(line string) (prefix string, words []word, ok bool) {
+	prefix, body, ok := cutPrefix(line)
+	if !ok {
+		return "", nil, false
 	}
-	head, _, _ := strings.Cut(line, " ")
-	if sec, frac, ok := strings.Cut(head, "."); ok && len(sec) >= 9 {
-		if n, err := strconv.ParseInt(sec, 10, 64); err == nil {
-			ns, _ := strconv.ParseInt((frac + "000000000")[:9], 10, 64)
-			return time.Unix(n, ns)
+	head, msg, ok := strings.Cut(body, "; msg=")
+	if !ok {
+		return "", nil, false
+	}
+	for part := range strings.SplitSeq(head, "; ") {
+		k, v, ok := strings.Cut(part, "=")
+		if !ok {
+			return "", nil, false
 		}
+		words = append(words, word{k, v})
+	}
+	switch {
+	case len(words) == 2 && words[0].k == "tid" && words[1].k == "ll":
+	case len(words) == 4 && words[0].k == "t" && words[1].k == "ts" && words[2].k == "tid" && words[3].k == "ll" && isHex(words[1].v):
+	default:
+		return "", nil, false
+	}
+	if !isHex(words[len(words)-2].v) || !isHex(words[len(words)-1].v) {
+		return "", nil, false
+	}
+	return prefix, append(words, word{"msg", strings.TrimRight(msg, " \t")}), true
+}
+
+// cutPrefix splits a line into a syslog or journal prefix ("" or text
+// ending in ": " with no "=" in it) and PageKite's own words.
+func cutPrefix(line string) (prefix, body string, ok bool) {
+	eq := strings.IndexByte(line, '=')
+	if eq < 0 {
+		return "", "", false
+	}
+	head := line[:eq]
+	k := strings.LastIndex(head, ": ")
+	if k < 0 {
+		if strings.ContainsAny(head, " ;") {
+			return "", "", false
+		}
+		return "", line, true
+	}
+	if strings.ContainsAny(head[k+2:], " ;") {
+		return "", "", false
+	}
+	return line[:k+2], line[k+2:], true
+}
+
+// hexTime is pagekite's ts=HEX as a time; zero when it is none.
+func hexTime(hex string) time.Time {
+	if n, err := strconv.ParseInt(hex, 16, 64); err == nil && n > 0 {
+		return time.Unix(n, 0)
 	}
 	return time.Time{}
+}
+
+// prefixTime is a journal prefix's leading UNIX time ("1733040000.123456
+// host ...", journalctl -o short-unix); zero when it has none.
+func prefixTime(prefix string) time.Time {
+	head, _, _ := strings.Cut(prefix, " ")
+	if sec, frac, ok := strings.Cut(head, "."); ok && len(sec) >= 9 && isDigits(sec) && isDigits(frac) {
+		n, _ := strconv.ParseInt(sec, 10, 64)
+		ns, _ := strconv.ParseInt((frac + "000000000")[:9], 10, 64)
+		return time.Unix(n, ns)
+	}
+	return time.Time{}
+}
+
+// isToken: v is a plain PageKite value (a kite name, protocol, reason or
+// connection id): letters, digits and "._-:*" only, and not empty.
+func isToken(v string) bool {
+	if v == "" || len(v) > 253 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("._-:*", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(v string) bool {
+	if v == "" || len(v) > 16 {
+		return false
+	}
+	_, err := strconv.ParseUint(v, 16, 64)
+	return err == nil
+}
+
+func isDigits(v string) bool {
+	if v == "" || len(v) > 19 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -45,9 +45,16 @@ type Source struct {
 	StatusFile string
 	// Journalctl is the journalctl binary; "" means "journalctl" on PATH.
 	Journalctl string
+	// Pagekitec: the log is libpagekite's (pagekitec), not pagekite.py's;
+	// each writes its rejections in its own shape (Scan).
+	Pagekitec bool
 
 	mu   sync.Mutex // guards the fields below
 	seen *Seen
+	// held is the rejection the status file last showed, at heldSeen:
+	// it stands while pagekitec retries (StatusHold).
+	held     *Rejection
+	heldSeen time.Time
 	// key is the file's size and mtime when seen was read; read is when
 	// the journal was.
 	key  fileKey
@@ -75,24 +82,58 @@ func (s *Source) Name() string {
 	return s.LogFile
 }
 
-// Rejection returns the rejection that PageKite's log shows standing for
-// kite at now. A log that cannot be read shows none, and its error says
-// why.
+// StatusHold is how long a "rejected" in pagekitec's status file holds
+// after it was last seen while the status shows pagekitec trying again
+// (startup, connecting, updating_dns): pagekitec retries about every
+// 60 s and shows "connecting" for a few seconds each time, and a retry
+// is no cure. A connect that was not followed by a rejection within
+// StatusHold, "flying", "problems" or "no_network" ends it.
+const StatusHold = 5 * time.Minute
+
+// Rejection returns the rejection that PageKite's log, or pagekitec's
+// status file, shows standing for kite at now. A log that cannot be read
+// shows none, and its error says why; a rejection read earlier still
+// stands then, until a read shows the kite connected.
 func (s *Source) Rejection(ctx context.Context, kite string, now time.Time) (Rejection, bool, error) {
 	if s == nil {
 		return Rejection{}, false, nil
 	}
-	if s.StatusFile != "" {
-		if st, err := ReadStatus(s.StatusFile); err == nil && st.Status == "rejected" {
-			return Rejection{Kite: kite, Reason: "pagekitec status rejected", At: st.Updated}, true, nil
-		}
+	if r, ok := s.statusRejection(kite, now); ok {
+		return r, true, nil
 	}
 	if s.LogFile == "" && s.JournalUnit == "" && len(s.Command) == 0 {
 		return Rejection{}, false, nil
 	}
 	seen, err := s.scan(ctx, now)
 	r, ok := seen.For(kite, now)
+	if ok {
+		r.Source = s.Name()
+	}
 	return r, ok, err
+}
+
+// statusRejection is the rejection pagekitec's status file shows for kite
+// at now, held across its retries (StatusHold).
+func (s *Source) statusRejection(kite string, now time.Time) (Rejection, bool) {
+	if s.StatusFile == "" {
+		return Rejection{}, false
+	}
+	st, err := ReadStatus(s.StatusFile)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case err == nil && st.Status == "rejected":
+		s.held = &Rejection{Reason: "pagekitec status rejected", At: st.Updated, Source: "pagekitec status file " + s.StatusFile}
+		s.heldSeen = now
+	case err == nil && st.Status != "startup" && st.Status != "connecting" && st.Status != "updating_dns":
+		s.held = nil
+	}
+	if s.held == nil || now.Sub(s.heldSeen) >= StatusHold || now.Before(s.heldSeen) {
+		return Rejection{}, false
+	}
+	r := *s.held
+	r.Kite = kite
+	return r, true
 }
 
 // scan returns the Seen of the log, read again only when it changed (a
@@ -106,22 +147,22 @@ func (s *Source) scan(ctx context.Context, now time.Time) (*Seen, error) {
 		}
 		lines, err := s.journal(ctx)
 		if err != nil {
-			return nil, err
+			return s.seen, err
 		}
-		s.seen, s.read = Scan(lines), now
+		s.seen, s.read = Scan(lines, s.Pagekitec).after(s.seen), now
 		return s.seen, nil
 	}
 	if s.missing != nil && now.Sub(s.missingAt) < journalTTL && !now.Before(s.missingAt) {
-		return nil, s.missing
+		return s.seen, s.missing
 	}
 	st, err := os.Stat(s.LogFile)
 	if err != nil {
 		s.missing, s.missingAt = fmt.Errorf("read pagekite log: %w", err), now
-		return nil, s.missing
+		return s.seen, s.missing
 	}
 	s.missing = nil
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("read pagekite log %s: not a regular file", s.LogFile)
+		return s.seen, fmt.Errorf("read pagekite log %s: not a regular file", s.LogFile)
 	}
 	key := fileKey{st.Size(), st.ModTime()}
 	if s.seen != nil && key == s.key {
@@ -129,9 +170,9 @@ func (s *Source) scan(ctx context.Context, now time.Time) (*Seen, error) {
 	}
 	lines, err := tailFile(s.LogFile)
 	if err != nil {
-		return nil, err
+		return s.seen, err
 	}
-	s.seen, s.key = Scan(lines), key
+	s.seen, s.key = Scan(lines, s.Pagekitec).after(s.seen), key
 	return s.seen, nil
 }
 

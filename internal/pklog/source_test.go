@@ -80,7 +80,7 @@ func TestSourceJournal(t *testing.T) {
 	if err := os.WriteFile(bin, []byte(script), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	src := &Source{JournalUnit: "pagekitec.service", Journalctl: bin}
+	src := &Source{JournalUnit: "pagekitec.service", Journalctl: bin, Pagekitec: true}
 	now := time.Unix(1796113082, 0)
 	for i := 0; i < 3; i++ {
 		r, ok, err := src.Rejection(context.Background(), "a.kite.test", now.Add(time.Duration(i)*time.Second))
@@ -167,7 +167,7 @@ func TestSourceCommand(t *testing.T) {
 	if err := os.WriteFile(bin, []byte(script), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	src := &Source{Command: []string{bin, "-e", "pagekitec"}, LogFile: "/nonexistent"}
+	src := &Source{Command: []string{bin, "-e", "pagekitec"}, LogFile: "/nonexistent", Pagekitec: true}
 	r, ok, err := src.Rejection(context.Background(), "a.kite.test", time.Now())
 	if err != nil || !ok || r.Reason != "rejected by front-end" {
 		t.Errorf("Rejection(logread) = %+v, %v, %v; want rejected by front-end", r, ok, err)
@@ -194,5 +194,58 @@ func TestMissingLogLookedForAgainLater(t *testing.T) {
 	}
 	if _, err := s.scan(context.Background(), now.Add(journalTTL+time.Second)); err != nil {
 		t.Errorf("scan after journalTTL = %v, want the file read", err)
+	}
+}
+
+// TestStatusHold: a "rejected" in pagekitec's status file holds while it
+// retries, as libpagekite 0.91 does: about every 60 s the status reads
+// "connecting" for a few seconds, then "rejected" again (#19). The file
+// is written here in pagekitec's exact JSON shape: the real pagekitec is
+// not installable here. Only "flying" (or a retry that went on for
+// StatusHold without a rejection) ends the hold; the rejection names the
+// status file as its source.
+func TestStatusHold(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pagekitec.status")
+	write := func(status string, at time.Time) {
+		body := fmt.Sprintf("{\n  \"pagekitec_version\": \"0.91.251215C\",\n  \"pagekitec_status\": \"%s\",\n  \"pagekitec_status_code\": 60,\n  \"pagekitec_pid\": 812,\n  \"pagekitec_update_min_interval\": 240,\n  \"pagekitec_update_ts\": %d\n}\n", status, at.Unix())
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := &Source{StatusFile: path, LogFile: filepath.Join(t.TempDir(), "missing.log"), Pagekitec: true}
+	ctx := context.Background()
+	now := time.Unix(1_800_000_000, 0)
+	// Ten minutes of retries: rejected 57 s, connecting 3 s, read at
+	// every 20 s (the connecting reads included).
+	for i := 0; i < 30; i++ {
+		at := now.Add(time.Duration(i) * 20 * time.Second)
+		if i%3 == 2 {
+			write("connecting", at)
+		} else {
+			write("rejected", at)
+		}
+		r, ok, _ := src.Rejection(ctx, "a.kite.test", at)
+		if !ok {
+			t.Fatalf("read %d (%s): the rejection did not hold", i, at.Sub(now))
+		}
+		if want := "pagekitec status file " + path; r.Source != want {
+			t.Fatalf("Source = %q, want %q", r.Source, want)
+		}
+	}
+	seen := now.Add(28 * 20 * time.Second) // the last read of "rejected"
+	last := now.Add(29 * 20 * time.Second)
+	if _, ok, _ := src.Rejection(ctx, "a.kite.test", seen.Add(StatusHold-time.Second)); !ok {
+		t.Error("the hold ended before StatusHold")
+	}
+	if _, ok, _ := src.Rejection(ctx, "a.kite.test", seen.Add(StatusHold)); ok {
+		t.Error("a connect not followed by a rejection for StatusHold still holds")
+	}
+	write("rejected", last)
+	if _, ok, _ := src.Rejection(ctx, "a.kite.test", last); !ok {
+		t.Fatal("rejected again: no rejection")
+	}
+	write("flying", last)
+	if r, ok, _ := src.Rejection(ctx, "a.kite.test", last.Add(time.Second)); ok {
+		t.Errorf("flying: %+v still holds", r)
 	}
 }

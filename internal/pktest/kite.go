@@ -73,13 +73,20 @@ func KiteArgv(bin string, relay *Relay, logFile string, services ...Service) []s
 // t.Cleanup stops it by PID.
 func StartKite(t testing.TB, relay *Relay, services ...Service) *Kite {
 	t.Helper()
+	return StartKiteArgs(t, relay, nil, services...)
+}
+
+// StartKiteArgs is StartKite with extra arguments after KiteArgv's (e.g.
+// "--service_cfg=NAME/80:password/USER:PASS").
+func StartKiteArgs(t testing.TB, relay *Relay, extra []string, services ...Service) *Kite {
+	t.Helper()
 	if len(services) == 0 {
 		t.Fatalf("StartKite: no services")
 	}
 	bin := PagekiteBinary(t)
 	dir := t.TempDir()
 	logFile := filepath.Join(dir, "kite.log")
-	argv := KiteArgv(bin, relay, logFile, services...)
+	argv := append(KiteArgv(bin, relay, logFile, services...), extra...)
 	p, err := startProc(argv, dir, filepath.Join(dir, "kite.out"))
 	if err != nil {
 		t.Fatalf("StartKite: %v", err)

@@ -101,7 +101,7 @@ func (l *kiteLoop) explain(ctx context.Context, res probe.Result) probe.Result {
 		l.note = "rejected by the relay: " + r.Advice()
 		l.log.Warn("relay rejects the kite: no restart, a restart cannot fix this",
 			zap.String("reason", r.Reason), zap.String("relay", r.Relay), zap.Bool("duplicate", r.Duplicate),
-			zap.String("log", src.Name()), zap.String("advice", r.Advice()),
+			zap.String("source", r.Source), zap.String("advice", r.Advice()),
 			logging.MessageID(logging.MsgKiteRejected))
 	case !ok && l.rejected != "" && out.Verdict.Conclusive():
 		l.log.Info("relay no longer rejects the kite",
