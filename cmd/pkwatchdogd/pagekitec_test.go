@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,7 +23,22 @@ import (
 // Debian, so not installable here. It returns the PID; t.Cleanup ends it.
 func startFakePagekitec(t *testing.T, args ...string) int {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "pagekitec")
+	return startFakePagekitecAs(t, -1, false, args...)
+}
+
+// startFakePagekitecAs is startFakePagekitec run as uid (-1: as the test);
+// ownBin makes uid the owner of the executable too (a copy of its own).
+func startFakePagekitecAs(t *testing.T, uid int, ownBin bool, args ...string) int {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "fake-pagekitec-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil { // another uid runs it
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "pagekitec")
 	in, err := os.Open("/bin/sh")
 	if err != nil {
 		t.Fatal(err)
@@ -39,6 +55,15 @@ func startFakePagekitec(t *testing.T, args ...string) int {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, append([]string{"-c", "sleep 60; :"}, args...)...)
+	if uid >= 0 {
+		if ownBin {
+			if err := os.Chown(bin, uid, uid); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd.Dir = "/"
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -106,5 +131,24 @@ func TestPagekitecDiscoveredAndRejected(t *testing.T) {
 		if r.Verdict != "rejected" || !strings.Contains(r.Detail, "pagekitec status rejected") {
 			t.Errorf("check %s = %s %q, want rejected from the status file", r.Kite, r.Verdict, r.Detail)
 		}
+	}
+}
+
+// TestOtherUsersPagekitecIgnored: a pagekitec that another user runs (the
+// real executable, or a copy of their own) is not PageKite's to watch
+// (#23): discovery takes the one root runs, so validate lists its kites and
+// not the other's, and does not fail with "several pagekitec processes".
+func TestOtherUsersPagekitecIgnored(t *testing.T) {
+	pktest.RequireRoot(t)
+	const nobody = 65534
+	relay := pktest.StartRelay(t)
+	host, port, _ := strings.Cut(relay.Addr, ":")
+	startFakePagekitec(t, "-F", host, "-P", port, "80", "http", "mine."+relay.Domain, "80", "s3cret")
+	startFakePagekitecAs(t, nobody, false, "-F", "127.0.0.1", "-P", "9", "80", "http", "theirs."+relay.Domain, "80", "x")
+	startFakePagekitecAs(t, nobody, true, "-F", "127.0.0.1", "-P", "9", "80", "http", "copy."+relay.Domain, "80", "x")
+	path := writeConfig(t, "[restart]\nunit = \"\"\n[report]\nenabled = false\n")
+	code, out, errOut := runCmd(t, "validate", "--config", path)
+	if code != exitOK || !strings.Contains(out, "mine."+relay.Domain) || strings.Contains(out, "theirs.") || strings.Contains(out, "copy.") {
+		t.Errorf("validate = %d, want 0 with only root's pagekitec:\n%s%s", code, out, errOut)
 	}
 }

@@ -157,8 +157,8 @@ func (r *Restarter) scan() (Process, error) {
 			continue
 		}
 		p, err := readProcess(pid)
-		if err != nil || r.prove(p) != nil {
-			continue // gone meanwhile, a kernel thread, or not PageKite
+		if err != nil || r.prove(p) != nil || uidAllowed(p, r.opts.User) != nil {
+			continue // gone meanwhile, a kernel thread, not PageKite, or another user's
 		}
 		found = append(found, p)
 	}
@@ -176,17 +176,20 @@ func (r *Restarter) scan() (Process, error) {
 }
 
 // RunningPagekitec returns the pagekitec processes running in this PID
-// namespace, found by their executable (not their command line), with
-// their command lines (which hold kite secrets: never log them). For
-// discovery, which needs to know a pagekitec's kites before any restart;
-// nothing here is proven for a signal (Find does that).
-func RunningPagekitec() ([]Process, error) {
+// namespace that pass the proof a signal needs: the executable is
+// pagekitec, a regular file owned by root (or pkwatchdogd's user) and
+// writable by no one else, and the process runs as user (a name or uid;
+// "" means root or pkwatchdogd's own user). Their command lines hold kite
+// secrets: never log them. For discovery, which needs a pagekitec's kites
+// before any restart: a pagekitec that another user started (a copy, or
+// the real one) is not PageKite's to watch and is left out; ignored says
+// why each was (no secrets in it).
+func RunningPagekitec(user string) (found []Process, ignored []error, err error) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return nil, fmt.Errorf("scan /proc: %w", err)
+		return nil, nil, fmt.Errorf("scan /proc: %w", err)
 	}
 	self := os.Getpid()
-	var found []Process
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid <= 1 || pid == self {
@@ -200,7 +203,32 @@ func RunningPagekitec() ([]Process, error) {
 		if err != nil || !p.SamePIDNS || len(p.Cmdline) == 0 {
 			continue
 		}
+		if err := proveIdentity(p); err != nil {
+			ignored = append(ignored, err)
+			continue
+		}
+		if err := uidAllowed(p, user); err != nil {
+			ignored = append(ignored, err)
+			continue
+		}
 		found = append(found, p)
 	}
-	return found, nil
+	return found, ignored, nil
+}
+
+// uidAllowed checks the user a process found by a scan runs as: the
+// configured user, else its --runas, else root or pkwatchdogd's own
+// user. A process of another user is not taken for PageKite unless the
+// config says that user ([pagekite] restart.user).
+func uidAllowed(p Process, user string) error {
+	uid, known, err := expectedUID(user, p.Cmdline)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: pid %d: expected user: %w", ErrNotPageKite, p.PID, err)
+	case known && p.UID != uid:
+		return fmt.Errorf("%w: pid %d runs as uid %d, not the expected uid %d", ErrNotPageKite, p.PID, p.UID, uid)
+	case !known && p.UID != 0 && p.UID != os.Geteuid():
+		return fmt.Errorf("%w: pid %d runs as uid %d, neither root nor pkwatchdogd's user: set restart.user to watch it", ErrNotPageKite, p.PID, p.UID)
+	}
+	return nil
 }

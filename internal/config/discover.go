@@ -100,7 +100,7 @@ func (c *Config) discoverPagekitec(log *zap.Logger, in *Instance) error {
 
 // findPagekitec returns pagekitec's configuration and where it came from.
 func (c *Config) findPagekitec(in *Instance) (*pkconfig.Pagekitec, string, error) {
-	procs, scanErr := runningPagekitec()
+	procs, ignored, scanErr := runningPagekitec(in.Restart.User)
 	if want := pidFromFile(in.Restart.PIDFile); want > 0 {
 		var mine []action.Process
 		for _, p := range procs {
@@ -127,7 +127,7 @@ func (c *Config) findPagekitec(in *Instance) (*pkconfig.Pagekitec, string, error
 	}
 	uci := c.Discovery.UCIFile
 	if uci == "" {
-		return nil, "", fmt.Errorf("%w: no pagekitec runs (%v) and discovery.uci_file is empty", ErrNoKites, scanNote(scanErr))
+		return nil, "", fmt.Errorf("%w: no pagekitec runs (%v) and discovery.uci_file is empty", ErrNoKites, scanNote(scanErr, ignored))
 	}
 	pc, err := pkconfig.ParseUCI(uci)
 	var perr *pkconfig.Errors
@@ -135,17 +135,25 @@ func (c *Config) findPagekitec(in *Instance) (*pkconfig.Pagekitec, string, error
 	case errors.As(err, &perr):
 		return pc, "UCI file " + uci, nil
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, "", fmt.Errorf("%w: no pagekitec runs (%v), and no UCI file %s", ErrNoKites, scanNote(scanErr), uci)
+		return nil, "", fmt.Errorf("%w: no pagekitec runs (%v), and no UCI file %s", ErrNoKites, scanNote(scanErr, ignored), uci)
 	case err != nil:
 		return nil, "", err
 	}
 	return pc, "UCI file " + uci, nil
 }
 
-// scanNote is what the /proc scan said, for errors.
-func scanNote(err error) string {
+// scanNote is what the /proc scan said, for errors: failed, found none,
+// or left out pagekitec processes that are not PageKite's to watch.
+func scanNote(err error, ignored []error) string {
 	if err != nil {
 		return "the /proc scan failed: " + err.Error()
+	}
+	if len(ignored) > 0 {
+		why := make([]string, len(ignored))
+		for i, err := range ignored {
+			why[i] = err.Error()
+		}
+		return "none in /proc that passes the proof; left out: " + strings.Join(why, "; ")
 	}
 	return "none in /proc"
 }
@@ -191,7 +199,7 @@ func (c *Config) targetsOf(log *zap.Logger, in *Instance, kites []pkconfig.Kite,
 // of the UCI file, for the redactor.
 func (c *Config) pagekitecSecrets() []string {
 	var out []string
-	if procs, err := runningPagekitec(); err == nil {
+	if procs, _, err := runningPagekitec(""); err == nil {
 		for _, p := range procs {
 			if pc, _ := pkconfig.ParsePagekitec(p.Cmdline[1:]); pc != nil {
 				out = append(out, pc.Secrets...)

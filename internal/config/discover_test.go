@@ -22,12 +22,12 @@ func stubPagekitec(t *testing.T, argvs ...[]string) {
 	t.Helper()
 	old := runningPagekitec
 	t.Cleanup(func() { runningPagekitec = old })
-	runningPagekitec = func() ([]action.Process, error) {
+	runningPagekitec = func(string) ([]action.Process, []error, error) {
 		var out []action.Process
 		for i, a := range argvs {
 			out = append(out, action.Process{PID: 1000 + i, Cmdline: a})
 		}
-		return out, nil
+		return out, nil, nil
 	}
 }
 
