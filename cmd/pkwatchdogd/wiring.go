@@ -25,6 +25,7 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/ratelimit"
 	"github.com/pagekite/pkwatchdogd/internal/redact"
 	"github.com/pagekite/pkwatchdogd/internal/report"
+	"github.com/pagekite/pkwatchdogd/internal/safefile"
 	"github.com/pagekite/pkwatchdogd/internal/watchdog"
 )
 
@@ -180,7 +181,7 @@ func assemble(log *zap.Logger, cfg *config.Config) (*parts, error) {
 	if err := p.reconfigure(log, cfg); err != nil {
 		return nil, fmt.Errorf("%w: %w", errUnusableConfig, err)
 	}
-	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+	if err := safefile.MkdirTrusted(cfg.StateDir); err != nil {
 		return nil, fmt.Errorf("state dir: %w", err)
 	}
 	lock, err := lockState(cfg.StateDir)

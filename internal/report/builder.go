@@ -184,10 +184,12 @@ func (b *Builder) Build(ctx context.Context, in Input) (Bundle, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	dir := b.Dir()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return Bundle{}, fmt.Errorf("reports dir: %w", err)
+	// Another user's directory (or a symlink) in reports' place is
+	// refused: never chmodded, written into or pruned.
+	if err := safefile.MkdirTrusted(b.opts.StateDir); err != nil {
+		return Bundle{}, fmt.Errorf("state dir: %w", err)
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
+	if err := safefile.MkdirTrusted(dir); err != nil {
 		return Bundle{}, fmt.Errorf("reports dir: %w", err)
 	}
 

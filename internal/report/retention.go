@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/pagekite/pkwatchdogd/internal/safefile"
 )
 
 const (
@@ -32,8 +34,8 @@ func Bundles(dir string) ([]Bundle, error) {
 			continue
 		}
 		info, err := e.Info()
-		if err != nil {
-			continue
+		if err != nil || !safefile.OwnedFile(info) {
+			continue // only what pkwatchdogd wrote
 		}
 		out = append(out, Bundle{Path: filepath.Join(dir, name), Size: info.Size()})
 	}
@@ -41,6 +43,18 @@ func Bundles(dir string) ([]Bundle, error) {
 	// ~14 KB of code of its own in the binary.
 	sort.Slice(out, func(i, j int) bool { return out[i].Path > out[j].Path })
 	return out, nil
+}
+
+// ownTemp reports whether name is one of the temporary files Build makes
+// (os.CreateTemp's ".bundle-*.tar" and ".core-*.gz"): pruning removes no
+// other file.
+func ownTemp(name string) bool {
+	for _, pattern := range []string{".bundle-*.tar", ".core-*.gz"} {
+		if ok, _ := filepath.Match(pattern, name); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // pruneLocked keeps the newest Keep bundles within MaxBytes in all and
@@ -84,10 +98,10 @@ func (b *Builder) pruneLocked(dir, keep string) {
 		return
 	}
 	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), ".") {
+		if !ownTemp(e.Name()) || !e.Type().IsRegular() {
 			continue
 		}
-		if info, err := e.Info(); err == nil && b.now().Sub(info.ModTime()) > staleTemp {
+		if info, err := e.Info(); err == nil && safefile.OwnedFile(info) && b.now().Sub(info.ModTime()) > staleTemp {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}

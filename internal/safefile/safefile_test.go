@@ -51,3 +51,67 @@ func TestReadFile(t *testing.T) {
 		}
 	}
 }
+
+// TestTrustDir: a directory of pkwatchdogd's user, writable by no one else,
+// under parents no other user can change, is trusted; a symlink, a file,
+// another user's directory, a group-writable one, or one under a parent
+// that others may write without the sticky bit is not.
+func TestTrustDir(t *testing.T) {
+	base := t.TempDir()
+	good := filepath.Join(base, "good")
+	if err := MkdirTrusted(good); err != nil {
+		t.Fatalf("MkdirTrusted(new) = %v", err)
+	}
+	if err := MkdirTrusted(filepath.Join(base, "a", "b")); err != nil {
+		t.Fatalf("MkdirTrusted(nested) = %v", err)
+	}
+	link := filepath.Join(base, "link")
+	if err := os.Symlink(good, link); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(base, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	groupW := filepath.Join(base, "groupw")
+	if err := os.Mkdir(groupW, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(groupW, 0o770); err != nil {
+		t.Fatal(err)
+	}
+	open := filepath.Join(base, "open")
+	if err := os.Mkdir(open, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o777); err != nil { // no sticky bit
+		t.Fatal(err)
+	}
+	under := filepath.Join(open, "state")
+	if err := os.Mkdir(under, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{link, file, groupW, under} {
+		if err := TrustDir(bad); !errors.Is(err, ErrUntrustedDir) {
+			t.Errorf("TrustDir(%s) = %v, want ErrUntrustedDir", filepath.Base(bad), err)
+		}
+		if err := MkdirTrusted(bad); !errors.Is(err, ErrUntrustedDir) {
+			t.Errorf("MkdirTrusted(%s) = %v, want ErrUntrustedDir", filepath.Base(bad), err)
+		}
+	}
+	if st, _ := os.Stat(groupW); st.Mode().Perm() != 0o770 {
+		t.Errorf("MkdirTrusted changed the mode of a directory it did not make")
+	}
+	if os.Geteuid() == 0 {
+		other := filepath.Join(base, "other")
+		if err := os.Mkdir(other, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(other, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		if err := TrustDir(other); !errors.Is(err, ErrUntrustedDir) {
+			t.Errorf("TrustDir(nobody's) = %v, want ErrUntrustedDir", err)
+		}
+	}
+}

@@ -1,0 +1,88 @@
+package safefile
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// ErrUntrustedDir: a directory pkwatchdogd writes into (its state_dir,
+// reports/) is a symlink, not a directory, owned by another user, or
+// writable by others, or one of its parents lets another user swap it.
+var ErrUntrustedDir = errors.New("directory not trusted")
+
+// MkdirTrusted makes dir (mode 0700) when it is missing, and then checks
+// it as TrustDir does. It never follows a symlink in dir's place and never
+// changes the mode of a directory it did not make.
+func MkdirTrusted(dir string) error {
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		if !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("make %s: %w", dir, err)
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("make %s: %w", dir, err)
+		}
+	}
+	return TrustDir(dir)
+}
+
+// TrustDir checks that dir is a directory (not a symlink) owned by
+// pkwatchdogd's own user and writable by no one else, and that each of
+// its parents is owned by root or that user and writable by others only
+// with the sticky bit (as /tmp): no other user can then put a file, a
+// symlink or another directory in its place. Errors wrap ErrUntrustedDir
+// and say what to fix.
+func TrustDir(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	euid := os.Geteuid()
+	st, err := os.Lstat(abs)
+	if err != nil {
+		return fmt.Errorf("%s: %w", abs, err)
+	}
+	sys, _ := st.Sys().(*syscall.Stat_t)
+	switch {
+	case st.Mode()&os.ModeSymlink != 0:
+		return fmt.Errorf("%s: %w: it is a symlink; name the directory itself", abs, ErrUntrustedDir)
+	case !st.IsDir():
+		return fmt.Errorf("%s: %w: not a directory", abs, ErrUntrustedDir)
+	case sys == nil || int(sys.Uid) != euid:
+		return fmt.Errorf("%s: %w: owned by uid %d, not pkwatchdogd's uid %d: remove it, or chown it", abs, ErrUntrustedDir, ownerOf(sys), euid)
+	case st.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("%s: %w: writable by group or others (%v): chmod go-w", abs, ErrUntrustedDir, st.Mode().Perm())
+	}
+	for p := filepath.Dir(abs); ; p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		sys, _ := st.Sys().(*syscall.Stat_t)
+		switch {
+		case sys == nil || (sys.Uid != 0 && int(sys.Uid) != euid):
+			return fmt.Errorf("%s: %w: its parent %s is owned by uid %d", abs, ErrUntrustedDir, p, ownerOf(sys))
+		case st.Mode().Perm()&0o002 != 0 && st.Mode()&os.ModeSticky == 0:
+			return fmt.Errorf("%s: %w: its parent %s is writable by others without the sticky bit", abs, ErrUntrustedDir, p)
+		}
+		if p == filepath.Dir(p) {
+			return nil
+		}
+	}
+}
+
+// OwnedFile reports whether info is a regular file owned by pkwatchdogd's
+// own user: what pruning may remove.
+func OwnedFile(info os.FileInfo) bool {
+	sys, ok := info.Sys().(*syscall.Stat_t)
+	return ok && info.Mode().IsRegular() && int(sys.Uid) == os.Geteuid()
+}
+
+func ownerOf(sys *syscall.Stat_t) int {
+	if sys == nil {
+		return -1
+	}
+	return int(sys.Uid)
+}
