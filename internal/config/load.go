@@ -33,15 +33,16 @@ func Load(path string) (*Config, error) {
 const (
 	// MaxConfigSize is the largest config file Load reads.
 	MaxConfigSize = 1 << 20
-	// MaxNesting is how deeply arrays and inline tables may nest in it:
-	// the TOML decoder's time and stack grow with the depth.
+	// MaxNesting is how deeply arrays, inline tables and dotted keys
+	// ([a.b.c], a.b.c = 1) may nest in it: the TOML decoder's time,
+	// stack and memory grow with the depth.
 	MaxNesting = 16
 )
 
 // parse is Load for text already read; name is used in errors.
 func parse(name, text string) (*Config, error) {
 	if line, ok := tooDeep(text, MaxNesting); !ok {
-		return nil, &SyntaxError{File: name, Line: line, Col: 1, Msg: fmt.Sprintf("arrays and inline tables nest deeper than %d", MaxNesting)}
+		return nil, &SyntaxError{File: name, Line: line, Col: 1, Msg: fmt.Sprintf("arrays, inline tables and dotted keys nest deeper than %d", MaxNesting)}
 	}
 	cfg := Default()
 	md, err := toml.Decode(text, &cfg)
@@ -148,21 +149,37 @@ func (c *Config) fillKiteDefaults() {
 	}
 }
 
-// tooDeep scans TOML text for brackets and braces outside strings and
-// comments, and reports the line where they first nest deeper than max
-// (ok false), or ok true. Table headers ([a], [[a]]) count as the brackets
-// they are; they close on their line.
+// tooDeep scans TOML text for nesting outside strings and comments:
+// brackets, braces and the dots of dotted keys ([a.b.c] and a.b.c = 1
+// nest as deeply as three tables), and reports the line where it first
+// goes deeper than max (ok false), or ok true. Table headers ([a],
+// [[a]]) count as the brackets they are; they close on their line. A dot
+// in a value (1.5) is no nesting.
 func tooDeep(text string, max int) (line int, ok bool) {
-	line, depth := 1, 0
+	line = 1
+	var open []byte // the brackets and braces open, innermost last
+	inKey, dots := true, 0
+	top := func() byte {
+		if len(open) == 0 {
+			return 0
+		}
+		return open[len(open)-1]
+	}
 	for i := 0; i < len(text); i++ {
 		switch c := text[i]; c {
 		case '\n':
 			line++
+			if len(open) == 0 || top() == '{' {
+				inKey, dots = true, 0
+			}
 		case '#':
 			for i < len(text) && text[i] != '\n' {
 				i++
 			}
 			line++
+			if len(open) == 0 || top() == '{' {
+				inKey, dots = true, 0
+			}
 		case '"', '\'':
 			quote := text[i : i+1]
 			if strings.HasPrefix(text[i:], strings.Repeat(quote, 3)) {
@@ -179,13 +196,34 @@ func tooDeep(text string, max int) (line int, ok bool) {
 				j++
 			}
 			i = j + len(quote) - 1
+		case '=':
+			inKey, dots = false, 0
+		case '.':
+			if inKey {
+				dots++
+				if len(open)+dots > max {
+					return line, false
+				}
+			}
+		case ',':
+			if top() == '{' {
+				inKey, dots = true, 0
+			}
 		case '[', '{':
-			depth++
-			if depth > max {
+			if c == '{' {
+				inKey, dots = true, 0
+			}
+			open = append(open, c)
+			if len(open)+dots > max {
 				return line, false
 			}
 		case ']', '}':
-			depth--
+			if len(open) > 0 {
+				open = open[:len(open)-1]
+			}
+			if len(open) == 0 {
+				dots = 0
+			}
 		}
 	}
 	return line, true

@@ -227,9 +227,24 @@ func TestLoadHostileFiles(t *testing.T) {
 	if err := os.WriteFile(brackets, bytes.Repeat([]byte("["), MaxConfigSize-1), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// Brackets inside strings and comments do not count.
+	// Dotted keys nest as deeply (#23): a header and a key of 20,000 parts.
+	dottedHeader := filepath.Join(dir, "dotted-header.toml")
+	if err := os.WriteFile(dottedHeader, []byte("["+strings.Repeat("a.", 20000)+"a]\nx = 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dottedKey := filepath.Join(dir, "dotted-key.toml")
+	if err := os.WriteFile(dottedKey, []byte(strings.Repeat("a.", 20000)+"a = 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dottedInline := filepath.Join(dir, "dotted-inline.toml")
+	if err := os.WriteFile(dottedInline, []byte("x = {"+strings.Repeat("a.", 20000)+"a = 1}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Brackets inside strings and comments do not count, nor dots in
+	// values, in quoted keys or across lines.
 	fine := filepath.Join(dir, "fine.toml")
-	body := "# [[[[[[[[[[[[[[[[[[[[[[\n[report]\nredact = ['[[[[[[[[[[[[[[[[[[[[', \"\\\"[[[[[[[[[[[[[[[[[[[[\", '''\n[[[[[[[[[[[[[[[[[[[[\n''']\n"
+	body := "# [[[[[[[[[[[[[[[[[[[[[[\n[report]\nredact = ['[[[[[[[[[[[[[[[[[[[[', \"\\\"[[[[[[[[[[[[[[[[[[[[\", '''\n[[[[[[[[[[[[[[[[[[[[\n''', '1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18']\n" +
+		"[probe]\njitter = 0.1\n\"a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r\" = 1\n"
 	if err := os.WriteFile(fine, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -241,6 +256,9 @@ func TestLoadHostileFiles(t *testing.T) {
 		{huge, "too large"},
 		{nested, "nest deeper than"},
 		{brackets, "nest deeper than"},
+		{dottedHeader, "nest deeper than"},
+		{dottedKey, "nest deeper than"},
+		{dottedInline, "nest deeper than"},
 	} {
 		start := time.Now()
 		_, err := Load(tt.path)
