@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/config"
@@ -40,9 +41,27 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, int) {
 	return cfg, exitOK
 }
 
+// logSecrets is the redactor every log line goes through (logScrub): the
+// report builder's, set again at every (re)configuration, so that the
+// log knows the secrets of PageKite's rc files and pagekitec's argv.
+var logSecrets atomic.Pointer[redact.Redactor]
+
+// logScrub is what every log line goes through: the secrets known, those
+// the line itself reveals, and URL credentials (redact.Redactor.Log).
+func logScrub(s string) string { return logSecrets.Load().Log(s) }
+
+// redacted wraps log's core in logScrub.
+func redacted(log *zap.Logger) *zap.Logger {
+	return log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return logging.Redacting(c, logScrub) }))
+}
+
 // newLogger is the daemon's logger, as the config says.
 func newLogger(cfg *config.Config, stderr io.Writer) (*zap.Logger, func(), error) {
-	return logging.New(logging.Options{Level: cfg.LogLevel, Target: cfg.LogTarget, Format: cfg.LogFormat, Output: stderr})
+	log, closeLog, err := logging.New(logging.Options{Level: cfg.LogLevel, Target: cfg.LogTarget, Format: cfg.LogFormat, Output: stderr})
+	if err != nil {
+		return nil, nil, err
+	}
+	return redacted(log), closeLog, nil
 }
 
 // commandLogger is the logger of one-shot commands: warnings and errors on
@@ -52,7 +71,7 @@ func commandLogger(cfg *config.Config, stderr io.Writer) (*zap.Logger, func()) {
 	if err != nil {
 		return zap.NewNop(), func() {}
 	}
-	return log, closeLog
+	return redacted(log), closeLog
 }
 
 // newProber builds the prober from [probe].
@@ -373,6 +392,7 @@ func newBuilderIn(log *zap.Logger, cfg *config.Config, stateDir string) (*report
 		return nil, err
 	}
 	red := redact.New(redact.Options{Secrets: cfg.Secrets(), RedactIPs: cfg.Report.RedactIPs, Extra: extra})
+	logSecrets.Store(red)
 	return report.NewBuilder(log.Named("report"), report.Options{
 		StateDir:    stateDir,
 		LogFile:     cfg.Report.LogFile,

@@ -66,8 +66,10 @@ func describe(log *zap.Logger, res *Result, p Process, source string) {
 		zap.Duration("age", p.Age(time.Now()).Round(time.Second)),
 		zap.Int("uid", p.UID),
 	)
-	// The command line may hold the kite secret: debug only.
-	log.Debug("pagekite command line", zap.Int("pid", p.PID), zap.Strings("cmdline", p.Cmdline))
+	// The command line holds the kite secret: debug only, and the
+	// daemon's logger removes the secrets it knows or the line reveals
+	// (one string, so that "--service_on VALUE" reads as one option).
+	log.Debug("pagekite command line", zap.Int("pid", p.PID), zap.String("cmdline", strings.Join(p.Cmdline, " ")))
 }
 
 // notFoundOutcome maps a Find error to an outcome.
