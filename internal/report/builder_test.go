@@ -51,7 +51,7 @@ func TestLogWindow(t *testing.T) {
 			writeLog(t, log+".2.gz", gen(t0.Add(-3*time.Hour), "old2"))
 			writeLog(t, log+".1", gen(t0.Add(-2*time.Hour), "old1"))
 			writeLog(t, log, gen(t0.Add(-1*time.Hour), "cur"))
-			h, err := fileLog(log, tt.logLines, tt.minLines, tt.lastFlying)
+			h, err := fileLog(context.Background(), log, tt.logLines, tt.minLines, tt.lastFlying)
 			if err != nil {
 				t.Fatalf("fileLog() error = %v", err)
 			}
@@ -76,7 +76,7 @@ func TestLogWithoutTimes(t *testing.T) {
 		lines = append(lines, "Traceback line "+string(rune('A'+i)))
 	}
 	writeLog(t, log, lines)
-	h, err := fileLog(log, 10, 0, t0)
+	h, err := fileLog(context.Background(), log, 10, 0, t0)
 	if err != nil {
 		t.Fatalf("fileLog() error = %v", err)
 	}
@@ -89,7 +89,7 @@ func TestLogLongLinesCut(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "pagekite.log")
 	writeLog(t, log, []string{strings.Repeat("x", 200<<10), "short"})
-	h, err := fileLog(log, 10, 0, time.Time{})
+	h, err := fileLog(context.Background(), log, 10, 0, time.Time{})
 	if err != nil {
 		t.Fatalf("fileLog() error = %v", err)
 	}
@@ -99,7 +99,7 @@ func TestLogLongLinesCut(t *testing.T) {
 }
 
 func TestLogMissing(t *testing.T) {
-	if _, err := fileLog(filepath.Join(t.TempDir(), "nope.log"), 10, 0, time.Time{}); !errors.Is(err, os.ErrNotExist) {
+	if _, err := fileLog(context.Background(), filepath.Join(t.TempDir(), "nope.log"), 10, 0, time.Time{}); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("fileLog(missing) error = %v, want ErrNotExist", err)
 	}
 }

@@ -35,6 +35,12 @@ const (
 	minContextLines = 100
 	// journalTimeout bounds journalctl.
 	journalTimeout = 30 * time.Second
+	// maxFileBytes bounds what is read of each log file: the end of a
+	// plain one, the first bytes decompressed of a gzipped one (a 2 MB
+	// gzip may hold 2 GiB).
+	maxFileBytes = 32 << 20
+	// harvestTimeout bounds reading the log files of one report.
+	harvestTimeout = 20 * time.Second
 )
 
 // ErrNoJournalctl: report.journal_unit is set but journalctl is missing.
@@ -70,7 +76,9 @@ func (b *Builder) collectLog(ctx context.Context, in Input, since time.Time) (ha
 	case unit != "":
 		return b.journalLog(ctx, unit, since)
 	case file != "":
-		return fileLog(file, b.opts.LogLines, minContextLines, since)
+		ctx, cancel := context.WithTimeout(ctx, harvestTimeout)
+		defer cancel()
+		return fileLog(ctx, file, b.opts.LogLines, minContextLines, since)
 	}
 	return harvest{}, errors.New("no log configured (report.log_file or report.journal_unit)")
 }
@@ -79,8 +87,9 @@ func (b *Builder) collectLog(ctx context.Context, in Input, since time.Time) (ha
 // to since (or, with since zero, while there are fewer than n), of its
 // rotated siblings path.1, path.2.gz, ... It then cuts the lines older than
 // since-windowMargin when they carry t= times, keeping at least the last
-// minLines lines read.
-func fileLog(path string, n, minLines int, since time.Time) (harvest, error) {
+// minLines lines read. Each file is read up to maxFileBytes, and reading
+// stops with ctx's error when ctx ends (a stop, or harvestTimeout).
+func fileLog(ctx context.Context, path string, n, minLines int, since time.Time) (harvest, error) {
 	h := harvest{source: path}
 	read := 0
 	for i := 0; i <= maxRotated; i++ {
@@ -91,7 +100,7 @@ func fileLog(path string, n, minLines int, since time.Time) (harvest, error) {
 			}
 			break
 		}
-		lines, started, err := tailFile(name, n)
+		lines, started, err := tailFile(ctx, name, n)
 		if err != nil {
 			return h, err
 		}
@@ -137,27 +146,48 @@ func rotated(path string, i int) (string, bool) {
 }
 
 // tailFile returns the last n lines of the file (gunzipped if its name
-// ends in .gz) and the last started= line in it.
-func tailFile(name string, n int) ([]string, string, error) {
+// ends in .gz) and the last started= line in it: of a plain file its last
+// maxFileBytes (the first, cut, line dropped), of a gzipped one its first
+// maxFileBytes decompressed.
+func tailFile(ctx context.Context, name string, n int) ([]string, string, error) {
 	f, err := safefile.Open(name) // never blocks on a FIFO put in its place
 	if err != nil {
 		return nil, "", fmt.Errorf("read log: %w", err)
 	}
 	defer f.Close()
 	var r io.Reader = f
-	if len(name) > 3 && name[len(name)-3:] == ".gz" {
+	cut := false
+	if strings.HasSuffix(name, ".gz") {
 		zr, err := gzip.NewReader(f)
 		if err != nil {
 			return nil, "", fmt.Errorf("read log %s: %w", name, err)
 		}
 		defer zr.Close()
-		r = zr
+		r = io.LimitReader(zr, maxFileBytes)
+	} else if st, err := f.Stat(); err == nil && st.Size() > maxFileBytes {
+		r, cut = io.NewSectionReader(f, st.Size()-maxFileBytes, maxFileBytes), true
 	}
-	lines, started, err := tail(r, n)
+	lines, started, err := tail(ctxReader{ctx, r}, n)
 	if err != nil {
 		return nil, "", fmt.Errorf("read log %s: %w", name, err)
 	}
+	if cut && len(lines) > 0 && len(lines) < n {
+		lines = lines[1:]
+	}
 	return lines, started, nil
+}
+
+// ctxReader is r, ending with ctx's error once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // tail returns the last n lines of r, each cut to maxLineBytes, and the
@@ -169,7 +199,7 @@ func tail(r io.Reader, n int) ([]string, string, error) {
 	for {
 		line, err := readLine(br)
 		if line != "" || err == nil {
-			if startedLine.MatchString(line) {
+			if strings.Contains(line, "started=") && startedLine.MatchString(line) {
 				started = line
 			}
 			if len(ring) < n {
