@@ -3,8 +3,10 @@ package redact
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/url"
 	"strings"
 )
@@ -16,7 +18,9 @@ const minDerived = 6
 
 // variants returns secret in the encodings that PageKite, a web stack or a
 // log may write it in: as it is; unquoted and trimmed (`"my secret"`);
-// URL-encoded (query, path, every byte); JSON- and Python-escaped; in
+// URL-encoded (query, path with or without its slashes, every byte, and
+// each of these twice); JSON- and Python-escaped (also `\/` and every
+// character as \uXXXX); HTML entities (named and numeric); hex; UTF-16LE; in
 // base64 (standard and URL alphabets, padded or not, and at each of the
 // three alignments it can have inside a longer base64 text, such as the
 // Basic credentials "user:SECRET"); and, for a secret holding colons, each
@@ -38,10 +42,30 @@ func variants(secret string) []string {
 		}
 		add(url.QueryEscape(s))
 		add(url.PathEscape(s))
+		add(strings.ReplaceAll(url.PathEscape(s), "%2F", "/")) // a path keeps its slashes
+		add(strings.ReplaceAll(url.QueryEscape(s), "%2F", "/"))
+		add(url.QueryEscape(url.QueryEscape(s))) // encoded twice
+		add(url.PathEscape(url.PathEscape(s)))
 		add(percentAll(s, "%%%02X"))
 		add(percentAll(s, "%%%02x"))
+		add(percentAll(s, "%%25%02X"))
+		add(percentAll(s, "%%25%02x"))
 		add(jsonEscaped(s, false))
 		add(jsonEscaped(s, true))
+		add(strings.ReplaceAll(jsonEscaped(s, false), "/", `\/`)) // PHP's json_encode
+		add(percentAll(s, `\u%04x`))                               // every character escaped
+		add(percentAll(s, `\u%04X`))
+		add(percentAll(s, `\x%02x`))
+		add(html.EscapeString(s))
+		add(percentAll(s, "&#%d;"))
+		add(percentAll(s, "&#x%02x;"))
+		add(percentAll(s, "&#x%02X;"))
+		add(percentAll(s, "&#x%x;"))
+		add(percentAll(s, "&#x%X;"))
+		add(hex.EncodeToString([]byte(s)))
+		add(strings.ToUpper(hex.EncodeToString([]byte(s))))
+		add(utf16LE(s))
+		add(bytesLE(s))
 		add(strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s))
 		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
 			add(enc.EncodeToString([]byte(s)))
@@ -56,6 +80,30 @@ func variants(secret string) []string {
 		}
 	}
 	return out
+}
+
+// utf16LE is s as UTF-16LE bytes (Windows tools, some dumps): for ASCII,
+// each byte followed by a zero byte.
+func utf16LE(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r > 0xffff {
+			r = 0xfffd
+		}
+		b.WriteByte(byte(r))
+		b.WriteByte(byte(r >> 8))
+	}
+	return b.String()
+}
+
+// bytesLE is each byte of s followed by a zero byte: s read as Latin-1
+// and written as UTF-16LE (utf16LE differs for non-ASCII UTF-8).
+func bytesLE(s string) string {
+	b := make([]byte, 0, 2*len(s))
+	for i := 0; i < len(s); i++ {
+		b = append(b, s[i], 0)
+	}
+	return string(b)
 }
 
 // percentAll percent-encodes every byte of s with format.

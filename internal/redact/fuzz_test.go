@@ -47,6 +47,27 @@ func FuzzRedact(f *testing.F) {
 				t.Errorf("String(%q) = %q, kept argv secret %q", in, got, argvSecret)
 			}
 		}
+		// The secret in each encoding of the survivors (#23), planted in
+		// the text, and split across a line break.
+		if len(secret) < minDerived {
+			return
+		}
+		r := New(Options{Secrets: []string{secret}})
+		for _, e := range encoders {
+			enc := e.f(secret)
+			if strings.Contains(Marker, enc) {
+				continue
+			}
+			planted := text[:mid] + " " + enc + " " + text[mid:]
+			if got := r.String(planted); strings.Contains(got, enc) {
+				t.Errorf("%s: String(%q) = %q, kept %q", e.name, planted, got, enc)
+			}
+		}
+		k := len(secret) / 2
+		split := "x " + secret[:k] + "\n\t" + secret[k:] + " y"
+		if got := r.String(split); strings.Contains(got, secret[:k]+"\n") || strings.Contains(got, "\t"+secret[k:]) {
+			t.Errorf("split: String(%q) = %q", split, got)
+		}
 	})
 }
 

@@ -6,7 +6,9 @@ import (
 	"strings"
 )
 
-// redactIPs replaces every IPv4 and IPv6 address in s with IPMarker. An
+// redactIPs replaces every IPv4 and IPv6 address in s, and every MAC
+// address (aa:bb:cc:dd:ee:ff, aa-bb-...), with IPMarker; addresses may be
+// URL-encoded (2001%3Adb8%3A%3A1, 10%2E0%2E0%2E1). An
 // address must stand alone: "v1.2.3.4" and "std::map" are left as they
 // are. It scans s once, by hand: the regexp it replaced cost most of the
 // scrubber's time.
@@ -17,6 +19,12 @@ func redactIPs(s string) string {
 		c := s[i]
 		if !(isHex(c) || c == ':') || !leftAlone(s, i) {
 			i++
+			continue
+		}
+		if end := macAt(s, i); end > i {
+			b.WriteString(s[last:i])
+			b.WriteString(IPMarker)
+			last, i = end, end
 			continue
 		}
 		if end := addrAt(s, i); end > i {
@@ -71,6 +79,10 @@ func addrAt(s string, i int) int {
 		if isAddr(s[i:end]) && rightAlone(s, end) {
 			return end
 		}
+	}
+	// IPv6 URL-encoded: colons written %3A.
+	if end := encodedIPv6At(s, i); end > i {
+		return end
 	}
 	// IPv4: four octets of up to three digits, dots or %2E between.
 	k := i
@@ -152,4 +164,57 @@ func isWord(c byte) bool {
 
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// encodedIPv6At returns the end of a URL-encoded IPv6 address (its colons
+// as %3A) that starts at s[i] and stands alone, or i.
+func encodedIPv6At(s string, i int) int {
+	var b strings.Builder
+	j, colons := i, 0
+	for j < len(s) && b.Len() <= maxIPv6Text {
+		switch {
+		case isHex(s[j]) || s[j] == '.':
+			b.WriteByte(s[j])
+			j++
+		case j+2 < len(s) && s[j] == '%' && s[j+1] == '3' && (s[j+2] == 'A' || s[j+2] == 'a'):
+			b.WriteByte(':')
+			colons++
+			j += 3
+		default:
+			goto done
+		}
+	}
+done:
+	if colons < 2 || b.Len() > maxIPv6Text {
+		return i
+	}
+	if isAddr(b.String()) && rightAlone(s, j) {
+		return j
+	}
+	return i
+}
+
+// macAt returns the end of a MAC address (six pairs of hex digits joined
+// by ':' or '-', the same throughout) that starts at s[i] and stands
+// alone, or i.
+func macAt(s string, i int) int {
+	const n = 17 // len("aa:bb:cc:dd:ee:ff")
+	if len(s)-i < n {
+		return i
+	}
+	sep := s[i+2]
+	if sep != ':' && sep != '-' {
+		return i
+	}
+	for k := 0; k < 6; k++ {
+		p := i + 3*k
+		if !isHex(s[p]) || !isHex(s[p+1]) || (k < 5 && s[p+2] != sep) {
+			return i
+		}
+	}
+	end := i + n
+	if end < len(s) && (isHex(s[end]) || s[end] == sep) {
+		return i
+	}
+	return end
 }

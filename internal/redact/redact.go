@@ -88,11 +88,13 @@ func newReplacer(secrets []string) *strings.Replacer {
 // for addresses). Secrets that s itself reveals in pagekite.py's argv= line
 // or in config lines (see FindSecrets) are removed too, everywhere in s.
 func (r *Redactor) String(s string) string {
-	rep := r.replacer
+	rep, secrets := r.replacer, r.secrets
 	if found := FindSecrets(s); len(found) > 0 {
-		rep = r.With(found...).replacer
+		w := r.With(found...)
+		rep, secrets = w.replacer, w.secrets
 	}
 	s = rep.Replace(s)
+	s = splitSecrets(s, secrets)
 	low := strings.ToLower(s)
 	for _, ru := range rules() {
 		if ru.span && containsAny(low, ru.any) {

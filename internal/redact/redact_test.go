@@ -88,8 +88,14 @@ func TestString(t *testing.T) {
 		},
 		{
 			name:     "not IPs",
-			in:       "version=1.5.2.201011; python=3.11.2; t=2026-11-23T23:40:48; v1.2.3.4; std::map; 999.1.1.1; 00:1a:2b:3c:4d:5e; accept=~0.1:45112",
-			wantText: "version=1.5.2.201011; python=3.11.2; t=2026-11-23T23:40:48; v1.2.3.4; std::map; 999.1.1.1; 00:1a:2b:3c:4d:5e; accept=~0.1:45112",
+			in:       "version=1.5.2.201011; python=3.11.2; t=2026-11-23T23:40:48; v1.2.3.4; std::map; 999.1.1.1; 00:1a:2b:3c:4d; 12:34:56; accept=~0.1:45112",
+			wantText: "version=1.5.2.201011; python=3.11.2; t=2026-11-23T23:40:48; v1.2.3.4; std::map; 999.1.1.1; 00:1a:2b:3c:4d; 12:34:56; accept=~0.1:45112",
+		},
+		{
+			// MAC addresses identify a device; IPv6 may be URL-encoded.
+			name:     "MACs and encoded IPv6",
+			in:       "mac=00:1a:2b:3c:4d:5e hw 00-1A-2B-3C-4D-5E peer=%5B2001%3Adb8%3A%3A1%5D%3A443 v6=fe80%3a%3a1",
+			wantText: "mac=[REDACTED-IP] hw [REDACTED-IP] peer=%5B[REDACTED-IP]%5D%3A443 v6=[REDACTED-IP]",
 		},
 		{
 			name: "caller password from service_cfg",

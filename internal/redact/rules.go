@@ -53,6 +53,10 @@ var rules = sync.OnceValue(func() []rule {
 		{re: regexp.MustCompile(`(?i)(?:proxy-)?(?:authorization|cookie|set-cookie|x-api-key|x-auth-token|x-pagekite-auth)\s*:[ \t]*([^\r\n]*[^\s])`), any: headerTriggers},
 		// Credentials anywhere, such as inside a Python list.
 		{re: regexp.MustCompile(`(?i)\b(?:basic|bearer|digest|token)\s+([A-Za-z0-9+/=._~-]{4,})`), any: []string{"basic", "bearer", "digest", "token"}},
+		// The same with a colon or an equals sign (bearer:TOKEN), and
+		// folded onto the next line (Basic\n\tdXNlcjpwYXNz).
+		{re: regexp.MustCompile(`(?i)\b(?:basic|bearer|digest)[ \t]*[:=][ \t]*([A-Za-z0-9+/=._~-]{4,})`), any: []string{"basic", "bearer", "digest"}},
+		{re: regexp.MustCompile(`(?i)\b(?:basic|bearer|digest)[ \t]*\r?\n[ \t]*([A-Za-z0-9+/=._~-]{4,})`), any: []string{"basic", "bearer", "digest"}, span: true},
 		// Query strings and fragments of URLs and request paths, wherever they
 		// are (GET=/private?token=abc, GET /x?y HTTP/1.1, https://h/p?q#f, a
 		// Referer): the path stays, the query and the fragment go.
