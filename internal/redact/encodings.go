@@ -53,7 +53,7 @@ func variants(secret string) []string {
 		add(jsonEscaped(s, false))
 		add(jsonEscaped(s, true))
 		add(strings.ReplaceAll(jsonEscaped(s, false), "/", `\/`)) // PHP's json_encode
-		add(percentAll(s, `\u%04x`))                               // every character escaped
+		add(percentAll(s, `\u%04x`))                              // every character escaped
 		add(percentAll(s, `\u%04X`))
 		add(percentAll(s, `\x%02x`))
 		add(html.EscapeString(s))
