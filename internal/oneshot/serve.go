@@ -2,6 +2,8 @@ package oneshot
 
 import (
 	"bufio"
+	"bytes"
+	"container/list"
 	"cmp"
 	"context"
 	"errors"
@@ -20,13 +22,18 @@ import (
 type Limits struct {
 	// MaxRequest bounds the request line and headers, in bytes.
 	MaxRequest int64
-	// ReadTimeout bounds the wait for the whole request.
+	// ReadTimeout bounds the wait for the whole request (line and
+	// headers) on each connection: a slow client is cut then.
 	ReadTimeout time.Duration
 	// WriteTimeout bounds the writing of the answer.
 	WriteTimeout time.Duration
-	// MaxConns is how many connections are served at once; more wait in
-	// the listen queue.
+	// MaxConns is how many requests are answered at once; more wait,
+	// already read, for a slot in the order they came.
 	MaxConns int
+	// MaxPending is how many connections may be waiting for their
+	// request at once; a new one past it cuts the oldest waiting, so
+	// that idle or slow clients cannot keep a prompt one out.
+	MaxPending int
 	// StopTimeout bounds how long Serve waits for answers in flight once
 	// its context ends; then their connections are cut.
 	StopTimeout time.Duration
@@ -34,11 +41,14 @@ type Limits struct {
 
 // DefaultLimits suit a metrics endpoint: a request is a GET line and a
 // few headers; a scrape of 5000 kites is a few MB.
+// Prometheus sends its request at once: 2 s for it is ample, and keeps a
+// scrape prompt while hundreds of slow clients are connected.
 var DefaultLimits = Limits{
 	MaxRequest:   16 << 10,
-	ReadTimeout:  10 * time.Second,
+	ReadTimeout:  2 * time.Second,
 	WriteTimeout: 30 * time.Second,
 	MaxConns:     16,
+	MaxPending:   256,
 	StopTimeout:  5 * time.Second,
 }
 
@@ -49,13 +59,15 @@ func (l Limits) withDefaults() Limits {
 		ReadTimeout:  cmp.Or(l.ReadTimeout, d.ReadTimeout),
 		WriteTimeout: cmp.Or(l.WriteTimeout, d.WriteTimeout),
 		MaxConns:     cmp.Or(l.MaxConns, d.MaxConns),
+		MaxPending:   cmp.Or(l.MaxPending, d.MaxPending),
 		StopTimeout:  cmp.Or(l.StopTimeout, d.StopTimeout),
 	}
 }
 
 // Serve accepts connections on ln until ctx ends, reads one request from
-// each (bounded by l.MaxRequest and l.ReadTimeout), answers it with h and
-// closes the connection ("Connection: close"; no keep-alive, no HTTP/2).
+// each (bounded by l.MaxRequest and l.ReadTimeout; at most l.MaxPending
+// connections wait for theirs, the oldest cut first), answers it with h
+// (l.MaxConns at once) and closes the connection ("Connection: close"; no keep-alive, no HTTP/2).
 // A request that cannot be read gets 400. The handler's answer is written
 // as HTTP/1.1, its body ended by the close; for HEAD, without the body.
 //
@@ -82,22 +94,20 @@ type server struct {
 	slots chan struct{}
 	wg    sync.WaitGroup
 
-	mu    sync.Mutex // guards conns
+	mu    sync.Mutex // guards conns and pending
 	conns map[net.Conn]struct{}
+	// pending are the connections waiting for their request, oldest
+	// first.
+	pending list.List
 }
 
-// accept runs until ln fails or closes.
+// accept runs until ln fails or closes. It never waits for a slot: a
+// connection is read at once, and only a request read waits.
 func (s *server) accept(ctx context.Context, ln net.Listener) error {
 	var pause time.Duration
 	for {
-		select {
-		case s.slots <- struct{}{}:
-		case <-ctx.Done():
-			return nil
-		}
 		c, err := ln.Accept()
 		if err != nil {
-			<-s.slots
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -116,13 +126,40 @@ func (s *server) accept(ctx context.Context, ln net.Listener) error {
 		}
 		pause = 0
 		s.track(c, true)
+		e := s.wait(c)
 		s.wg.Go(func() {
-			defer func() { <-s.slots }()
 			defer s.track(c, false)
 			defer c.Close()
-			s.serve(c)
+			s.serve(ctx, c, e)
 		})
 	}
+}
+
+// wait puts c among the pending connections, cutting the oldest when
+// there are more than MaxPending.
+func (s *server) wait(c net.Conn) *list.Element {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.pending.PushBack(c)
+	if s.pending.Len() > s.l.MaxPending {
+		old := s.pending.Remove(s.pending.Front()).(net.Conn)
+		_ = old.SetDeadline(time.Now()) // its read fails; it is closed unanswered
+	}
+	return e
+}
+
+// read takes c out of the pending connections; it reports false when c
+// was cut meanwhile.
+func (s *server) read(e *list.Element) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for x := s.pending.Front(); x != nil; x = x.Next() {
+		if x == e {
+			s.pending.Remove(e)
+			return true
+		}
+	}
+	return false
 }
 
 // passing reports whether an Accept error may go away by itself.
@@ -163,10 +200,36 @@ func (s *server) drain() {
 	<-done
 }
 
-// serve answers one request on c.
-func (s *server) serve(c net.Conn) {
+// readerPool holds the readers of requests: a connection gets one only
+// once its first byte arrived, so that idle connections cost no buffer.
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
+
+// serve reads the request on c (e is its place among the pending), waits
+// for a slot and answers it.
+func (s *server) serve(ctx context.Context, c net.Conn, e *list.Element) {
 	_ = c.SetDeadline(time.Now().Add(s.l.ReadTimeout))
-	req, err := http.ReadRequest(bufio.NewReaderSize(io.LimitReader(c, s.l.MaxRequest), 4<<10))
+	var first [1]byte
+	n, err := c.Read(first[:])
+	var req *http.Request
+	if n == 1 {
+		br := readerPool.Get().(*bufio.Reader)
+		br.Reset(io.MultiReader(bytes.NewReader(first[:]), io.LimitReader(c, s.l.MaxRequest-1)))
+		req, err = http.ReadRequest(br)
+		br.Reset(nil)
+		readerPool.Put(br)
+	}
+	if !s.read(e) {
+		return // cut to make room for a newer connection
+	}
+	if n == 0 && !isTimeout(err) {
+		return // closed by the client before a byte
+	}
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-ctx.Done():
+		return
+	}
 	_ = c.SetDeadline(time.Now().Add(s.l.WriteTimeout))
 	w := newAnswer(c, req)
 	if err != nil {
@@ -180,6 +243,11 @@ func (s *server) serve(c net.Conn) {
 	if w.finish() == nil {
 		lingerClose(c)
 	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // Lingering after an answer, so that a client whose request was not read

@@ -136,22 +136,90 @@ func TestServeBoundsRequests(t *testing.T) {
 }
 
 func TestServeLimitsConnections(t *testing.T) {
-	// One slot, taken by a silent client: a second request is answered
-	// only once the first is cut by the read timeout.
-	addr := startServer(t, hello, Limits{MaxConns: 1, ReadTimeout: 300 * time.Millisecond})
-	silent, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer silent.Close()
-	time.Sleep(50 * time.Millisecond) // let the server take it
+	// One slot, taken by a handler that takes 300ms: a second request is
+	// read at once but answered only once the slot is free.
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/first" {
+			time.Sleep(300 * time.Millisecond)
+		}
+		hello(w, r)
+	})
+	addr := startServer(t, slow, Limits{MaxConns: 1})
+	first := make(chan string, 1)
+	go func() {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			first <- err.Error()
+			return
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		_, _ = io.WriteString(c, "GET /first HTTP/1.1\r\nHost: a\r\n\r\n")
+		b, _ := io.ReadAll(c)
+		first <- string(b)
+	}()
+	time.Sleep(50 * time.Millisecond) // let the first take the slot
 	begun := time.Now()
 	got := roundTrip(t, addr, "GET /second HTTP/1.1\r\nHost: a\r\n\r\n")
 	if !strings.Contains(got, "hello /second") {
 		t.Errorf("second request = %q, want it answered", got)
 	}
-	if d := time.Since(begun); d < 200*time.Millisecond {
-		t.Errorf("second request answered after %v, want it to wait for the slot (~300ms)", d)
+	if d := time.Since(begun); d < 150*time.Millisecond {
+		t.Errorf("second request answered after %v, want it to wait for the slot (~250ms)", d)
+	}
+	if f := <-first; !strings.Contains(f, "hello /first") {
+		t.Errorf("first request = %q", f)
+	}
+}
+
+// TestServeUnderFlood: 300 slowloris clients (a header byte every 200ms)
+// and 3000 idle connections do not keep a prompt request waiting (#23:
+// 9-12 s, past Prometheus' 10 s timeout): it is answered within 1 s.
+func TestServeUnderFlood(t *testing.T) {
+	addr := startServer(t, hello, Limits{})
+	var conns []net.Conn
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	stop := make(chan struct{})
+	defer close(stop)
+	for i := 0; i < 300; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		go func() { // slowloris, bounded: until the test ends or 30 s
+			_, _ = io.WriteString(c, "GET / HTTP/1.1\r\n")
+			for i := 0; i < 150; i++ {
+				select {
+				case <-stop:
+					return
+				case <-time.After(200 * time.Millisecond):
+				}
+				if _, err := io.WriteString(c, "X"); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 3000; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatalf("idle connection %d: %v", i, err)
+		}
+		conns = append(conns, c)
+	}
+	for i := 0; i < 3; i++ {
+		begun := time.Now()
+		got := roundTrip(t, addr, "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n")
+		took := time.Since(begun)
+		if !strings.Contains(got, "hello /metrics") || took > time.Second {
+			t.Errorf("scrape %d under flood: %v, %.40q; want an answer within 1s", i, took, got)
+		}
+		t.Logf("scrape %d under flood: %v", i, took)
 	}
 }
 
