@@ -3,8 +3,8 @@ package oneshot
 import (
 	"bufio"
 	"bytes"
-	"container/list"
 	"cmp"
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
