@@ -98,8 +98,10 @@ func TestPagekitecDiscoveredAndRejected(t *testing.T) {
 	relay := pktest.StartRelay(t)
 	host, port, _ := strings.Cut(relay.Addr, ":")
 	status := filepath.Join(t.TempDir(), "pagekitec.status")
+	// The http kite's public port is the relay's port: a relay serves a
+	// pagekitec kite on its PPORT only, and this relay listens on one.
 	startFakePagekitec(t, "-s", "-F", host, "-P", port, "-Y", "json:"+status,
-		"80", "http", "pkc."+relay.Domain, "80", "pkc-s3cret", "22", "raw", "pkc-ssh."+relay.Domain, "22", "pkc-s3cret")
+		"80", "http", "pkc."+relay.Domain, port, "pkc-s3cret", "22", "raw", "pkc-ssh."+relay.Domain, "22", "pkc-s3cret")
 	body := fmt.Sprintf("{\n  \"pagekitec_version\": \"0.91.251215C\",\n  \"pagekitec_status\": \"rejected\",\n  \"pagekitec_status_code\": 60,\n  \"pagekitec_pid\": 1,\n  \"pagekitec_update_min_interval\": 240,\n  \"pagekitec_update_ts\": %d\n}\n", time.Now().Unix())
 	if err := os.WriteFile(status, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
@@ -111,7 +113,7 @@ func TestPagekitecDiscoveredAndRejected(t *testing.T) {
 		"pagekite pagekite (pagekitec;",
 		"status file: " + status,
 		"kites from pagekitec's command line (pid ",
-		fmt.Sprintf("pkc.%s (http: http://pkc.%s/ through relay %s (-F/-P of pagekitec))", relay.Domain, relay.Domain, relay.Addr),
+		fmt.Sprintf("pkc.%s (http: http://pkc.%s:%s/ through relay %s (-F/-P of pagekitec))", relay.Domain, relay.Domain, port, relay.Addr),
 		fmt.Sprintf("pkc-ssh.%s (raw: CONNECT pkc-ssh.%s:22 through relay %s", relay.Domain, relay.Domain, relay.Addr),
 	} {
 		if !strings.Contains(out, want) {

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -194,4 +197,75 @@ func TestRelayCacheZeroIsOff(t *testing.T) {
 			t.Errorf("relay_cache = %q: %d relay pings for 3 probes, want %d", tt.cache, got, tt.want)
 		}
 	}
+}
+
+// TestDiscoveredKiteOnItsPublicPort: a kite whose rc file fixes its public
+// port (service_on = http/PORT:...) is served by the relay on that port
+// only; on the relay's other port (the rc's frontend) Debian's 1.5.2
+// relay answers "503 Unavailable", not connected, although the kite flies
+// (#19: probed there it was kite-down for ever, and restarted). Discovery
+// probes it on its public port: flying.
+func TestDiscoveredKiteOnItsPublicPort(t *testing.T) {
+	relay := pktest.StartRelay(t, pktest.WithSecondPort())
+	web := pktest.StartWebServer(t)
+	name := "pub." + relay.Domain
+	pub := strconv.Itoa(relay.SecondPort)
+	host, port, _ := strings.Cut(web, ":")
+	svc := pktest.Service{Proto: "http/" + pub, Name: name, Backend: web}
+	kite := pktest.StartKite(t, relay, svc)
+	onPublic := "127.0.0.1:" + pub
+	// WaitFlying asks through relay.Addr, where this kite is not served:
+	// ask on its public port, bounded.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if code := httpStatus(t, onPublic, name); code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("kite %s not flying on %s within 30s", name, onPublic)
+		}
+	}
+	if code := httpStatus(t, relay.Addr, name); code != 503 {
+		t.Fatalf("on the relay's other port: %d, want 503 (the relay serves the kite on its public port only)", code)
+	}
+
+	rc := t.TempDir()
+	rcText := fmt.Sprintf("kitename = %s\nkitesecret = %s\nfrontend = %s\nservice_on = http/%s:@kitename:%s:%s:@kitesecret\n",
+		name, relay.Secret, relay.Addr, pub, host, port)
+	if err := os.WriteFile(filepath.Join(rc, "10_account.rc"), []byte(rcText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := writeConfig(t, fmt.Sprintf("[probe]\ntimeout = \"4s\"\n[[pagekite]]\nname = \"main\"\nrc_dir = %q\n", rc))
+	code, out, errOut := runCmd(t, "validate", "--config", path)
+	want := fmt.Sprintf("through relay %s (frontend = %s, on the kite's public port %s)", onPublic, relay.Addr, pub)
+	if code != exitOK || !strings.Contains(out, want) {
+		t.Fatalf("validate = %d, %q %q; want 0 and %q", code, out, errOut, want)
+	}
+	code, results, errOut := checkJSON(t, path)
+	if code != exitOK || len(results) != 1 || results[0].Verdict != probe.Flying {
+		t.Fatalf("check = %d, %+v, %s; want flying on the public port", code, results, errOut)
+	}
+	kite.Stop()
+}
+
+// httpStatus is the status of GET / for host through addr (0 on error;
+// bounded: 5 s).
+func httpStatus(t *testing.T, addr, host string) int {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return 0
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(c, "GET / HTTP/1.0\r\nHost: %s\r\n\r\n", host)
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(line)
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -187,12 +188,30 @@ func (c *Config) targetsOf(log *zap.Logger, in *Instance, kites []pkconfig.Kite,
 			}
 			continue
 		}
-		if t, ok := discoveredTarget(k, c.Discovery.TLSProbe); ok {
-			t.ConnectTo, t.Via = relay, via
+		if t, s, ok := discoveredTarget(k, c.Discovery.TLSProbe); ok {
+			t.ConnectTo, t.Via = onPublicPort(t, s, relay, via)
 			out = append(out, t)
 		}
 	}
 	return out
+}
+
+// onPublicPort is the relay address a web kite is probed through, and
+// where it comes from: the relay's host on the kite's public port when
+// the config fixes one (pagekite.py's http/8080, pagekitec's PPORT: a
+// relay serves such a kite on that port only, and answers "not
+// connected" on its others), else relay as it is. Raw kites name their
+// port in CONNECT and go through relay.
+func onPublicPort(t probe.Target, s pkconfig.Service, relay, via string) (string, string) {
+	if relay == "" || t.Kind != probe.KindHTTP || s.PublicPort <= 0 {
+		return relay, via
+	}
+	host, port, err := net.SplitHostPort(relay)
+	pub := strconv.Itoa(s.PublicPort)
+	if err != nil || port == pub {
+		return relay, via
+	}
+	return net.JoinHostPort(host, pub), via + ", on the kite's public port " + pub
 }
 
 // pagekitecSecrets are the secrets of the running pagekitec processes and

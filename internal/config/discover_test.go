@@ -52,7 +52,7 @@ func TestDiscoverPagekitec(t *testing.T) {
 		{
 			name: "a running pagekitec, kind left out (no rc files)", procs: [][]string{argv}, uci: uci,
 			want: []probe.Target{
-				{Name: "a.kite.test", Kind: probe.KindHTTP, URL: "http://a.kite.test/", ConnectTo: "127.0.0.1:8081", Via: "-F/-P of pagekitec"},
+				{Name: "a.kite.test", Kind: probe.KindHTTP, URL: "http://a.kite.test/", ConnectTo: "127.0.0.1:80", Via: "-F/-P of pagekitec, on the kite's public port 80"},
 				{Name: "b.kite.test", Kind: probe.KindRaw, Port: 22, ConnectTo: "127.0.0.1:8081", Via: "-F/-P of pagekitec"},
 			},
 			from: "pagekitec's command line (pid 1000)", status: "/run/pkc.status",

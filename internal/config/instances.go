@@ -182,7 +182,7 @@ func (c *Config) Targets(log *zap.Logger) ([]probe.Target, error) {
 //   - only https: http://NAME/ (HTTPSOnly), or https://NAME/ with tlsProbe
 //     (NAME:PORT for a non-default port);
 //   - otherwise its first raw-N service: CONNECT NAME:N.
-func discoveredTarget(k pkconfig.Kite, tlsProbe bool) (probe.Target, bool) {
+func discoveredTarget(k pkconfig.Kite, tlsProbe bool) (probe.Target, pkconfig.Service, bool) {
 	web := func(protos ...string) (pkconfig.Service, bool) {
 		var found *pkconfig.Service
 		for i, s := range k.Services {
@@ -208,20 +208,20 @@ func discoveredTarget(k pkconfig.Kite, tlsProbe bool) (probe.Target, bool) {
 		return k.Name + ":" + strconv.Itoa(s.Port)
 	}
 	if s, ok := web("http", "websocket"); ok {
-		return probe.Target{Name: k.Name, Kind: probe.KindHTTP, URL: "http://" + hostPort(s) + "/"}, true
+		return probe.Target{Name: k.Name, Kind: probe.KindHTTP, URL: "http://" + hostPort(s) + "/"}, s, true
 	}
 	if s, ok := web("https"); ok {
 		if tlsProbe {
-			return probe.Target{Name: k.Name, Kind: probe.KindHTTP, URL: "https://" + hostPort(s) + "/"}, true
+			return probe.Target{Name: k.Name, Kind: probe.KindHTTP, URL: "https://" + hostPort(s) + "/"}, s, true
 		}
-		return probe.Target{Name: k.Name, Kind: probe.KindHTTP, URL: "http://" + hostPort(s) + "/", HTTPSOnly: true}, true
+		return probe.Target{Name: k.Name, Kind: probe.KindHTTP, URL: "http://" + hostPort(s) + "/", HTTPSOnly: true}, s, true
 	}
 	for _, s := range k.Services {
 		if s.Base() == "raw" && s.Port > 0 {
-			return probe.Target{Name: k.Name, Kind: probe.KindRaw, Port: s.Port}, true
+			return probe.Target{Name: k.Name, Kind: probe.KindRaw, Port: s.Port}, s, true
 		}
 	}
-	return probe.Target{}, false
+	return probe.Target{}, pkconfig.Service{}, false
 }
 
 // relayOf returns the relay that pagekite.py's files name for their kites,

@@ -50,6 +50,11 @@ type Service struct {
 	// Backend is the local server, "host:port", or "builtin" for
 	// pagekite.py's own HTTP server.
 	Backend string
+	// PublicPort is the one port the relay serves the service on, when
+	// the config fixes it: pagekite.py's http/8080 (8080), or any PPORT
+	// of pagekitec (which always names one: 80 included); 0 when the
+	// relay serves it on each of its ports.
+	PublicPort int
 }
 
 // Base returns the protocol without its public port: "raw" for "raw-22",

@@ -122,7 +122,7 @@ func ParsePagekitec(args []string) (*Pagekitec, error) {
 			bad(i+g, "a kite without a name")
 			continue
 		}
-		svc := Service{Proto: proto, Backend: net.JoinHostPort("localhost", lport)}
+		svc := Service{Proto: proto, Backend: net.JoinHostPort("localhost", lport), PublicPort: pp}
 		switch proto {
 		case "http", "websocket":
 			if pp != 80 {

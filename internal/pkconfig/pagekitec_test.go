@@ -23,8 +23,8 @@ func TestParsePagekitec(t *testing.T) {
 			args: "-Y json:/var/run/pagekitec.status 80 http foo.pagekite.me 80 SECRET 22 raw foo.pagekite.me 443 SECRET",
 			want: Pagekitec{
 				Kites: []Kite{{Name: "foo.pagekite.me", Services: []Service{
-					{Proto: "http", Backend: "localhost:80"},
-					{Proto: "raw-443", Port: 443, Backend: "localhost:22"},
+					{Proto: "http", Backend: "localhost:80", PublicPort: 80},
+					{Proto: "raw-443", Port: 443, Backend: "localhost:22", PublicPort: 443},
 				}}},
 				Secrets: []string{"SECRET", "SECRET"}, StatusFile: "/var/run/pagekitec.status", StatusFormat: "json",
 			},
@@ -34,8 +34,8 @@ func TestParsePagekitec(t *testing.T) {
 			args: "-s -F relay.example.net -P 8443 -Ytext:/tmp/st 8080 http a.example.net 8080 s1 22 raw b.example.net 22 s2",
 			want: Pagekitec{
 				Kites: []Kite{
-					{Name: "a.example.net", Services: []Service{{Proto: "http-8080", Port: 8080, Backend: "localhost:8080"}}},
-					{Name: "b.example.net", Services: []Service{{Proto: "raw-22", Port: 22, Backend: "localhost:22"}}},
+					{Name: "a.example.net", Services: []Service{{Proto: "http-8080", Port: 8080, Backend: "localhost:8080", PublicPort: 8080}}},
+					{Name: "b.example.net", Services: []Service{{Proto: "raw-22", Port: 22, Backend: "localhost:22", PublicPort: 22}}},
 				},
 				Secrets: []string{"s1", "s2"}, Relay: "relay.example.net:8443", StatusFile: "/tmp/st", StatusFormat: "text", Syslog: true,
 			},
@@ -44,7 +44,7 @@ func TestParsePagekitec(t *testing.T) {
 			name: "clustered flags, white-label, -F with the default port",
 			args: "-WsI -w example.org -Frelay.example.org 443 https c.example.org 443 s3",
 			want: Pagekitec{
-				Kites:   []Kite{{Name: "c.example.org", Services: []Service{{Proto: "https", Backend: "localhost:443"}}}},
+				Kites:   []Kite{{Name: "c.example.org", Services: []Service{{Proto: "https", Backend: "localhost:443", PublicPort: 443}}}},
 				Secrets: []string{"s3"}, Relay: "relay.example.org:443", Syslog: true, Whitelabel: "example.org",
 			},
 		},
@@ -106,8 +106,8 @@ config other 'x'
 	got, err := ParseUCI(both)
 	want := Pagekitec{
 		Kites: []Kite{{Name: "foo.pagekite.me", Services: []Service{
-			{Proto: "http", Backend: "localhost:80"},
-			{Proto: "raw-443", Port: 443, Backend: "localhost:22"},
+			{Proto: "http", Backend: "localhost:80", PublicPort: 80},
+			{Proto: "raw-443", Port: 443, Backend: "localhost:22", PublicPort: 443},
 		}}},
 		Secrets: []string{"uci-s3cret", "uci-s3cret"},
 	}

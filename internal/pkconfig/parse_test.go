@@ -37,7 +37,7 @@ func TestParseDir(t *testing.T) {
 			dir: "configured",
 			wantKites: []Kite{{Name: "foo.pagekite.me", Services: []Service{
 				{Proto: "http", Backend: "localhost:8080"},
-				{Proto: "raw-22", Port: 22, Backend: "localhost:22"},
+				{Proto: "raw-22", Port: 22, Backend: "localhost:22", PublicPort: 22},
 			}}},
 			wantDefaults:  true,
 			wantFiles:     []string{"10_account.rc", "20_frontends.rc", "80_httpd.rc", "80_sshd.rc", "90_debian_certs.rc"},
@@ -50,10 +50,10 @@ func TestParseDir(t *testing.T) {
 				{Name: "main.example.net", Services: []Service{
 					{Proto: "http", Backend: "127.0.0.1:8080"},
 					{Proto: "websocket", Backend: "127.0.0.1:8080"},
-					{Proto: "http-8081", Port: 8081, Backend: "127.0.0.1:8081"},
-					{Proto: "raw-3389", Port: 3389, Backend: "localhost:3389"},
+					{Proto: "http-8081", Port: 8081, Backend: "127.0.0.1:8081", PublicPort: 8081},
+					{Proto: "raw-3389", Port: 3389, Backend: "localhost:3389", PublicPort: 3389},
 				}},
-				{Name: "shell.example.net", Services: []Service{{Proto: "raw-22", Port: 22, Backend: "localhost:2222"}}},
+				{Name: "shell.example.net", Services: []Service{{Proto: "raw-22", Port: 22, Backend: "localhost:2222", PublicPort: 22}}},
 				{Name: "secure.example.net", Services: []Service{{Proto: "https", Backend: "localhost:8443"}}},
 			},
 			wantFiles:     []string{"10_account.rc", "50_services.rc", "60_more.rc"},
@@ -155,7 +155,7 @@ func TestParseDirBad(t *testing.T) {
 	}
 	wantKites := []Kite{{Name: "good.example.net", Services: []Service{
 		{Proto: "http", Backend: "localhost:80"},
-		{Proto: "raw-22", Port: 22, Backend: "localhost:22"},
+		{Proto: "raw-22", Port: 22, Backend: "localhost:22", PublicPort: 22},
 	}}}
 	if !reflect.DeepEqual(got.Kites, wantKites) {
 		t.Errorf("ParseDir(%s).Kites = %+v, want %+v", dir, got.Kites, wantKites)

@@ -106,7 +106,7 @@ func (p *parser) service(at pos, name, arg string, enabled bool) {
 			p.kitename, p.kitesecret = domain, secret
 		}
 		if enabled {
-			p.addService(domain, Service{Proto: proto, Port: n, Backend: backend})
+			p.addService(domain, Service{Proto: proto, Port: n, Backend: backend, PublicPort: n})
 		}
 	}
 }

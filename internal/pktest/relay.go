@@ -38,6 +38,9 @@ type Relay struct {
 	LogFile string
 	// Argv is the relay's command line, argv[0] included.
 	Argv []string
+	// SecondPort is a second port the relay listens on (WithSecondPort),
+	// 0 when none.
+	SecondPort int
 
 	p *proc
 }
@@ -46,9 +49,17 @@ type Relay struct {
 type RelayOption func(*relayConfig)
 
 type relayConfig struct {
-	secret   string
-	errorURL string
-	extra    []string
+	secret     string
+	errorURL   string
+	extra      []string
+	secondPort bool
+}
+
+// WithSecondPort makes the relay listen on a second free port too
+// (Relay.SecondPort): kites with a fixed public port (http/PORT) are
+// served on that port only.
+func WithSecondPort() RelayOption {
+	return func(c *relayConfig) { c.secondPort = true }
 }
 
 // WithSecret sets the kite secret the relay accepts.
@@ -104,9 +115,16 @@ func startRelay(bin, dir string, attempt int, cfg relayConfig) (*Relay, error) {
 		return nil, err
 	}
 	logFile := filepath.Join(dir, fmt.Sprintf("relay-%d.log", attempt))
+	ports, second := strconv.Itoa(port), 0
+	if cfg.secondPort {
+		if second, err = freePort(); err != nil {
+			return nil, err
+		}
+		ports += "," + strconv.Itoa(second)
+	}
 	argv := []string{bin,
 		"--clean", "--isfrontend",
-		"--ports=" + strconv.Itoa(port),
+		"--ports=" + ports,
 		"--protos=http,https,raw",
 		"--rawports=virtual",
 		"--domain=http,raw-22,https:*." + RelayDomain + ":" + cfg.secret,
@@ -130,6 +148,8 @@ func startRelay(bin, dir string, attempt int, cfg relayConfig) (*Relay, error) {
 		LogFile: logFile,
 		Argv:    argv,
 		p:       p,
+
+		SecondPort: second,
 	}
 	if err := r.waitPing(relayStartTimeout); err != nil {
 		r.Stop()
