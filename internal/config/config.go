@@ -170,6 +170,10 @@ type Kite struct {
 	// probe.Target.HTTPSOnly); its http:// url is then settled by
 	// X-PageKite-Status alone.
 	HTTPSOnly bool `toml:"https_only"`
+	// Expect (raw): what the service sends first ("SSH-", "220 "):
+	// silence after CONNECT is then stalled, not flying (see
+	// probe.Target.Expect); "" means "SSH-" on port 22.
+	Expect string `toml:"expect"`
 }
 
 // Kinds of [[kite]] entries.

@@ -138,7 +138,7 @@ func (c *Config) Instances(log *zap.Logger) ([]Instance, error) {
 		}
 		specs[i].Targets = append(specs[i].Targets, probe.Target{
 			Name: k.Name, Kind: probe.Kind(k.Kind), URL: k.URL, Port: k.Port, ConnectTo: k.ConnectTo,
-			HTTPSOnly: k.HTTPSOnly,
+			HTTPSOnly: k.HTTPSOnly, Expect: k.Expect,
 		})
 	}
 	seen := map[string]string{}

@@ -331,6 +331,12 @@ func (c *Config) kiteProblems(ps *problems, key string, k Kite) {
 		if k.Port != 0 {
 			ps.add(key+".port", "is only for kind \"raw\" (put the port in url)")
 		}
+		if k.Expect != "" {
+			ps.add(key+".expect", "is only for kind \"raw\"")
+		}
+	}
+	if len(k.Expect) > 64 {
+		ps.add(key+".expect", "is longer than 64 bytes")
 	}
 	if k.URL != "" {
 		u, err := url.Parse(k.URL)

@@ -79,7 +79,7 @@ func TestProbeRealPagekite(t *testing.T) {
 		{"http flying", httpTarget("fly.kite.test"), Flying, "origin answered"},
 		{"http backend down", httpTarget("be.kite.test"), BackendDown, "Sorry! (be)"},
 		{"http kite not connected", httpTarget("gone.kite.test"), KiteDown, "Down-FE"},
-		{"raw flying", rawTarget("fly.kite.test"), Flying, "then data"},
+		{"raw flying", rawTarget("fly.kite.test"), Flying, "the service answers"},
 		{"raw backend down", rawTarget("be.kite.test"), BackendDown, "then EOF"},
 		{"raw kite not connected", rawTarget("gone.kite.test"), KiteDown, "503"},
 	}
@@ -94,6 +94,21 @@ func TestProbeRealPagekite(t *testing.T) {
 	}
 	if done, how := relay.Exited(); done {
 		t.Fatalf("the relay died during the probes: %s", how)
+	}
+
+	// Frozen (SIGSTOP), the kite keeps its tunnel at the relay, which
+	// answers CONNECT with 200 and then nothing comes: stalled for an ssh
+	// kite, never flying (#19).
+	if err := flying.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("Kite.Signal(SIGSTOP) = %v", err)
+	}
+	frozen := p.Probe(context.Background(), rawTarget("fly.kite.test"))
+	t.Logf("Probe(raw, frozen kite) = %s %q status %d in %v", frozen.Verdict, frozen.Detail, frozen.Status, frozen.Duration)
+	if err := flying.Signal(syscall.SIGCONT); err != nil {
+		t.Fatalf("Kite.Signal(SIGCONT) = %v", err)
+	}
+	if frozen.Verdict != Stalled {
+		t.Errorf("Probe(raw, frozen kite) = %s %q, want stalled", frozen.Verdict, frozen.Detail)
 	}
 
 	// The flying kite is killed as the watchdog would: the relay soon says

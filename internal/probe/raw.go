@@ -18,7 +18,10 @@ import (
 //
 //   - 503 → KiteDown (confirmed by the relay ping).
 //   - 200, then data → Flying; 200, then silence for Options.RawQuiet →
-//     Flying; 200, then EOF → BackendDown (pagekite.py); 200, then an
+//     Flying, unless the service is expected to speak first (t.Expect,
+//     "SSH-" on port 22): then silence for the probe's timeout is Stalled
+//     and data not starting as expected is Unrecognized; 200, then EOF →
+//     BackendDown (pagekite.py); 200, then an
 //     HTTP 503 "Sorry! (be" page inside the stream → BackendDown
 //     (libpagekite). Flying is confirmed by the relay ping (a generic
 //     proxy also answers CONNECT with 200).
@@ -90,7 +93,7 @@ func (p *Prober) connect(ctx context.Context, t Target, dial string) (rawAnswer,
 	case http.StatusServiceUnavailable:
 		a.Classification = Classification{KiteDown, fmt.Sprintf("CONNECT %s: %s", line, resp.Status), !genuine}
 	case http.StatusOK:
-		a.Classification = p.afterConnect(ctx, conn, r.Buffered(), line)
+		a.Classification = p.afterConnect(ctx, conn, r.Buffered(), line, t.expect())
 	default:
 		a.Classification = Classification{Unrecognized, fmt.Sprintf("CONNECT %s: %s", line, resp.Status), false}
 	}
@@ -104,18 +107,26 @@ const maxStreamPeek = 4 << 10
 // afterConnect watches the tunnel after 200 Connection Established: data or
 // silence → Flying, EOF → BackendDown, an HTTP 503 with libpagekite's
 // "Sorry! (be" page → BackendDown.
-func (p *Prober) afterConnect(ctx context.Context, conn net.Conn, br *bufio.Reader, line string) Classification {
-	quiet := time.Now().Add(p.opts.RawQuiet)
+func (p *Prober) afterConnect(ctx context.Context, conn net.Conn, br *bufio.Reader, line, expect string) Classification {
+	begun := time.Now()
+	quiet := begun.Add(p.opts.RawQuiet)
+	if expect != "" {
+		quiet = begun.Add(p.opts.Timeout) // wait for the banner
+	}
 	if dl, ok := ctx.Deadline(); ok && dl.Before(quiet) {
 		quiet = dl
 	}
 	_ = conn.SetReadDeadline(quiet)
 	_, err := br.Peek(1)
 	switch {
+	case err == nil && expect != "":
+		return p.expected(br, line, expect)
 	case err == nil:
 		return p.streamData(br, line)
 	case errors.Is(err, io.EOF):
 		return Classification{BackendDown, fmt.Sprintf("CONNECT %s: 200, then EOF: the service behind the kite is down", line), false}
+	case isTimeout(err) && expect != "":
+		return Classification{Stalled, fmt.Sprintf("CONNECT %s: 200, then silence for %v where the service sends %q first: PageKite or the service looks frozen", line, time.Since(begun).Round(time.Millisecond), expect), false}
 	case isTimeout(err):
 		return Classification{Flying, fmt.Sprintf("CONNECT %s: 200, then silence for %v", line, p.opts.RawQuiet), true}
 	default:
@@ -140,6 +151,27 @@ func (p *Prober) streamData(br *bufio.Reader, line string) Classification {
 		return Classification{BackendDown, fmt.Sprintf("CONNECT %s: 200, then the kite's 503 %s page: the service behind the kite is down", line, be), false}
 	}
 	return Classification{Flying, fmt.Sprintf("CONNECT %s: 200, then data", line), true}
+}
+
+// expected sorts the first data of a tunnel whose service speaks first:
+// its banner (starting with expect) is Flying; libpagekite's 503 page is
+// BackendDown (streamData); anything else is Unrecognized.
+func (p *Prober) expected(br *bufio.Reader, line, expect string) Classification {
+	head, _ := br.Peek(min(len(expect), br.Buffered()))
+	for len(head) < len(expect) { // the banner may come in pieces
+		more, err := br.Peek(len(head) + 1)
+		if err != nil {
+			break
+		}
+		head = more
+	}
+	if string(head) == expect {
+		return Classification{Flying, fmt.Sprintf("CONNECT %s: 200, then %q: the service answers", line, expect), true}
+	}
+	if c := p.streamData(br, line); c.Verdict == BackendDown {
+		return c
+	}
+	return Classification{Unrecognized, fmt.Sprintf("CONNECT %s: 200, then data that does not start with %q", line, expect), false}
 }
 
 // isNetErr reports whether err is a network error (reset, refused).

@@ -82,6 +82,56 @@ func doneCtx(done <-chan struct{}) context.Context {
 const libpagekiteBE = "HTTP/1.1 503 Unavailable\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n" +
 	"<html><body><h1>Sorry! (be/lpk)</h1><p>The PageKite for <b>foo.kite.test</b> is unavailable at the moment.</p></body></html>"
 
+// TestProbeRawExpect: a raw kite whose service speaks first (ssh on port
+// 22 by default, or Target.Expect) is flying only when its banner comes;
+// "200, then silence" for the probe's timeout is stalled (#19: a frozen
+// PageKite keeps the relay's tunnel for ~150 s, and read as flying).
+func TestProbeRawExpect(t *testing.T) {
+	established := "HTTP/1.0 200 Connection Established\r\n\r\n"
+	tests := []struct {
+		name   string
+		port   int
+		expect string
+		answer func(c net.Conn)
+		want   Verdict
+		detail string
+	}{
+		{"ssh banner", 22, "", func(c net.Conn) { io.WriteString(c, established+"SSH-2.0-OpenSSH_9.2\r\n") }, Flying, `"SSH-"`},
+		{"ssh banner in pieces", 22, "", func(c net.Conn) {
+			io.WriteString(c, established+"SS")
+			time.Sleep(50 * time.Millisecond)
+			io.WriteString(c, "H-2.0-x\r\n")
+		}, Flying, `"SSH-"`},
+		{"frozen: 200 then silence", 22, "", func(c net.Conn) {
+			io.WriteString(c, established)
+			_, _ = io.Copy(io.Discard, c)
+		}, Stalled, "looks frozen"},
+		{"another service on 22", 22, "", func(c net.Conn) {
+			io.WriteString(c, established+"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}, Unrecognized, "does not start with"},
+		{"libpagekite's 503", 22, "", func(c net.Conn) { io.WriteString(c, established+libpagekiteBE) }, BackendDown, "Sorry! (be)"},
+		{"EOF", 22, "", func(c net.Conn) { io.WriteString(c, established) }, BackendDown, "then EOF"},
+		{"smtp expected", 2525, "220 ", func(c net.Conn) { io.WriteString(c, established+"220 mail ESMTP\r\n") }, Flying, `"220 "`},
+		{"smtp frozen", 2525, "220 ", func(c net.Conn) {
+			io.WriteString(c, established)
+			_, _ = io.Copy(io.Discard, c)
+		}, Stalled, "looks frozen"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := rawStandIn(t, true, tt.answer)
+			o := shortOpts()
+			got := New(o).Probe(context.Background(), Target{Name: "foo.kite.test", Kind: KindRaw, Port: tt.port, Expect: tt.expect, ConnectTo: addr})
+			if got.Verdict != tt.want || !strings.Contains(got.Detail, tt.detail) {
+				t.Errorf("Probe(raw, %s) = %s %q, want %s with %q", tt.name, got.Verdict, got.Detail, tt.want, tt.detail)
+			}
+			if max := o.Timeout + time.Second; got.Duration > max {
+				t.Errorf("Probe(raw, %s) took %v, want at most %v", tt.name, got.Duration, max)
+			}
+		})
+	}
+}
+
 func TestProbeRawStandIns(t *testing.T) {
 	established := "HTTP/1.0 200 Connection Established\r\n\r\n"
 	tests := []struct {
@@ -135,7 +185,9 @@ func TestProbeRawStandIns(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			addr := rawStandIn(t, tt.ping, tt.answer)
 			o := shortOpts()
-			got := New(o).Probe(context.Background(), Target{Name: "foo.kite.test", Kind: KindRaw, Port: 22, ConnectTo: addr})
+			// Port 2222: a service that need not speak first (see
+			// TestProbeRawExpect for port 22 and expect).
+			got := New(o).Probe(context.Background(), Target{Name: "foo.kite.test", Kind: KindRaw, Port: 2222, ConnectTo: addr})
 			t.Logf("Probe(%s) = %s %q in %v", tt.name, got.Verdict, got.Detail, got.Duration)
 			if got.Verdict != tt.want || !strings.Contains(got.Detail, tt.detail) {
 				t.Errorf("Probe(raw, %s) = %s %q, want %s with %q", tt.name, got.Verdict, got.Detail, tt.want, tt.detail)

@@ -46,6 +46,26 @@ type Target struct {
 	// Via says, for validate and check, where ConnectTo comes from (e.g.
 	// "frontend = 127.0.0.1:8080"); the probe does not use it.
 	Via string
+	// Expect is, for KindRaw, what the service behind the kite sends
+	// first ("SSH-", "220 " for SMTP): after 200 Connection Established
+	// the probe then waits up to its timeout for it, and silence is
+	// Stalled (a frozen PageKite keeps the relay's tunnel open for about
+	// 150 s), not Flying. "" means "SSH-" for port 22 and nothing for
+	// other ports (silence for RawQuiet is then Flying: the service may
+	// wait for the client).
+	Expect string
+}
+
+// DefaultSSHExpect is what an ssh server sends first: raw kites on port 22
+// expect it unless told otherwise.
+const DefaultSSHExpect = "SSH-"
+
+// expect is what t's service sends first, "" when nothing is expected.
+func (t Target) expect() string {
+	if t.Expect == "" && t.Port == 22 {
+		return DefaultSSHExpect
+	}
+	return t.Expect
 }
 
 // pageURL is the URL of an HTTP target: t.URL, or http://NAME/.
