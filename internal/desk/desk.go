@@ -469,7 +469,7 @@ func (d *Desk) finished(in *inst, ev event) {
 		o.Restarted(in.spec.Name, res)
 	}
 	if r := d.deps.Reporter; r != nil && reportable(res) {
-		r.Report(d.reportInput(in, ev.at, res))
+		r.Report(d.reportInput(in, ev.at, res, ev.status))
 	}
 	in.first, in.reason, in.relapse = "", "", false
 }

@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -34,6 +35,8 @@ type fakeRestarter struct {
 
 	mu       sync.Mutex // guards restarts
 	restarts []string   // the kite of each restart
+	// during, when set, runs inside each restart (a respawn's effects).
+	during func()
 }
 
 type atomicCount struct {
@@ -55,6 +58,9 @@ func (r *fakeRestarter) Restart(ctx context.Context, kite string) action.Result 
 	r.mu.Lock()
 	r.restarts = append(r.restarts, kite)
 	r.mu.Unlock()
+	if r.during != nil {
+		r.during()
+	}
 	time.Sleep(r.took)
 	r.shared.mu.Lock()
 	r.shared.running--
@@ -421,5 +427,42 @@ func TestSuspectRaisesOnce(t *testing.T) {
 		}
 		cancel()
 		<-done
+	})
+}
+
+// TestReportKeepsStatusFromBeforeTheKill: the crash report carries
+// pagekitec's status file as the hung process left it ("flying", updated
+// minutes before), not as the respawned one rewrote it during the restart
+// (#19). The file is in libpagekite 0.91's JSON shape (no pagekitec here).
+func TestReportKeepsStatusFromBeforeTheKill(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		statusFile := filepath.Join(t.TempDir(), "pagekitec.status")
+		write := func(status string, pid int, at time.Time) {
+			body := fmt.Sprintf(`{"pagekitec_version": "0.91.251215C", "pagekitec_status": "%s", "pagekitec_status_code": 40, "pagekitec_pid": %d, "pagekitec_update_min_interval": 240, "pagekitec_update_ts": %d}`, status, pid, at.Unix())
+			if err := os.WriteFile(statusFile, []byte(body), 0o600); err != nil {
+				t.Error(err)
+			}
+		}
+		hungSince := time.Now().Add(-15 * time.Minute)
+		write("flying", 42, hungSince)
+		store := newStore(t, filepath.Join(t.TempDir(), "rl.json"), 3)
+		r := startRig(t, store, map[string][]string{"main": {"a.kite.test"}}, time.Second)
+		r.restarters["main"].during = func() { write("connecting", 43, time.Now()) }
+		specs := []Instance{{Name: "main", Restarter: r.restarters["main"], Policy: testPolicy, StatusFile: statusFile,
+			Kites: []Kite{{Name: "a.kite.test", Mailbox: r.mailboxes["a.kite.test"]}}}}
+		r.d.Configure(specs)
+		synctest.Wait()
+		r.ask("a.kite.test")
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		reps := r.reports.all()
+		if len(reps) != 1 {
+			t.Fatalf("reports = %d, want 1", len(reps))
+		}
+		st := reps[0].Status
+		if st == nil || st.Status.Status != "flying" || st.Status.PID != 42 || !st.Status.Updated.Equal(time.Unix(hungSince.Unix(), 0)) {
+			t.Errorf("report status = %+v, want the hung process's flying, pid 42", st)
+		}
+		r.stop()
 	})
 }

@@ -25,6 +25,9 @@ type event struct {
 	at       time.Time
 	decision Decision
 	result   *action.Result
+	// status is pagekitec's status file as it was just before the
+	// restart (the hung process's word, not the respawned one's).
+	status *report.StatusSnapshot
 	// found: the process was found, with pid and kind.
 	found bool
 	pid   int
@@ -71,6 +74,9 @@ func (d *Desk) work(ctx context.Context, j job) {
 	if !d.send(ctx, ev) || ev.decision.Kind != Go {
 		return
 	}
+	// The evidence of the process goes into the report as it was before
+	// the kill: after it, the status file is the respawned process's.
+	status := report.SnapshotStatus(j.spec.StatusFile, time.Now())
 	res := j.spec.Restarter.Restart(ctx, j.kite)
 	now := time.Now()
 	if spent(res) && !j.spec.Policy.DryRun {
@@ -78,7 +84,7 @@ func (d *Desk) work(ctx context.Context, j job) {
 			d.log.Error("restart not recorded in the budget", zap.String("pagekite", name), zap.Error(err))
 		}
 	}
-	d.send(ctx, event{instance: name, at: now, result: &res})
+	d.send(ctx, event{instance: name, at: now, result: &res, status: status})
 }
 
 // spent reports whether a restart result used up budget: something was
@@ -114,9 +120,9 @@ func (d *Desk) look(ctx context.Context, specs []Instance) {
 
 // reportInput is the crash report of in's restart: every kite of the
 // instance with what its loop knows.
-func (d *Desk) reportInput(in *inst, at time.Time, res action.Result) report.Input {
+func (d *Desk) reportInput(in *inst, at time.Time, res action.Result, status *report.StatusSnapshot) report.Input {
 	rin := report.Input{
-		Kite: in.first, Instance: in.spec.Name, Reason: in.reason, At: at, Restart: res,
+		Kite: in.first, Instance: in.spec.Name, Reason: in.reason, At: at, Restart: res, Status: status,
 		LogFile: in.spec.LogFile, JournalUnit: in.spec.JournalUnit, LogCommand: in.spec.LogCommand, DryRun: in.spec.Policy.DryRun,
 	}
 	if res.Core != nil {

@@ -64,9 +64,9 @@ type reportJSON struct {
 	Core        coreJSON     `json:"core"`
 	Log         logJSON      `json:"log"`
 	Diagnostics *diagJSON    `json:"diagnostics,omitempty"`
-	// PagekitecStatus is pagekitec's -Y status file when the report was
-	// made: stale (a hung process) or "flying" (while the relay said not
-	// connected) are both evidence.
+	// PagekitecStatus is pagekitec's -Y status file just before the
+	// restart (read_at): stale (a hung process) or "flying" (while the
+	// relay said not connected) are both evidence.
 	PagekitecStatus *statusJSON `json:"pagekitec_status,omitempty"`
 }
 
@@ -77,18 +77,47 @@ type statusJSON struct {
 	PID     int       `json:"pid,omitempty"`
 	Updated time.Time `json:"updated,omitzero"`
 	Stale   bool      `json:"stale"`
+	// ReadAt is when the file was read: before the kill.
+	ReadAt time.Time `json:"read_at,omitzero"`
 }
 
-// pagekitecStatus reads in's status file, nil when there is none.
-func pagekitecStatus(in Input) *statusJSON {
-	if in.StatusFile == "" {
+// StatusSnapshot is pagekitec's status file as read at At: the process's
+// own word on itself, taken before a restart replaces the process.
+type StatusSnapshot struct {
+	At     time.Time
+	Status pklog.Status
+	// Err says why the file could not be read ("" when it was).
+	Err string
+}
+
+// SnapshotStatus reads pagekitec's status file at path at now; nil when
+// path is "".
+func SnapshotStatus(path string, now time.Time) *StatusSnapshot {
+	if path == "" {
 		return nil
 	}
-	st, err := pklog.ReadStatus(in.StatusFile)
+	st, err := pklog.ReadStatus(path)
 	if err != nil {
-		return &statusJSON{Status: "unreadable: " + err.Error()}
+		return &StatusSnapshot{At: now, Err: err.Error()}
 	}
-	return &statusJSON{Status: st.Status, Version: st.Version, PID: st.PID, Updated: st.Updated.UTC(), Stale: st.Stale(in.At)}
+	return &StatusSnapshot{At: now, Status: st}
+}
+
+// pagekitecStatus is report.json's pagekitec_status: in's snapshot from
+// before the restart, else the file read now; nil when there is none.
+func pagekitecStatus(in Input) *statusJSON {
+	snap := in.Status
+	if snap == nil {
+		snap = SnapshotStatus(in.StatusFile, in.At)
+	}
+	if snap == nil {
+		return nil
+	}
+	if snap.Err != "" {
+		return &statusJSON{Status: "unreadable: " + snap.Err, ReadAt: snap.At.UTC()}
+	}
+	st := snap.Status
+	return &statusJSON{Status: st.Status, Version: st.Version, PID: st.PID, Updated: st.Updated.UTC(), Stale: st.Stale(snap.At), ReadAt: snap.At.UTC()}
 }
 
 // diagJSON says what the diagnostics signals asked for and whether the

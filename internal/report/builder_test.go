@@ -430,6 +430,25 @@ func TestBuildPagekitecStatus(t *testing.T) {
 	if rep.PageKite.Kind != "pagekitec" || rep.PageKite.Version != "0.91.251215C" {
 		t.Errorf("report.json pagekite = %+v, want pagekitec 0.91.251215C", rep.PageKite)
 	}
+
+	// A snapshot taken before the kill wins over the file as the
+	// respawned pagekitec rewrote it.
+	snap := SnapshotStatus(status, t0)
+	respawned := strings.ReplaceAll(strings.ReplaceAll(body, `"flying"`, `"connecting"`), "812", "813")
+	if err := os.WriteFile(status, []byte(respawned), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bundle, err = b.Build(context.Background(), Input{Kite: "k", At: t0.Add(time.Minute), Kind: "pagekitec", StatusFile: status, Status: snap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	members, _ = readBundle(t, bundle.Path)
+	if err := json.Unmarshal(members[JSONMember], &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Status.Status != "flying" || rep.Status.PID != 812 {
+		t.Errorf("report.json pagekitec_status = %+v, want the snapshot (flying, pid 812)", rep.Status)
+	}
 }
 
 // TestBuildLogCommand harvests the log from a command's output (OpenWrt's

@@ -53,6 +53,10 @@ type Input struct {
 	// its executable and StatusFile pagekitec's -Y file: for the program
 	// and version report.json names.
 	Kind, Exe, StatusFile string
+	// Status is StatusFile as it was just before the restart
+	// (SnapshotStatus); nil means read StatusFile when the report is made
+	// (pkwatchdogd report).
+	Status *StatusSnapshot
 	// CorePath and CoreSize locate the core dump, if one was written.
 	CorePath string
 	CoreSize int64

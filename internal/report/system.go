@@ -95,6 +95,9 @@ var bannerVersion = regexp.MustCompile(`This is pagekitec\.c from libpagekite ([
 
 // pagekitecInfo is pagekiteInfo for pagekitec.
 func pagekitecInfo(ctx context.Context, in Input) PageKiteInfo {
+	if in.Status != nil && in.Status.Status.Version != "" {
+		return PageKiteInfo{Kind: "pagekitec", Version: in.Status.Status.Version, Source: "status file"}
+	}
 	if in.StatusFile != "" {
 		if st, err := pklog.ReadStatus(in.StatusFile); err == nil && st.Version != "" {
 			return PageKiteInfo{Kind: "pagekitec", Version: st.Version, Source: "status file"}
