@@ -14,7 +14,9 @@ type Policy struct {
 	// MinProcessAge holds back a restart of a process younger than this;
 	// StartupDelay one within this time of pkwatchdogd's start or of boot.
 	MinProcessAge, StartupDelay time.Duration
-	// DryRun: the restarter signals nothing; the budget is not spent.
+	// DryRun: the restarter signals nothing; the real budget is not
+	// spent, but the dry run's would-be restarts count against a budget of
+	// its own, so that it says when a real run would be suppressed.
 	DryRun bool
 }
 
@@ -97,8 +99,11 @@ func Decide(p Policy, f Facts) Decision {
 		if !until.After(now) {
 			until = now.Add(p.Cooldown) // never (max_restarts = 0): ask again after a cooldown
 		}
-		return Decision{Kind: Suppress, Until: until,
-			Reason: fmt.Sprintf("restart budget exhausted (%d restarts in the window)", f.InWindow)}
+		reason := fmt.Sprintf("restart budget exhausted (%d restarts in the window)", f.InWindow)
+		if p.DryRun {
+			reason = fmt.Sprintf("dry run: would be suppressed: restart budget exhausted (%d restarts and would-be restarts in the window)", f.InWindow)
+		}
+		return Decision{Kind: Suppress, Until: until, Reason: reason}
 	}
 	return Decision{Kind: Go}
 }

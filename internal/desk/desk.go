@@ -58,6 +58,8 @@ type Desk struct {
 	log     *zap.Logger
 	deps    Deps
 	started time.Time
+	// dry is the budget of dry-run instances (dryBudget).
+	dry *dryBudget
 
 	requests chan Request
 	suspects chan string
@@ -126,6 +128,7 @@ func New(log *zap.Logger, deps Deps) *Desk {
 	return &Desk{
 		log:       log,
 		deps:      deps,
+		dry:       newDryBudget(deps.Budget),
 		started:   time.Now(),
 		requests:  make(chan Request, 64),
 		suspects:  make(chan string, 64),

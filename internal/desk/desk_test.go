@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -37,6 +38,8 @@ type fakeRestarter struct {
 	restarts []string   // the kite of each restart
 	// during, when set, runs inside each restart (a respawn's effects).
 	during func()
+	// dry: it answers as a dry run does.
+	dry bool
 }
 
 type atomicCount struct {
@@ -65,6 +68,9 @@ func (r *fakeRestarter) Restart(ctx context.Context, kite string) action.Result 
 	r.shared.mu.Lock()
 	r.shared.running--
 	r.shared.mu.Unlock()
+	if r.dry {
+		return action.Result{Outcome: action.OutcomeDryRun, PID: 42}
+	}
 	return action.Result{Outcome: action.OutcomeRestarted, PID: 42, NewPID: 43}
 }
 
@@ -462,6 +468,42 @@ func TestReportKeepsStatusFromBeforeTheKill(t *testing.T) {
 		st := reps[0].Status
 		if st == nil || st.Status.Status != "flying" || st.Status.PID != 42 || !st.Status.Updated.Equal(time.Unix(hungSince.Unix(), 0)) {
 			t.Errorf("report status = %+v, want the hung process's flying, pid 42", st)
+		}
+		r.stop()
+	})
+}
+
+// TestDryRunHasABudgetOfItsOwn: a dry run counts its would-be restarts
+// against a budget of its own (#19: it "restarted" 4 times where
+// max_restarts = 3), says "would be suppressed" past it, and leaves the
+// real, persisted budget untouched.
+func TestDryRunHasABudgetOfItsOwn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "rl.json")
+		store := newStore(t, path, 3)
+		dry := testPolicy
+		dry.DryRun = true
+		r := startRig(t, store, map[string][]string{"main": {"a.kite.test"}}, time.Second, dry)
+		r.restarters["main"].dry = true
+		synctest.Wait()
+		var notes []string
+		for i := 0; i < 6; i++ {
+			r.ask("a.kite.test")
+			time.Sleep(time.Minute)
+			synctest.Wait()
+			if a, ok := r.last("a.kite.test"); ok {
+				notes = append(notes, a.Note)
+			}
+			time.Sleep(time.Hour) // past the cooldown
+		}
+		if n := r.restarters["main"].count(); n != 3 {
+			t.Errorf("dry-run restarts = %d, want 3 (max_restarts)", n)
+		}
+		if got := strings.Join(notes, " | "); !strings.Contains(got, "dry run: would be suppressed") {
+			t.Errorf("answers = %q, want one saying the restart would be suppressed", got)
+		}
+		if n := store.RestartsInWindow("main", time.Now()); n != 0 {
+			t.Errorf("real budget = %d restarts, want 0: a dry run spends none", n)
 		}
 		r.stop()
 	})

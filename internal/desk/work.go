@@ -66,9 +66,13 @@ func (d *Desk) work(ctx context.Context, j job) {
 		d.log.Debug("pagekite process not found before the decision", zap.String("pagekite", name), zap.Error(err))
 	}
 	f.Now = time.Now()
-	f.BudgetOK, f.BudgetFreeAt = d.deps.Budget.RestartAllowed(name, f.Now)
+	budget := d.deps.Budget
+	if j.spec.Policy.DryRun {
+		budget = d.dry // would-be restarts count, in memory only
+	}
+	f.BudgetOK, f.BudgetFreeAt = budget.RestartAllowed(name, f.Now)
 	if !f.BudgetOK {
-		f.InWindow = d.deps.Budget.RestartsInWindow(name, f.Now)
+		f.InWindow = budget.RestartsInWindow(name, f.Now)
 	}
 	ev.decision, ev.at = Decide(j.spec.Policy, f), f.Now
 	if !d.send(ctx, ev) || ev.decision.Kind != Go {
@@ -79,7 +83,10 @@ func (d *Desk) work(ctx context.Context, j job) {
 	status := report.SnapshotStatus(j.spec.StatusFile, time.Now())
 	res := j.spec.Restarter.Restart(ctx, j.kite)
 	now := time.Now()
-	if spent(res) && !j.spec.Policy.DryRun {
+	switch {
+	case j.spec.Policy.DryRun && res.Outcome == action.OutcomeDryRun:
+		_ = d.dry.RecordRestart(name, now)
+	case spent(res) && !j.spec.Policy.DryRun:
 		if err := d.deps.Budget.RecordRestart(name, now); err != nil {
 			d.log.Error("restart not recorded in the budget", zap.String("pagekite", name), zap.Error(err))
 		}

@@ -195,6 +195,14 @@ func (s *Store) SetUploadInterval(minInterval time.Duration) {
 	s.upload.MinInterval = minInterval
 }
 
+// Limits returns the restart limits: at most restartMax restarts of an
+// instance in any restartWindow.
+func (s *Store) Limits() (restartMax int, restartWindow time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.max, s.period
+}
+
 // windowLocked returns instance's window, creating it empty.
 func (s *Store) windowLocked(instance string) *Window {
 	w, ok := s.restarts[instance]
