@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -65,8 +67,42 @@ func TestFootprint(t *testing.T) {
 	t.Run("rss-1-vs-monit", func(t *testing.T) { footprintRSS(t, filepath.Join(dist, "pkwatchdogd-linux-amd64")) })
 }
 
+// shippedConfig is configs/pkwatchdogd.toml as the .deb installs it
+// (crash reports on, the default upload URL, every default), with only
+// what a bench must change: its state_dir and status_file in dir, the log
+// to stderr, the probe interval (as monit's), and the kites.
+func shippedConfig(t *testing.T, dir string, interval time.Duration, kites ...kiteConf) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "configs", "pkwatchdogd.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for key, value := range map[string]string{
+		"state_dir":   strconv.Quote(filepath.Join(dir, "state")),
+		"status_file": strconv.Quote(filepath.Join(dir, "status.json")),
+		"log_target":  `"stderr"`,
+		"log_format":  `"json"`,
+		"interval":    strconv.Quote(interval.String()), // [probe]'s, the first
+	} {
+		re := regexp.MustCompile(`(?m)^` + key + `\s*=.*$`)
+		loc := re.FindStringIndex(text)
+		if loc == nil {
+			t.Fatalf("configs/pkwatchdogd.toml sets no %s", key)
+		}
+		text = text[:loc[0]] + key + " = " + value + text[loc[1]:]
+	}
+	var b strings.Builder
+	b.WriteString(text + "\n")
+	for _, k := range kites {
+		fmt.Fprintf(&b, "[[kite]]\nname = %q\nurl = %q\nconnect_to = %q\n", k.Name, k.URL, k.ConnectTo)
+	}
+	return b.String()
+}
+
 func footprintRSS(t *testing.T, bin string) {
-	interval := envDuration(t, "BENCH_FOOTPRINT_INTERVAL", 10*time.Second)
+	// 20 s: the shipped config's probe timeout (10 s) must stay below it.
+	interval := envDuration(t, "BENCH_FOOTPRINT_INTERVAL", 20*time.Second)
 	window := envDuration(t, "BENCH_FOOTPRINT_WINDOW", 60*time.Second)
 	const name = "foo.kite.test"
 	dir := t.TempDir()
@@ -78,13 +114,8 @@ func footprintRSS(t *testing.T, bin string) {
 	waitFlying(t, relayAddr, name, 30*time.Second)
 
 	t.Setenv("PKWATCHDOGD_BIN", bin)
-	daemon, logPath := startDaemon(t, daemonConf{
-		Dir: dir, LogLevel: "info",
-		Interval: interval, Jitter: 0.1, Timeout: 5 * time.Second, Concurrency: 4,
-		Threshold: 3, Grace: 5 * time.Minute, Cooldown: 10 * time.Minute, DryRun: true,
-		Pidfile: filepath.Join(dir, "kite.pid"), RespawnTimeout: time.Second,
-		Kites: []kiteConf{{Name: name, URL: "http://" + name + "/", ConnectTo: relayAddr}},
-	})
+	daemon, logPath := startDaemonText(t, daemonConf{Dir: dir, DryRun: true},
+		shippedConfig(t, dir, interval, kiteConf{Name: name, URL: "http://" + name + "/", ConnectTo: relayAddr}))
 	defer daemon.stop(syscall.SIGTERM, 10*time.Second)
 
 	mdir := t.TempDir()

@@ -310,12 +310,19 @@ func (c daemonConf) toml() string {
 // goes to the returned path.
 func startDaemon(t *testing.T, c daemonConf) (*proc, string) {
 	t.Helper()
+	return startDaemonText(t, c, c.toml())
+}
+
+// startDaemonText is startDaemon with the config text given (c gives its
+// directory and --dry-run).
+func startDaemonText(t *testing.T, c daemonConf, text string) (*proc, string) {
+	t.Helper()
 	bin := daemonBinary(t)
 	if err := os.MkdirAll(filepath.Join(c.Dir, "state"), 0o755); err != nil {
 		t.Fatalf("mkdir: %v", err)
 	}
 	cfg := filepath.Join(c.Dir, "pkwatchdogd.toml")
-	if err := os.WriteFile(cfg, []byte(c.toml()), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatalf("write config: %v", err)
 	}
 	logPath := filepath.Join(c.Dir, "pkwatchdogd.log")

@@ -6,8 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/pklog"
@@ -65,11 +65,11 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return exitDown
 		}
 	} else {
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		var t table
 		for _, r := range results {
-			fmt.Fprintf(tw, "%s\t%s\t%dms\t%s\n", r.Kite, r.Verdict, r.Duration.Milliseconds(), r.Detail)
+			t.row(r.Kite, string(r.Verdict), strconv.FormatInt(r.Duration.Milliseconds(), 10)+"ms", r.Detail)
 		}
-		tw.Flush()
+		t.write(stdout)
 	}
 	for _, a := range advice {
 		fmt.Fprintf(stderr, "pkwatchdogd: %s\n", a)

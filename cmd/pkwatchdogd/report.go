@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"text/tabwriter"
+	"strconv"
 	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/config"
@@ -73,11 +73,11 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitDown
 	}
 	fmt.Fprintf(stdout, "%s (%d bytes), nothing uploaded:\n", b.Path, b.Size)
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	t := table{right: true}
 	for _, m := range b.Members {
-		fmt.Fprintf(tw, "%d\t  %s\t\n", m.Size, m.Name)
+		t.row(strconv.FormatInt(m.Size, 10), "  "+m.Name, "")
 	}
-	tw.Flush()
+	t.write(stdout)
 	return exitOK
 }
 

@@ -6,8 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/status"
@@ -69,29 +69,29 @@ func printStatus(w io.Writer, f *status.File) {
 	if len(f.RestartNeeded) > 0 {
 		fmt.Fprintf(w, "restart pkwatchdogd to apply the reloaded %v\n", f.RestartNeeded)
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PAGEKITE\tPID\tSTATE\tRESTARTS\tNEXT ALLOWED\tCOOLDOWN\tUNTIL\tLAST OUTCOME\tNOTE")
+	var pt table
+	pt.row("PAGEKITE", "PID", "STATE", "RESTARTS", "NEXT ALLOWED", "COOLDOWN", "UNTIL", "LAST OUTCOME", "NOTE")
 	for _, p := range f.Pagekites {
 		pid := "-"
 		if p.PID > 0 {
-			pid = fmt.Sprint(p.PID)
+			pid = strconv.Itoa(p.PID)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", p.Name, pid, p.State, p.RestartsInWindow,
+		pt.row(p.Name, pid, p.State, strconv.Itoa(p.RestartsInWindow),
 			dash(p.NextRestartAllowed), p.Cooldown, dash(p.CooldownUntil), dash(p.LastOutcome), p.Note)
 	}
-	tw.Flush()
+	pt.write(w)
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KITE\tPAGEKITE\tSTATE\tSINCE\tVERDICT\tCOUNT\tDEADLINE\tRESTARTS\tNOTE")
+	var kt table
+	kt.row("KITE", "PAGEKITE", "STATE", "SINCE", "VERDICT", "COUNT", "DEADLINE", "RESTARTS", "NOTE")
 	for _, k := range f.Kites {
 		note := k.Note
 		if note == "" {
 			note = k.Detail
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\n",
-			k.Name, dash(k.Pagekite), k.State, dash(k.Since), dash(k.Verdict), k.Count, dash(k.Deadline), k.RestartsInWindow, note)
+		kt.row(k.Name, dash(k.Pagekite), k.State, dash(k.Since), dash(k.Verdict), strconv.Itoa(k.Count),
+			dash(k.Deadline), strconv.Itoa(k.RestartsInWindow), note)
 	}
-	tw.Flush()
+	kt.write(w)
 }
 
 func dash(s string) string {

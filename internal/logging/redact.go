@@ -1,8 +1,9 @@
 package logging
 
 import (
-	"encoding/json"
 	"fmt"
+	"sort"
+	"strings"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -60,41 +61,44 @@ func (c *redactingCore) fields(fields []zapcore.Field) []zapcore.Field {
 			if err, ok := f.Interface.(error); ok && err != nil {
 				set(i, zap.String(f.Key, c.scrub(err.Error())))
 			}
-		case zapcore.ReflectType:
-			raw, err := json.Marshal(f.Interface)
-			if err != nil {
-				set(i, zap.String(f.Key, c.scrub(fmt.Sprint(f.Interface))))
-				continue
-			}
-			set(i, zap.Any(f.Key, json.RawMessage(c.scrub(string(raw)))))
+		case zapcore.ReflectType: // rare here: its text, scrubbed
+			set(i, zap.String(f.Key, c.scrub(fmt.Sprint(f.Interface))))
 		case zapcore.StringerType, zapcore.ArrayMarshalerType, zapcore.ObjectMarshalerType, zapcore.ByteStringType:
+			// Written as one text, scrubbed whole: a secret split over
+			// two elements ("--service_on", "VALUE") is still found.
 			enc := zapcore.NewMapObjectEncoder()
 			f.AddTo(enc)
-			set(i, zap.Any(f.Key, c.walk(enc.Fields[f.Key])))
+			set(i, zap.String(f.Key, c.scrub(text(enc.Fields[f.Key]))))
 		}
 	}
 	return out
 }
 
-// walk scrubs every string in v, as a MapObjectEncoder holds it.
-func (c *redactingCore) walk(v any) any {
+// text is v, as a MapObjectEncoder holds it, as one line: strings as
+// they are, arrays as [a b], objects as {k: v}.
+func text(v any) string {
 	switch x := v.(type) {
 	case string:
-		return c.scrub(x)
+		return x
 	case []byte:
-		return c.scrub(string(x))
+		return string(x)
 	case []any:
-		out := make([]any, len(x))
+		parts := make([]string, len(x))
 		for i, e := range x {
-			out[i] = c.walk(e)
+			parts[i] = text(e)
 		}
-		return out
+		return "[" + strings.Join(parts, " ") + "]"
 	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = c.walk(e)
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
 		}
-		return out
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + ": " + text(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
 	}
-	return v
+	return fmt.Sprint(v)
 }

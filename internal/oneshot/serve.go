@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
-	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -97,8 +96,8 @@ type server struct {
 	mu    sync.Mutex // guards conns and pending
 	conns map[net.Conn]struct{}
 	// pending are the connections waiting for their request, oldest
-	// first.
-	pending list.List
+	// first (at most MaxPending).
+	pending []net.Conn
 }
 
 // accept runs until ln fails or closes. It never waits for a slot: a
@@ -126,36 +125,36 @@ func (s *server) accept(ctx context.Context, ln net.Listener) error {
 		}
 		pause = 0
 		s.track(c, true)
-		e := s.wait(c)
+		s.wait(c)
 		s.wg.Go(func() {
 			defer s.track(c, false)
 			defer c.Close()
-			s.serve(ctx, c, e)
+			s.serve(ctx, c)
 		})
 	}
 }
 
 // wait puts c among the pending connections, cutting the oldest when
 // there are more than MaxPending.
-func (s *server) wait(c net.Conn) *list.Element {
+func (s *server) wait(c net.Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.pending.PushBack(c)
-	if s.pending.Len() > s.l.MaxPending {
-		old := s.pending.Remove(s.pending.Front()).(net.Conn)
+	s.pending = append(s.pending, c)
+	if len(s.pending) > s.l.MaxPending {
+		old := s.pending[0]
+		s.pending = append(s.pending[:0], s.pending[1:]...)
 		_ = old.SetDeadline(time.Now()) // its read fails; it is closed unanswered
 	}
-	return e
 }
 
 // read takes c out of the pending connections; it reports false when c
 // was cut meanwhile.
-func (s *server) read(e *list.Element) bool {
+func (s *server) read(c net.Conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for x := s.pending.Front(); x != nil; x = x.Next() {
-		if x == e {
-			s.pending.Remove(e)
+	for i, x := range s.pending {
+		if x == c {
+			s.pending = append(s.pending[:i], s.pending[i+1:]...)
 			return true
 		}
 	}
@@ -204,9 +203,9 @@ func (s *server) drain() {
 // once its first byte arrived, so that idle connections cost no buffer.
 var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
 
-// serve reads the request on c (e is its place among the pending), waits
-// for a slot and answers it.
-func (s *server) serve(ctx context.Context, c net.Conn, e *list.Element) {
+// serve reads the request on c (one of the pending), waits for a slot and
+// answers it.
+func (s *server) serve(ctx context.Context, c net.Conn) {
 	_ = c.SetDeadline(time.Now().Add(s.l.ReadTimeout))
 	var first [1]byte
 	n, err := c.Read(first[:])
@@ -218,7 +217,7 @@ func (s *server) serve(ctx context.Context, c net.Conn, e *list.Element) {
 		br.Reset(nil)
 		readerPool.Put(br)
 	}
-	if !s.read(e) {
+	if !s.read(c) {
 		return // cut to make room for a newer connection
 	}
 	if n == 0 && !isTimeout(err) {

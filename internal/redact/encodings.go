@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"html"
 	"net/url"
 	"strings"
 )
@@ -56,7 +55,7 @@ func variants(secret string) []string {
 		add(percentAll(s, `\u%04x`))                              // every character escaped
 		add(percentAll(s, `\u%04X`))
 		add(percentAll(s, `\x%02x`))
-		add(html.EscapeString(s))
+		add(htmlEscaper.Replace(s))
 		add(percentAll(s, "&#%d;"))
 		add(percentAll(s, "&#x%02x;"))
 		add(percentAll(s, "&#x%02X;"))
@@ -81,6 +80,10 @@ func variants(secret string) []string {
 	}
 	return out
 }
+
+// htmlEscaper is html.EscapeString's replacer (package html's entity
+// table would cost the binary more than this line).
+var htmlEscaper = strings.NewReplacer(`&`, "&amp;", `'`, "&#39;", `<`, "&lt;", `>`, "&gt;", `"`, "&#34;")
 
 // utf16LE is s as UTF-16LE bytes (Windows tools, some dumps): for ASCII,
 // each byte followed by a zero byte.

@@ -103,16 +103,14 @@ func NewUploader(log *zap.Logger, opts UploadOptions, lim Limiter) (*Uploader, e
 	if lim == nil {
 		return nil, errors.New("upload: no rate limiter")
 	}
-	roots, err := x509.SystemCertPool()
-	if err != nil {
-		roots = x509.NewCertPool()
-	}
 	if opts.CAFile != "" {
+		// Checked now, so that a bad one is a config error; read again
+		// at each upload, with the system's roots (loadRoots).
 		pem, err := safefile.ReadFile(opts.CAFile, 1<<20)
 		if err != nil {
 			return nil, fmt.Errorf("upload ca_file: %w", err)
 		}
-		if !roots.AppendCertsFromPEM(pem) {
+		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
 			return nil, fmt.Errorf("upload ca_file %s: no PEM certificate in it", opts.CAFile)
 		}
 	}
@@ -123,7 +121,9 @@ func NewUploader(log *zap.Logger, opts UploadOptions, lim Limiter) (*Uploader, e
 	u := &Uploader{log: log, opts: opts, lim: lim, now: time.Now, sleep: sleepCtx}
 	port := pu.Port()
 	if strings.EqualFold(pu.Scheme, "https") {
-		u.tc = &tls.Config{RootCAs: roots, ServerName: pu.Hostname(), MinVersion: tls.VersionTLS12}
+		// RootCAs are filled in per upload (roots): never the process-wide
+		// system pool, which Go would keep for good.
+		u.tc = &tls.Config{ServerName: pu.Hostname(), MinVersion: tls.VersionTLS12}
 		port = cmp.Or(port, "443")
 	}
 	u.addr = net.JoinHostPort(pu.Hostname(), cmp.Or(port, "80"))
@@ -167,6 +167,13 @@ func (u *Uploader) Upload(ctx context.Context, b Bundle) (UploadResult, error) {
 	if err != nil {
 		return UploadResult{}, fmt.Errorf("upload: %w", err)
 	}
+	tc, err := u.roots()
+	if err != nil {
+		return UploadResult{}, fmt.Errorf("upload: %w", err)
+	}
+	if tc != nil {
+		defer releaseRoots()
+	}
 
 	var (
 		res     UploadResult
@@ -185,7 +192,7 @@ func (u *Uploader) Upload(ctx context.Context, b Bundle) (UploadResult, error) {
 			}
 		}
 		res.Tries++
-		status, err := u.try(ctx, body)
+		status, err := u.try(ctx, body, tc)
 		res.Status = status
 		if err == nil {
 			res.Uploaded = true
@@ -204,6 +211,19 @@ func (u *Uploader) Upload(ctx context.Context, b Bundle) (UploadResult, error) {
 		return res, fmt.Errorf("upload to %s failed after %d tries: %w", u.opts.URL, res.Tries, lastErr)
 	}
 	return res, nil
+}
+
+// roots is u's TLS config with the CA roots read for one upload, nil for a
+// plain-http collector; the caller drops it (and releaseRoots) after.
+func (u *Uploader) roots() (*tls.Config, error) {
+	if u.tc == nil {
+		return nil, nil
+	}
+	pool, err := loadRoots(u.opts.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{RootCAs: pool, ServerName: u.tc.ServerName, MinVersion: u.tc.MinVersion}, nil
 }
 
 // statusError is a non-2xx answer.
@@ -234,7 +254,7 @@ func lastRetryAfter(err error) string {
 // GET: the 3xx is the answer). The collector's status line and headers
 // are bounded (maxAnswerHeader; a longer answer fails the try), its body
 // read up to 512 bytes.
-func (u *Uploader) try(ctx context.Context, body *multipartBody) (int, error) {
+func (u *Uploader) try(ctx context.Context, body *multipartBody, tc *tls.Config) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, u.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.opts.URL, body.reader())
@@ -245,7 +265,7 @@ func (u *Uploader) try(ctx context.Context, body *multipartBody) (int, error) {
 	req.Close = true
 	req.Header.Set("Content-Type", body.contentType)
 	req.Header.Set("User-Agent", u.opts.UserAgent)
-	conn, err := oneshot.Dial(ctx, u.addr, u.tc)
+	conn, err := oneshot.Dial(ctx, u.addr, tc)
 	if err != nil {
 		return 0, err
 	}
