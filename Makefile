@@ -19,7 +19,7 @@ NOINLINE := crypto/... vendor/... regexp/... compress/... archive/... math/... m
 GCFLAGS := $(foreach p,$(NOINLINE),-gcflags=$(p)=-l)
 BIN     := bin/pkwatchdogd
 
-.PHONY: all build test test-go test-ipk test-systemd demo bench deps vet fmt clean
+.PHONY: all build test test-go test-ipk test-qemu test-systemd demo bench deps vet fmt clean
 
 all: build
 
@@ -32,7 +32,7 @@ deps:
 	  echo "installing Debian's pagekite (needs root)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pagekite; }
 
-test: deps test-go test-ipk test-systemd
+test: deps test-go test-ipk test-qemu test-systemd
 
 # The fault-injection suite runs last and verbose: its table of expected and
 # seen restarts and uploads is part of the output.
@@ -47,6 +47,11 @@ test-go:
 # modes, the procd init script under a stub procd).
 test-ipk:
 	bash test/ipk-test.sh
+
+# The router and Raspberry Pi binaries under qemu-user against a real
+# relay, and the unit tests for a 32-bit target (GOARCH=386).
+test-qemu:
+	bash test/qemu-test.sh
 
 # The systemd end-to-end test installs the .deb for this machine's architecture.
 test-systemd:

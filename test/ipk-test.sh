@@ -10,8 +10,8 @@
 # documented interface (procd_open_instance, procd_set_param command/
 # respawn/file/stdout/stderr, procd_close_instance, procd_send_signal);
 # it cannot show that procd itself then runs, respawns or signals the
-# daemon. The binary is checked to be a static MIPS32 little-endian ELF,
-# not run (no qemu-mipsel here).
+# daemon. The binary is checked to be a static MIPS32 little-endian ELF
+# here; test/qemu-test.sh runs it under qemu-mipsel against a real relay.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,6 +59,10 @@ hdr=$(od -An -tx1 -N20 "$work/data/usr/bin/pkwatchdogd" | tr -d ' \n')
 	fail "usr/bin/pkwatchdogd is not a MIPS32 little-endian ELF (header $hdr)"
 size=$(stat -c %s "$work/data/usr/bin/pkwatchdogd")
 pass "data: /usr/bin/pkwatchdogd 0755 (MIPS32 LE ELF, $size bytes stripped), /etc/init.d/pkwatchdogd 0755, /etc/pkwatchdogd/pkwatchdogd.toml 0640"
+# What a router downloads and keeps in its flash: at most 3 MiB (#21).
+ipk_size=$(stat -c %s "$ipk")
+[ "$ipk_size" -le $((3 << 20)) ] || fail "$ipk is $ipk_size bytes, over 3 MiB"
+pass "size: $ipk is $ipk_size bytes (<= 3 MiB)"
 
 # The shipped config validates here (its pagekitec may not run here: only
 # the config's own problems count).

@@ -47,7 +47,7 @@ func TestValidateProblems(t *testing.T) {
 		{"report http to localhost", func(c *Config) { c.Report.URL = "http://localhost/crash" }, "report.url", "only to a loopback address"},
 		{"report with credentials", func(c *Config) { c.Report.URL = "https://u:p@pagekite.net/x" }, "report.url", "credentials"},
 		{"interval 2ns", func(c *Config) { c.Probe.Interval = D(2); c.Probe.Timeout = D(1) }, "probe.interval", "at least 1s"},
-		{"max_restarts huge", func(c *Config) { c.Policy.MaxRestarts = 1 << 40 }, "policy.max_restarts", "at most 1000"},
+		{"max_restarts huge", func(c *Config) { c.Policy.MaxRestarts = 1 << 30 }, "policy.max_restarts", "at most 1000"},
 		{"state_dir /", func(c *Config) { c.StateDir = "/" }, "state_dir", "system directory"},
 		{"state_dir /var/lib", func(c *Config) { c.StateDir = "/var/lib/" }, "state_dir", "system directory"},
 		{"state_dir relative", func(c *Config) { c.StateDir = "state" }, "state_dir", "absolute"},
