@@ -106,20 +106,8 @@ func misleadingScenarios() []scenario {
 			// ever, and PageKite's log says err=Rejected. No restart.
 			name: "kite rejected by the relay (wrong secret)", wantRestarts: 0, wantUploads: 0,
 			run: func(t *testing.T) (int, int) {
-				logFile := filepath.Join(t.TempDir(), "pagekite.log")
 				line := "ts=6b0e876a; t=2026-12-01T08:38:02; ll=3; FE=127.0.0.1:29555; err=Rejected; proto=http; reason=signature; domain=" + kite + "; id=s1\n"
-				if err := os.WriteFile(logFile, []byte(line), 0o600); err != nil {
-					t.Fatal(err)
-				}
-				return inFakeTime(t, func(t *testing.T) (int, int) {
-					p := newScriptProber(100*time.Millisecond, verdicts(func(string, int, bool) probe.Verdict { return probe.KiteDown }))
-					s := fakeSettings(kite)
-					s.Instances[0].Log = &pklog.Source{LogFile: logFile}
-					r := startRig(t, s, p, rigOptions{})
-					time.Sleep(6 * time.Hour)
-					r.stop()
-					return r.restarts(), r.uploads()
-				})
+				return withLog(t, line, func(string, int, bool) probe.Verdict { return probe.KiteDown }, 6*time.Hour)
 			},
 		},
 		{
@@ -131,22 +119,10 @@ func misleadingScenarios() []scenario {
 			// anywhere in any line).
 			name: "log injection: remote Authorization says rejected", wantRestarts: 1, wantUploads: 1,
 			run: func(t *testing.T) (int, int) {
-				logFile := filepath.Join(t.TempDir(), "pagekite.log")
 				lines := "ts=6b103d8f; t=2026-12-02T15:47:27; ll=5; GET=/; on_port=29871; proto=http; domain=" + kite + "; is=BE; remote_ip=127.0.0.1; forbidden-user=['Rejected by front-end']; err=No back-end; id=s2\n" +
 					"ts=6b103d8f; t=2026-12-02T15:47:27; ll=6; GET=/; on_port=29871; proto=http; domain=" + kite + "; is=BE; remote_ip=127.0.0.1; forbidden-user=['Rejected as a duplicate by front-end']; err=No back-end; id=s3\n" +
 					"ts=6b103d91; t=2026-12-02T15:47:29; ll=7; GET=/; on_port=29871; proto=http; domain=" + kite + "; is=BE; remote_ip=127.0.0.1; forbidden-user=['x, err=Rejected, proto=http, reason=x, domain=" + kite + "']; err=No back-end; id=s4\n"
-				if err := os.WriteFile(logFile, []byte(lines), 0o600); err != nil {
-					t.Fatal(err)
-				}
-				return inFakeTime(t, func(t *testing.T) (int, int) {
-					p := newScriptProber(100*time.Millisecond, verdicts(downUntilRestarted(0)))
-					s := fakeSettings(kite)
-					s.Instances[0].Log = &pklog.Source{LogFile: logFile}
-					r := startRig(t, s, p, rigOptions{})
-					time.Sleep(10 * time.Minute)
-					r.stop()
-					return r.restarts(), r.uploads()
-				})
+				return withLog(t, lines, downUntilRestarted(0), 10*time.Minute)
 			},
 		},
 		{
@@ -197,6 +173,24 @@ func misleadingScenarios() []scenario {
 			},
 		},
 	}
+}
+
+// withLog runs one kite whose PageKite's log holds lines, probed with
+// verdicts, for d of fake time, and returns the restarts and uploads.
+func withLog(t *testing.T, lines string, verdict func(string, int, bool) probe.Verdict, d time.Duration) (int, int) {
+	logFile := filepath.Join(t.TempDir(), "pagekite.log")
+	if err := os.WriteFile(logFile, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return inFakeTime(t, func(t *testing.T) (int, int) {
+		p := newScriptProber(100*time.Millisecond, verdicts(verdict))
+		s := fakeSettings(kite)
+		s.Instances[0].Log = &pklog.Source{LogFile: logFile}
+		r := startRig(t, s, p, rigOptions{})
+		time.Sleep(d)
+		r.stop()
+		return r.restarts(), r.uploads()
+	})
 }
 
 // endlessHeaders listens on 127.0.0.1 and answers every connection with a

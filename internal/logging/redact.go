@@ -2,8 +2,6 @@ package logging
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -64,41 +62,13 @@ func (c *redactingCore) fields(fields []zapcore.Field) []zapcore.Field {
 		case zapcore.ReflectType: // rare here: its text, scrubbed
 			set(i, zap.String(f.Key, c.scrub(fmt.Sprint(f.Interface))))
 		case zapcore.StringerType, zapcore.ArrayMarshalerType, zapcore.ObjectMarshalerType, zapcore.ByteStringType:
-			// Written as one text, scrubbed whole: a secret split over
-			// two elements ("--service_on", "VALUE") is still found.
+			// Written as one text (JSON for arrays and objects, as in
+			// the journal), scrubbed whole: a secret split over two
+			// elements ("--service_on", "VALUE") is still found.
 			enc := zapcore.NewMapObjectEncoder()
 			f.AddTo(enc)
-			set(i, zap.String(f.Key, c.scrub(text(enc.Fields[f.Key]))))
+			set(i, zap.String(f.Key, c.scrub(value(enc.Fields[f.Key]))))
 		}
 	}
 	return out
-}
-
-// text is v, as a MapObjectEncoder holds it, as one line: strings as
-// they are, arrays as [a b], objects as {k: v}.
-func text(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case []byte:
-		return string(x)
-	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = text(e)
-		}
-		return "[" + strings.Join(parts, " ") + "]"
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = k + ": " + text(x[k])
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	}
-	return fmt.Sprint(v)
 }
