@@ -296,7 +296,10 @@ func (c daemonConf) toml() string {
 		c.Threshold, d(c.Grace), d(c.Cooldown), d(c.Cooldown))
 	fmt.Fprintf(&b, "[restart]\ndry_run = %t\nmethod = \"signal\"\npidfile = %s\nsignal = \"SIGSEGV\"\ndiagnostics = false\nkill_timeout = \"5s\"\nrespawn_timeout = %s\n\n",
 		c.DryRun, q(c.Pidfile), d(c.RespawnTimeout))
-	fmt.Fprintf(&b, "[report]\nenabled = false\nlog_file = %s\n\n", q(filepath.Join(c.Dir, "kite.log")))
+	// Reports on, as shipped, to a collector on loopback that refuses
+	// (port 1): the benches that restart build their reports and try to
+	// send them, and nothing leaves the machine.
+	fmt.Fprintf(&b, "[report]\nenabled = true\nurl = \"http://127.0.0.1:1/cgi-bin/crashes.pl\"\nlog_file = %s\n\n", q(filepath.Join(c.Dir, "kite.log")))
 	for _, k := range c.Kites {
 		fmt.Fprintf(&b, "[[kite]]\nname = %s\nurl = %s\n", q(k.Name), q(k.URL))
 		if k.ConnectTo != "" {

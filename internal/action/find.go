@@ -156,6 +156,11 @@ func (r *Restarter) scan() (Process, error) {
 		if err != nil || pid <= 1 || pid == r.self {
 			continue
 		}
+		// The command line first: most processes are not PageKite, and
+		// reading all of one's /proc costs a dozen reads and allocations.
+		if raw, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err != nil || !r.matches(splitCmdline(raw)) {
+			continue
+		}
 		p, err := readProcess(pid)
 		if err != nil || r.prove(p) != nil || uidAllowed(p, r.opts.User) != nil {
 			continue // gone meanwhile, a kernel thread, not PageKite, or another user's
