@@ -68,6 +68,13 @@ func (l *kiteLoop) answer(a desk.Answer) {
 	case desk.AnswerBegin:
 		step = l.m.Begin(now, a.Note)
 	case desk.AnswerCool:
+		if a.Restarted && l.m.State() == fsm.Grace {
+			// The desk's "restarting" was overtaken by the restart's end
+			// (the mailbox keeps the latest answer; a restart that finds
+			// no process ends at once): the kite went through restarting
+			// all the same, and its history and journal say so.
+			l.logStep(l.m.Begin(now, "restarting pagekite "+l.instance), "")
+		}
 		step = l.m.Cool(now, a.Until, a.Restarted, a.Note)
 		if a.Restarted {
 			l.outcome, l.restartAt = a.Outcome, a.At
