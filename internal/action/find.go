@@ -81,14 +81,7 @@ func (r *Restarter) prove(p Process) error {
 	if err := proveIdentity(p); err != nil {
 		return err
 	}
-	uid, known, err := expectedUID(r.opts.User, p.Cmdline)
-	switch {
-	case err != nil:
-		return fmt.Errorf("%w: pid %d: expected user: %w", ErrNotPageKite, p.PID, err)
-	case known && p.UID != uid:
-		return fmt.Errorf("%w: pid %d runs as uid %d, not the expected uid %d", ErrNotPageKite, p.PID, p.UID, uid)
-	}
-	return nil
+	return checkUID(p, r.opts.User, false)
 }
 
 // matches reports whether argv is a PageKite kite (not a relay).
@@ -162,7 +155,7 @@ func (r *Restarter) scan() (Process, error) {
 			continue
 		}
 		p, err := readProcess(pid)
-		if err != nil || r.prove(p) != nil || uidAllowed(p, r.opts.User) != nil {
+		if err != nil || r.prove(p) != nil || checkUID(p, r.opts.User, true) != nil {
 			continue // gone meanwhile, a kernel thread, not PageKite, or another user's
 		}
 		found = append(found, p)
@@ -212,7 +205,7 @@ func RunningPagekitec(user string) (found []Process, ignored []error, err error)
 			ignored = append(ignored, err)
 			continue
 		}
-		if err := uidAllowed(p, user); err != nil {
+		if err := checkUID(p, user, true); err != nil {
 			ignored = append(ignored, err)
 			continue
 		}
@@ -221,18 +214,20 @@ func RunningPagekitec(user string) (found []Process, ignored []error, err error)
 	return found, ignored, nil
 }
 
-// uidAllowed checks the user a process found by a scan runs as: the
-// configured user, else its --runas, else root or pkwatchdogd's own
-// user. A process of another user is not taken for PageKite unless the
-// config says that user ([pagekite] restart.user).
-func uidAllowed(p Process, user string) error {
+// checkUID checks the user p runs as: the configured user, else the
+// --runas of its command line. When neither is known, any user passes a
+// process that a pid file or the unit names; one found by a scan
+// (scanned) must run as root or as pkwatchdogd's own user: a process of
+// another user is not taken for PageKite unless the config says that user
+// ([pagekite] restart.user).
+func checkUID(p Process, user string, scanned bool) error {
 	uid, known, err := expectedUID(user, p.Cmdline)
 	switch {
 	case err != nil:
 		return fmt.Errorf("%w: pid %d: expected user: %w", ErrNotPageKite, p.PID, err)
 	case known && p.UID != uid:
 		return fmt.Errorf("%w: pid %d runs as uid %d, not the expected uid %d", ErrNotPageKite, p.PID, p.UID, uid)
-	case !known && p.UID != 0 && p.UID != os.Geteuid():
+	case !known && scanned && p.UID != 0 && p.UID != os.Geteuid():
 		return fmt.Errorf("%w: pid %d runs as uid %d, neither root nor pkwatchdogd's user: set restart.user to watch it", ErrNotPageKite, p.PID, p.UID)
 	}
 	return nil

@@ -124,21 +124,24 @@ func (s *server) accept(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("accept: %w", err)
 		}
 		pause = 0
-		s.track(c, true)
-		s.wait(c)
+		s.admit(c)
 		s.wg.Go(func() {
-			defer s.track(c, false)
+			defer s.forget(c)
 			defer c.Close()
 			s.serve(ctx, c)
 		})
 	}
 }
 
-// wait puts c among the pending connections, cutting the oldest when
-// there are more than MaxPending.
-func (s *server) wait(c net.Conn) {
+// admit tracks c and puts it among the pending connections, its request
+// due within ReadTimeout, cutting the oldest pending when there are more
+// than MaxPending. The deadline is set here, before c's goroutine runs,
+// so that a cut is never undone by it.
+func (s *server) admit(c net.Conn) {
+	_ = c.SetDeadline(time.Now().Add(s.l.ReadTimeout))
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.conns[c] = struct{}{}
 	s.pending = append(s.pending, c)
 	if len(s.pending) > s.l.MaxPending {
 		old := s.pending[0]
@@ -163,19 +166,15 @@ func (s *server) read(c net.Conn) bool {
 
 // passing reports whether an Accept error may go away by itself.
 func passing(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout() ||
+	return isTimeout(err) ||
 		errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ECONNABORTED)
 }
 
-func (s *server) track(c net.Conn, on bool) {
+// forget stops tracking c, closed.
+func (s *server) forget(c net.Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if on {
-		s.conns[c] = struct{}{}
-	} else {
-		delete(s.conns, c)
-	}
+	delete(s.conns, c)
 }
 
 // drain waits for the connections in flight, at most l.StopTimeout, then
@@ -199,23 +198,23 @@ func (s *server) drain() {
 	<-done
 }
 
-// readerPool holds the readers of requests: a connection gets one only
-// once its first byte arrived, so that idle connections cost no buffer.
-var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
-
 // serve reads the request on c (one of the pending), waits for a slot and
 // answers it.
 func (s *server) serve(ctx context.Context, c net.Conn) {
-	_ = c.SetDeadline(time.Now().Add(s.l.ReadTimeout))
+	// A connection gets a pooled reader only once its first byte came, so
+	// that idle ones cost no buffer; it is kept until the answer is
+	// written (the request's body reads from it).
 	var first [1]byte
 	n, err := c.Read(first[:])
 	var req *http.Request
 	if n == 1 {
-		br := readerPool.Get().(*bufio.Reader)
+		br := readers.Get().(*bufio.Reader)
+		defer func() {
+			br.Reset(nil)
+			readers.Put(br)
+		}()
 		br.Reset(io.MultiReader(bytes.NewReader(first[:]), io.LimitReader(c, s.l.MaxRequest-1)))
 		req, err = http.ReadRequest(br)
-		br.Reset(nil)
-		readerPool.Put(br)
 	}
 	if !s.read(c) {
 		return // cut to make room for a newer connection

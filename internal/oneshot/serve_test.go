@@ -265,3 +265,33 @@ func TestServeStopsWithHungHandler(t *testing.T) {
 		t.Errorf("listener still accepts after Serve returned")
 	}
 }
+
+// TestServeCutsTheOldestPending: past MaxPending waiting connections, a
+// new one cuts the oldest at once (closed unanswered), well before its
+// ReadTimeout; the newer ones still get their answer.
+func TestServeCutsTheOldestPending(t *testing.T) {
+	addr := startServer(t, hello, Limits{MaxPending: 2, ReadTimeout: 5 * time.Second})
+	var conns []net.Conn
+	for i := 0; i < 3; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+		time.Sleep(20 * time.Millisecond) // in this order
+	}
+	begun := time.Now()
+	_ = conns[0].SetDeadline(time.Now().Add(3 * time.Second))
+	b, err := io.ReadAll(conns[0])
+	if err != nil || len(b) != 0 || time.Since(begun) > time.Second {
+		t.Errorf("oldest pending: read %q, %v after %v; want closed unanswered at once", b, err, time.Since(begun))
+	}
+	for _, c := range conns[1:] {
+		_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+		_, _ = io.WriteString(c, "GET /kept HTTP/1.1\r\nHost: a\r\n\r\n")
+		if b, _ := io.ReadAll(c); !strings.Contains(string(b), "hello /kept") {
+			t.Errorf("a newer pending connection got %q, want its answer", b)
+		}
+	}
+}
