@@ -30,8 +30,8 @@ func newDryBudget(real Budget) *dryBudget {
 	return &dryBudget{real: real, would: map[string]*ratelimit.Window{}}
 }
 
-// window is instance's would-be restarts, with the real limits; nil
-// when they are not known. Caller holds b.mu.
+// window is instance's would-be restarts, with the real limits (set again
+// at each call); nil when they are not known. Caller holds b.mu.
 func (b *dryBudget) window(instance string) *ratelimit.Window {
 	l, ok := b.real.(limited)
 	if !ok {
@@ -59,15 +59,13 @@ func (b *dryBudget) RestartAllowed(instance string, now time.Time) (bool, time.T
 	if w == nil {
 		return true, now
 	}
-	real := b.real.RestartsInWindow(instance, now)
-	if real+w.Count(now) < w.Max {
+	// What the real restarts leave of the budget (at least one: the
+	// real budget allows a restart) is the dry run's.
+	w.Max -= b.real.RestartsInWindow(instance, now)
+	if w.Allow(now) {
 		return true, now
 	}
-	max := w.Max
-	w.Max = max - real
-	free = w.NextAllowed(now)
-	w.Max = max
-	return false, free
+	return false, w.NextAllowed(now)
 }
 
 // RecordRestart counts a would-be restart; the real budget is not touched.

@@ -1,8 +1,6 @@
 package logging
 
 import (
-	"fmt"
-
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -59,9 +57,8 @@ func (c *redactingCore) fields(fields []zapcore.Field) []zapcore.Field {
 			if err, ok := f.Interface.(error); ok && err != nil {
 				set(i, zap.String(f.Key, c.scrub(err.Error())))
 			}
-		case zapcore.ReflectType: // rare here: its text, scrubbed
-			set(i, zap.String(f.Key, c.scrub(fmt.Sprint(f.Interface))))
-		case zapcore.StringerType, zapcore.ArrayMarshalerType, zapcore.ObjectMarshalerType, zapcore.ByteStringType:
+		case zapcore.StringerType, zapcore.ArrayMarshalerType, zapcore.ObjectMarshalerType,
+			zapcore.ByteStringType, zapcore.ReflectType:
 			// Written as one text (JSON for arrays and objects, as in
 			// the journal), scrubbed whole: a secret split over two
 			// elements ("--service_on", "VALUE") is still found.

@@ -103,13 +103,19 @@ func SnapshotStatus(path string, now time.Time) *StatusSnapshot {
 	return &StatusSnapshot{At: now, Status: st}
 }
 
-// pagekitecStatus is report.json's pagekitec_status: in's snapshot from
-// before the restart, else the file read now; nil when there is none.
-func pagekitecStatus(in Input) *statusJSON {
-	snap := in.Status
-	if snap == nil {
-		snap = SnapshotStatus(in.StatusFile, in.At)
+// status is in's status file: the snapshot from before the restart, else
+// the file read now (pkwatchdogd report); nil when there is none.
+func (in Input) status() *StatusSnapshot {
+	if in.Status != nil {
+		return in.Status
 	}
+	return SnapshotStatus(in.StatusFile, in.At)
+}
+
+// pagekitecStatus is report.json's pagekitec_status, nil when there is no
+// status file.
+func pagekitecStatus(in Input) *statusJSON {
+	snap := in.status()
 	if snap == nil {
 		return nil
 	}

@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -98,11 +97,7 @@ func appendDir(pool *x509.CertPool, dir string) int {
 		if e.IsDir() || strings.HasPrefix(name, ".") {
 			continue
 		}
-		pem, err := safefile.ReadFile(filepath.Join(dir, name), maxRootFile)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err == nil && pool.AppendCertsFromPEM(pem) {
+		if pem, err := safefile.ReadFile(filepath.Join(dir, name), maxRootFile); err == nil && pool.AppendCertsFromPEM(pem) {
 			n++
 		}
 	}

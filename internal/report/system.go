@@ -13,7 +13,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
 )
 
@@ -95,13 +94,8 @@ var bannerVersion = regexp.MustCompile(`This is pagekitec\.c from libpagekite ([
 
 // pagekitecInfo is pagekiteInfo for pagekitec.
 func pagekitecInfo(ctx context.Context, in Input) PageKiteInfo {
-	if in.Status != nil && in.Status.Status.Version != "" {
-		return PageKiteInfo{Kind: "pagekitec", Version: in.Status.Status.Version, Source: "status file"}
-	}
-	if in.StatusFile != "" {
-		if st, err := pklog.ReadStatus(in.StatusFile); err == nil && st.Version != "" {
-			return PageKiteInfo{Kind: "pagekitec", Version: st.Version, Source: "status file"}
-		}
+	if st := in.status(); st != nil && st.Status.Version != "" {
+		return PageKiteInfo{Kind: "pagekitec", Version: st.Status.Version, Source: "status file"}
 	}
 	if in.Exe != "" {
 		// Without arguments pagekitec prints its usage, banner first, and

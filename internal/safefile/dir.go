@@ -17,13 +17,13 @@ var ErrUntrustedDir = errors.New("directory not trusted")
 // it as TrustDir does. It never follows a symlink in dir's place and never
 // changes the mode of a directory it did not make.
 func MkdirTrusted(dir string) error {
-	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
-		if !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("make %s: %w", dir, err)
+	// MkdirAll leaves an existing directory (or a symlink to one) as it
+	// is; TrustDir then refuses what is not ours.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		if _, lerr := os.Lstat(dir); lerr == nil {
+			return TrustDir(dir) // a file in its place: TrustDir says what
 		}
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return fmt.Errorf("make %s: %w", dir, err)
-		}
+		return fmt.Errorf("make %s: %w", dir, err)
 	}
 	return TrustDir(dir)
 }
