@@ -19,7 +19,7 @@ NOINLINE := crypto/... vendor/... regexp/... compress/... archive/... math/... m
 GCFLAGS := $(foreach p,$(NOINLINE),-gcflags=$(p)=-l)
 BIN     := bin/pkwatchdogd
 
-.PHONY: all build test test-go test-ipk test-qemu test-systemd demo bench deps vet fmt clean
+.PHONY: all build test test-go test-ipk test-qemu test-systemd demo bench deps deps-qemu vet fmt clean
 
 all: build
 
@@ -31,6 +31,13 @@ deps:
 	@command -v pagekite >/dev/null 2>&1 || { \
 	  echo "installing Debian's pagekite (needs root)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pagekite; }
+
+# deps-qemu installs what test-qemu runs: qemu-user for the router and Pi
+# binaries, curl for its checks of the relay.
+deps-qemu:
+	@command -v qemu-mipsel >/dev/null 2>&1 && command -v curl >/dev/null 2>&1 || { \
+	  echo "installing Debian's qemu-user and curl (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user curl; }
 
 test: deps test-go test-ipk test-qemu test-systemd
 
@@ -50,7 +57,7 @@ test-ipk:
 
 # The router and Raspberry Pi binaries under qemu-user against a real
 # relay, and the unit tests for a 32-bit target (GOARCH=386).
-test-qemu:
+test-qemu: deps deps-qemu
 	bash test/qemu-test.sh
 
 # The systemd end-to-end test installs the .deb for this machine's architecture.

@@ -180,18 +180,14 @@ func (s *Seen) pyLine(line string) {
 
 // cLine takes one pagekitec log line.
 func (s *Seen) cLine(line string) {
-	prefix, words, ok := cWords(line)
+	prefix, ts, msg, ok := cWords(line)
 	if !ok {
 		return
 	}
-	at := time.Time{}
-	if len(words) == 5 {
-		at = hexTime(words[1].v)
-	}
+	at := hexTime(ts)
 	if at.IsZero() {
 		at = prefixTime(prefix)
 	}
-	msg := words[len(words)-1].v
 	switch {
 	case msg == "pkmanager.c: Rejected as a duplicate by front-end":
 		s.all, s.allCleared = &Rejection{Reason: "duplicate", Duplicate: true, At: at}, false
@@ -205,56 +201,64 @@ func (s *Seen) cLine(line string) {
 // word is one "key=value" of a PageKite log line.
 type word struct{ k, v string }
 
+// words splits PageKite's "key=value; key=value" text; false when a part
+// has no "=".
+func words(text string) ([]word, bool) {
+	var out []word
+	for part := range strings.SplitSeq(text, "; ") {
+		k, v, ok := strings.Cut(part, "=")
+		if !ok {
+			return nil, false
+		}
+		out = append(out, word{k, v})
+	}
+	return out, true
+}
+
 // pyWords splits a pagekite.py line after its prefix: it must start with
 // ts=HEX; t=...; ll=HEX (LogValues writes those first, and turns "; "
 // inside a value into ", ", so a value cannot make a word of its own).
-func pyWords(line string) (prefix string, words []word, ok bool) {
+func pyWords(line string) (prefix string, ws []word, ok bool) {
 	prefix, body, ok := cutPrefix(line)
 	if !ok || !strings.HasPrefix(body, "ts=") {
 		return "", nil, false
 	}
-	for part := range strings.SplitSeq(body, "; ") {
-		k, v, ok := strings.Cut(part, "=")
-		if !ok {
-			return "", nil, false
-		}
-		words = append(words, word{k, strings.TrimSpace(v)})
-	}
-	if len(words) < 3 || words[1].k != "t" || words[2].k != "ll" || !isHex(words[0].v) || !isHex(words[2].v) {
+	if ws, ok = words(body); !ok || len(ws) < 3 || ws[1].k != "t" || ws[2].k != "ll" || !isHex(ws[0].v) || !isHex(ws[2].v) {
 		return "", nil, false
 	}
-	return prefix, words, true
+	for i := range ws {
+		ws[i].v = strings.TrimSpace(ws[i].v)
+	}
+	return prefix, ws, true
 }
 
-// cWords splits a pagekitec line after its prefix into pk_log's words:
+// cWords splits a pagekitec line after its prefix as pk_log writes it:
 // "t=..; ts=HEX; tid=HEX; ll=HEX; msg=TEXT" (to a file) or
-// "tid=HEX; ll=HEX; msg=TEXT" (to syslog); TEXT is the rest of the line.
-func cWords(line string) (prefix string, words []word, ok bool) {
+// "tid=HEX; ll=HEX; msg=TEXT" (to syslog); ts is "" in the second form,
+// msg the rest of the line.
+func cWords(line string) (prefix, ts, msg string, ok bool) {
 	prefix, body, ok := cutPrefix(line)
 	if !ok {
-		return "", nil, false
+		return "", "", "", false
 	}
 	head, msg, ok := strings.Cut(body, "; msg=")
 	if !ok {
-		return "", nil, false
+		return "", "", "", false
 	}
-	for part := range strings.SplitSeq(head, "; ") {
-		k, v, ok := strings.Cut(part, "=")
-		if !ok {
-			return "", nil, false
-		}
-		words = append(words, word{k, v})
-	}
+	ws, ok := words(head)
 	switch {
-	case len(words) == 2 && words[0].k == "tid" && words[1].k == "ll":
-	case len(words) == 4 && words[0].k == "t" && words[1].k == "ts" && words[2].k == "tid" && words[3].k == "ll" && isHex(words[1].v):
+	case !ok:
+		return "", "", "", false
+	case len(ws) == 2 && ws[0].k == "tid" && ws[1].k == "ll":
+	case len(ws) == 4 && ws[0].k == "t" && ws[1].k == "ts" && ws[2].k == "tid" && ws[3].k == "ll" && isHex(ws[1].v):
+		ts = ws[1].v
 	default:
-		return "", nil, false
+		return "", "", "", false
 	}
-	if !isHex(words[len(words)-2].v) || !isHex(words[len(words)-1].v) {
-		return "", nil, false
+	if !isHex(ws[len(ws)-2].v) || !isHex(ws[len(ws)-1].v) {
+		return "", "", "", false
 	}
-	return prefix, append(words, word{"msg", strings.TrimRight(msg, " \t")}), true
+	return prefix, ts, strings.TrimRight(msg, " \t"), true
 }
 
 // cutPrefix splits a line into a syslog or journal prefix ("" or text

@@ -563,3 +563,45 @@ func (f *forgetLog) forgotten() []string {
 	defer f.mu.Unlock()
 	return slices.Clone(f.gone)
 }
+
+// stepLog is an Observer that keeps the states each change entered.
+type stepLog struct {
+	forgetLog
+	mu sync.Mutex
+	to []fsm.State
+}
+
+func (s *stepLog) Changed(_ string, st fsm.Step) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.to = append(s.to, st.To)
+}
+
+func (s *stepLog) states() []fsm.State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.to)
+}
+
+// TestInstantRestartStillRestarting: a restart that ends at once (no
+// process found) sends the desk's "restarting" and "cooled" answers back
+// to back; the mailbox keeps the latest, and the kite must still go
+// grace -> restarting -> cooldown, as its history and journal say.
+func TestInstantRestartStillRestarting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newFakeProber(100*time.Millisecond, func(string, time.Time) probe.Verdict { return probe.KiteDown })
+		s := testSettings(t, "a.kite.test")
+		obs := &stepLog{}
+		h := start(t, s, p, 2, nil, func(d *Deps, r *fakeRestarter) {
+			d.Observer = obs
+			r.outcome = action.OutcomeNoProcess
+		})
+		time.Sleep(2 * time.Minute)
+		h.stop()
+		got := obs.states()
+		i := slices.Index(got, fsm.Cooldown)
+		if i < 1 || got[i-1] != fsm.Restarting {
+			t.Errorf("states entered = %v, want restarting just before the first cooldown", got)
+		}
+	})
+}
