@@ -326,7 +326,7 @@ func (r *Restarter) runStartCommand(ctx context.Context, log *zap.Logger, res Re
 	}
 	out, err := runCommand(ctx, r.opts.StartCommand, r.opts.CommandTimeout)
 	if err != nil {
-		log.Debug("start command output", zap.String("output", tail(out)))
+		log.Debug("start command output", zap.String("output", out))
 		res.Outcome, res.Reason = OutcomeNotRespawned, "start command failed: "+err.Error()
 		return res
 	}
@@ -359,7 +359,7 @@ func (r *Restarter) restartByCommand(ctx context.Context, log *zap.Logger, res R
 	res.Started = time.Now()
 	out, err := runCommand(ctx, r.opts.Command, r.opts.CommandTimeout)
 	if err != nil {
-		log.Debug("restart command output", zap.String("output", tail(out)))
+		log.Debug("restart command output", zap.String("output", out))
 		res.Outcome, res.Reason = OutcomeFailed, "restart command failed: "+err.Error()
 		return res
 	}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,7 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
+	"github.com/pagekite/pkwatchdogd/internal/child"
 )
 
 // PageKiteInfo names the PageKite that failed.
@@ -43,12 +42,8 @@ func pagekiteInfo(ctx context.Context, in Input, started string) PageKiteInfo {
 	if m := startedLine.FindStringSubmatch(started); m != nil {
 		return PageKiteInfo{Kind: "pagekite.py", Version: m[1], Source: "log"}
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "dpkg-query", "-W", "-f=${Version}", "pagekite")
-	cmd.Env = sdnotify.ChildEnv(os.Environ())
-	out, err := cmd.Output()
-	if v := strings.TrimSpace(string(out)); err == nil && v != "" {
+	out, err := child.Run(ctx, child.Cmd{Argv: []string{"dpkg-query", "-W", "-f=${Version}", "pagekite"}, Timeout: 5 * time.Second, MaxOutput: 256})
+	if v := strings.TrimSpace(string(out.Stdout)); err == nil && v != "" {
 		return PageKiteInfo{Kind: "pagekite.py", Version: v, Source: "dpkg"}
 	}
 	return PageKiteInfo{Kind: "unknown", Version: "unknown"}
@@ -100,14 +95,8 @@ func pagekitecInfo(ctx context.Context, in Input) PageKiteInfo {
 	if in.Exe != "" {
 		// Without arguments pagekitec prints its usage, banner first, and
 		// exits.
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, in.Exe)
-		cmd.Env = sdnotify.ChildEnv(os.Environ())
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		_ = cmd.Run()
-		if m := bannerVersion.FindSubmatch(out.Bytes()[:min(out.Len(), 4096)]); m != nil {
+		out, _ := child.Run(ctx, child.Cmd{Argv: []string{in.Exe}, Timeout: 5 * time.Second, MaxOutput: 4096, Combined: true})
+		if m := bannerVersion.FindSubmatch(out.Stdout); m != nil {
 			return PageKiteInfo{Kind: "pagekitec", Version: string(m[1]), Source: "usage banner"}
 		}
 	}

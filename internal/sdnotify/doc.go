@@ -7,5 +7,5 @@
 // Everything here is a no-op when NOTIFY_SOCKET is unset, that is, when
 // pkwatchdogd runs outside systemd or in a unit that is not Type=notify.
 // The environment is never unset: tests and child processes are dealt with
-// explicitly (ChildEnv).
+// explicitly (child.Env).
 package sdnotify

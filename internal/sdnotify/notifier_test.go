@@ -98,19 +98,3 @@ func TestNotifierKeepsEnvironment(t *testing.T) {
 		t.Errorf("two Ready() calls sent %q, want two READY=1 (NOTIFY_SOCKET must stay set)", got)
 	}
 }
-
-func TestChildEnv(t *testing.T) {
-	in := []string{
-		"PATH=/usr/bin", "NOTIFY_SOCKET=/run/systemd/notify", "WATCHDOG_USEC=60000000",
-		"WATCHDOG_PID=42", "LISTEN_FDS=1", "LISTEN_PID=42", "LISTEN_FDNAMES=x",
-		"HOME=/root", "NOTIFY_SOCKET_X=keep", "MY_LISTEN_FDS=keep", "INVOCATION_ID=abc",
-	}
-	orig := slices.Clone(in)
-	want := []string{"PATH=/usr/bin", "HOME=/root", "NOTIFY_SOCKET_X=keep", "MY_LISTEN_FDS=keep", "INVOCATION_ID=abc"}
-	if got := ChildEnv(in); !slices.Equal(got, want) {
-		t.Errorf("ChildEnv(%q) = %q, want %q", in, got, want)
-	}
-	if !slices.Equal(in, orig) {
-		t.Errorf("ChildEnv modified its argument: %q", in)
-	}
-}
