@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/config"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
+	"github.com/pagekite/pkwatchdogd/internal/stacks"
 )
 
 // runValidate loads and validates the config, reports every problem at once
@@ -31,11 +34,14 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		return exitConfig
 	}
 	kites := 0
-	for _, in := range instances {
-		if _, err := newRestarter(log, in); err != nil {
+	restarters := make([]*action.Restarter, len(instances))
+	for i, in := range instances {
+		r, err := newRestarter(log, in)
+		if err != nil {
 			fmt.Fprintf(stderr, "pkwatchdogd: %s: %v\n", *path, err)
 			return exitConfig
 		}
+		restarters[i] = r
 		kites += len(in.Targets)
 	}
 	if _, err := newBuilder(log, cfg); err != nil {
@@ -46,13 +52,31 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pkwatchdogd: %s: warning: %s: %s\n", *path, w.Key, w.Msg)
 	}
 	fmt.Fprintf(stdout, "%s: valid; %d PageKite instance(s), %d kite(s) to watch:\n", *path, len(instances), kites)
-	for _, in := range instances {
+	for i, in := range instances {
 		fmt.Fprintf(stdout, "  pagekite %s (%s)\n", in.Name, describeInstance(in))
 		for _, t := range in.Targets {
 			fmt.Fprintf(stdout, "    %s (%s: %s)\n", t.Name, t.Kind, describeTarget(t))
 		}
+		if line := faulthandlerLine(context.Background(), restarters[i]); line != "" {
+			fmt.Fprintf(stdout, "    %s\n", line)
+		}
 	}
 	return exitOK
+}
+
+// faulthandlerLine says whether the running pagekite.py of r prints its
+// Python stacks on SIGSEGV, and how to turn that on; "" when no
+// pagekite.py runs.
+func faulthandlerLine(ctx context.Context, r *action.Restarter) string {
+	p, err := r.Find(ctx)
+	if err != nil || p.Kind != action.KindPagekitePy {
+		return ""
+	}
+	fh := stacks.PythonFaulthandler(p.PID)
+	if fh.On {
+		return fmt.Sprintf("python stacks: on (pid %d: %s)", p.PID, fh.Why)
+	}
+	return fmt.Sprintf("python stacks: off (pid %d: %s); turn them on with %s", p.PID, fh.Why, stacks.DropIn)
 }
 
 // describeInstance says how an instance is found, restarted and logged.

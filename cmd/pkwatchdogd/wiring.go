@@ -106,6 +106,8 @@ func newRestarter(log *zap.Logger, in config.Instance) (*action.Restarter, error
 	opts.User = r.User
 	opts.Signal = sig
 	opts.Diagnostics = r.Diagnostics
+	opts.NativeStacks = r.Stacks != action.StacksOff
+	opts.StacksTimeout = r.StacksTimeout.Duration
 	opts.KillTimeout = r.KillTimeout.Duration
 	opts.RespawnTimeout = r.RespawnTimeout.Duration
 	opts.CommandTimeout = r.CommandTimeout.Duration

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/pagekite/pkwatchdogd/internal/stacks"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -39,6 +41,16 @@ var NotPageKite = []string{
 	"/usr/sbin/pkwatchdogd run --config /etc/pkwatchdogd/pkwatchdogd.toml",
 	"sh -c pagekite",
 }
+
+// restart.stacks: whether a stack tool may be attached before the kill.
+const (
+	StacksAuto = "auto"
+	StacksOff  = "off"
+)
+
+// MaxStacksTimeout bounds restart.stacks_timeout: the longest a stack tool
+// may delay a restart.
+const MaxStacksTimeout = 30 * time.Second
 
 // DefaultUnit is the default restart.unit.
 const DefaultUnit = "pagekite.service"
@@ -79,6 +91,12 @@ type Options struct {
 	// the kill and waits DiagnosticsWait for the log to be written.
 	Diagnostics     bool
 	DiagnosticsWait time.Duration
+	// NativeStacks lets the restart attach eu-stack or gdb (stacks.Native)
+	// for StacksTimeout before the signals, where no other source gives
+	// native frames (restart.stacks = "auto"). Threads' /proc states are
+	// read whatever it says.
+	NativeStacks  bool
+	StacksTimeout time.Duration
 	// KillTimeout is how long the process has to exit before SIGKILL.
 	KillTimeout time.Duration
 	// RespawnTimeout is how long a supervisor has to start a new PageKite
@@ -106,6 +124,8 @@ func DefaultOptions() Options {
 		Signal:          unix.SIGSEGV,
 		Diagnostics:     true,
 		DiagnosticsWait: DefaultDiagnosticsWait,
+		NativeStacks:    true,
+		StacksTimeout:   stacks.DefaultTimeout,
 		KillTimeout:     DefaultKillTimeout,
 		RespawnTimeout:  DefaultRespawnTimeout,
 		CommandTimeout:  DefaultCommandTimeout,
@@ -128,6 +148,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DiagnosticsWait <= 0 {
 		o.DiagnosticsWait = d.DiagnosticsWait
+	}
+	if o.StacksTimeout <= 0 {
+		o.StacksTimeout = d.StacksTimeout
 	}
 	if o.KillTimeout <= 0 {
 		o.KillTimeout = d.KillTimeout

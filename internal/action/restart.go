@@ -110,6 +110,7 @@ func (r *Restarter) restartBySignal(ctx context.Context, log *zap.Logger, res Re
 		log.Warn("no core dump expected", zap.String("reason", outlook.Reason))
 	}
 	facts := readCoreFacts(h.proc, int(r.opts.Signal), outlook.RlimitCore)
+	res.Stacks = r.readStacks(ctx, log, h.proc, outlook)
 
 	if r.opts.DryRun {
 		res.Outcome, res.Reason = OutcomeDryRun, "dry run: nothing was signalled"

@@ -1,6 +1,10 @@
 package action
 
-import "time"
+import (
+	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/stacks"
+)
 
 // Outcomes of a restart (Result.Outcome).
 const (
@@ -52,6 +56,9 @@ type Result struct {
 	DiagnosticsAt   time.Time   `json:"diagnostics_at,omitzero"`
 	Outlook         CoreOutlook `json:"core_outlook"`
 	Core            *CoreFile   `json:"core,omitempty"`
+	// Stacks is where the process was stuck, read before any signal; it
+	// goes into the crash report's stacks, not into the status file.
+	Stacks *stacks.Snapshot `json:"-"`
 	// Started is when the kill signal (or Command) was sent, Exited when the
 	// process was seen to exit, Respawned when its successor was found.
 	Started        time.Time `json:"started,omitzero"`

@@ -6,6 +6,7 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/report"
+	"github.com/pagekite/pkwatchdogd/internal/stacks"
 )
 
 // DefaultInstance is the name of the PageKite instance that a config with
@@ -79,6 +80,8 @@ type Restart struct {
 	User           string   `toml:"user"`
 	Signal         string   `toml:"signal"`
 	Diagnostics    bool     `toml:"diagnostics"`
+	Stacks         string   `toml:"stacks"`
+	StacksTimeout  Duration `toml:"stacks_timeout"`
 	KillTimeout    Duration `toml:"kill_timeout"`
 	RespawnTimeout Duration `toml:"respawn_timeout"`
 	StartCommand   []string `toml:"start_command"`
@@ -149,6 +152,8 @@ type Pagekite struct {
 	User           *string   `toml:"user"`
 	Signal         *string   `toml:"signal"`
 	Diagnostics    *bool     `toml:"diagnostics"`
+	Stacks         *string   `toml:"stacks"`
+	StacksTimeout  *Duration `toml:"stacks_timeout"`
 	KillTimeout    *Duration `toml:"kill_timeout"`
 	RespawnTimeout *Duration `toml:"respawn_timeout"`
 	StartCommand   *[]string `toml:"start_command"`
@@ -214,6 +219,8 @@ func Default() Config {
 			ProcessMatch:   action.DefaultProcessPattern,
 			Signal:         "SIGSEGV",
 			Diagnostics:    true,
+			Stacks:         action.StacksAuto,
+			StacksTimeout:  D(stacks.DefaultTimeout),
 			KillTimeout:    D(action.DefaultKillTimeout),
 			RespawnTimeout: D(action.DefaultRespawnTimeout),
 			StartCommand:   []string{},

@@ -82,6 +82,8 @@ func (c *Config) resolve(p Pagekite) Instance {
 	pick(&r.User, p.User)
 	pick(&r.Signal, p.Signal)
 	pick(&r.Diagnostics, p.Diagnostics)
+	pick(&r.Stacks, p.Stacks)
+	pick(&r.StacksTimeout, p.StacksTimeout)
 	pick(&r.KillTimeout, p.KillTimeout)
 	pick(&r.RespawnTimeout, p.RespawnTimeout)
 	pick(&r.StartCommand, p.StartCommand)

@@ -207,6 +207,11 @@ func restartProblems(ps *problems, prefix string, r Restart) {
 	if _, err := ParseSignal(r.Signal); err != nil {
 		ps.add(key("signal"), "%v", err)
 	}
+	ps.oneOf(key("stacks"), r.Stacks, action.StacksAuto, action.StacksOff)
+	ps.positive(key("stacks_timeout"), r.StacksTimeout)
+	if r.StacksTimeout.Duration > action.MaxStacksTimeout {
+		ps.add(key("stacks_timeout"), "%v delays every restart: at most %v", r.StacksTimeout.Duration, action.MaxStacksTimeout)
+	}
 	ps.positive(key("kill_timeout"), r.KillTimeout)
 	ps.positive(key("respawn_timeout"), r.RespawnTimeout)
 	ps.positive(key("command_timeout"), r.CommandTimeout)

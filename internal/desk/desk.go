@@ -12,6 +12,7 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/logging"
 	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
+	"github.com/pagekite/pkwatchdogd/internal/stacks"
 	"github.com/pagekite/pkwatchdogd/internal/status"
 )
 
@@ -112,6 +113,9 @@ type inst struct {
 	// raised: its PageKite was asked for more logging since its last
 	// restart (or since the desk started).
 	raised bool
+	// toldFaulthandler: that its pagekite.py runs without faulthandler
+	// was logged (once).
+	toldFaulthandler bool
 }
 
 // New returns a desk. It does nothing until Run.
@@ -339,6 +343,11 @@ func (d *Desk) handle(ev event) {
 				in.pid = pid.pid
 				if pid.kind != "" {
 					in.kind = pid.kind
+				}
+				if fh := pid.faulthandler; fh != nil && !fh.On && !in.toldFaulthandler {
+					in.toldFaulthandler = true
+					d.log.Warn("python faulthandler is off: crash reports will have no python stacks",
+						zap.String("pagekite", name), zap.Int("pid", pid.pid), zap.String("why", fh.Why), zap.String("turn_on", stacks.DropIn))
 				}
 			}
 		}

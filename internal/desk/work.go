@@ -8,6 +8,7 @@ import (
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/report"
+	"github.com/pagekite/pkwatchdogd/internal/stacks"
 )
 
 // job is one due decision handed to the worker.
@@ -41,6 +42,8 @@ type event struct {
 type process struct {
 	pid  int
 	kind string
+	// faulthandler is a pagekite.py's (nil for pagekitec, or not found).
+	faulthandler *stacks.Faulthandler
 }
 
 // send gives ev to the loop; false when ctx ended first.
@@ -117,7 +120,12 @@ func (d *Desk) look(ctx context.Context, specs []Instance) {
 	found := make(map[string]process, len(specs))
 	for _, s := range specs {
 		if p, err := s.Restarter.Find(ctx); err == nil {
-			found[s.Name] = process{pid: p.PID, kind: p.Kind}
+			pr := process{pid: p.PID, kind: p.Kind}
+			if p.Kind == action.KindPagekitePy {
+				fh := stacks.PythonFaulthandler(p.PID)
+				pr.faulthandler = &fh
+			}
+			found[s.Name] = pr
 		} else {
 			found[s.Name] = process{}
 		}
@@ -136,7 +144,7 @@ func (d *Desk) reportInput(in *inst, at time.Time, res action.Result, status *re
 		rin.CorePath, rin.CoreSize = res.Core.Path, res.Core.Size
 	}
 	rin.Diagnostics, rin.DiagnosticsAt = res.DiagnosticsSent, res.DiagnosticsAt
-	rin.Kind, rin.Exe, rin.StatusFile = res.Kind, res.Exe, in.spec.StatusFile
+	rin.Kind, rin.Exe, rin.StatusFile, rin.Stacks = res.Kind, res.Exe, in.spec.StatusFile, res.Stacks
 	if rin.Kind == "" {
 		rin.Kind = in.spec.Kind
 	}

@@ -68,7 +68,12 @@ type reportJSON struct {
 	// restart (read_at): stale (a hung process) or "flying" (while the
 	// relay said not connected) are both evidence.
 	PagekitecStatus *statusJSON `json:"pagekitec_status,omitempty"`
+	// Stacks is where PageKite was stuck (schema 2).
+	Stacks *stacksJSON `json:"stacks,omitempty"`
 }
+
+// Schema is report.json's schema version: 2 added stacks.
+const Schema = 2
 
 // statusJSON is pagekitec's status file in report.json.
 type statusJSON struct {
@@ -198,7 +203,7 @@ func (b *Builder) Build(ctx context.Context, in Input) (Bundle, error) {
 	}
 
 	rep := reportJSON{
-		Schema: 1, Kite: in.Kite, Instance: in.Instance, Kites: in.Kites, Reason: in.Reason, At: in.At.UTC(),
+		Schema: Schema, Kite: in.Kite, Instance: in.Instance, Kites: in.Kites, Reason: in.Reason, At: in.At.UTC(),
 		Watchdog: b.opts.Version, PageKite: pagekiteInfo(ctx, in, h.started), System: systemInfo(),
 		History: in.History, Probes: in.Probes, Restart: in.Restart,
 		Core:        coreJSON{Path: in.CorePath, Size: in.CoreSize},
@@ -206,6 +211,7 @@ func (b *Builder) Build(ctx context.Context, in Input) (Bundle, error) {
 		Diagnostics: diagnosticsOf(in, h.lines),
 
 		PagekitecStatus: pagekitecStatus(in),
+		Stacks:          b.stacksOf(ctx, in, h.lines, h.source),
 	}
 	if !in.LastFlying.IsZero() {
 		t := in.LastFlying.UTC()

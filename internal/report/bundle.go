@@ -1,6 +1,10 @@
 package report
 
-import "time"
+import (
+	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/stacks"
+)
 
 // Names of the members of a bundle. LogMember is the member the original
 // pagekite_watchdog.sh sent, under the same name: the scrubbed log.
@@ -57,6 +61,9 @@ type Input struct {
 	// (SnapshotStatus); nil means read StatusFile when the report is made
 	// (pkwatchdogd report).
 	Status *StatusSnapshot
+	// Stacks is where the process was stuck, read by the restart before
+	// its signals (nil: not read, e.g. pkwatchdogd report).
+	Stacks *stacks.Snapshot
 	// CorePath and CoreSize locate the core dump, if one was written.
 	CorePath string
 	CoreSize int64

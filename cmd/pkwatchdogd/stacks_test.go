@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/pktest"
+	"github.com/pagekite/pkwatchdogd/internal/report"
+)
+
+// stacksReport is what the tests read of report.json's stacks.
+type stacksReport struct {
+	Schema int `json:"schema"`
+	Stacks *struct {
+		Threads []struct {
+			TID     int    `json:"tid"`
+			State   string `json:"state"`
+			Syscall string `json:"syscall"`
+		} `json:"threads"`
+		Faulthandler string `json:"faulthandler"`
+		Python       map[string][]struct {
+			File, Function string
+			Line           int
+		} `json:"python"`
+		PythonCurrent string                                               `json:"python_current"`
+		PythonNote    string                                               `json:"python_note"`
+		Native        map[string][]struct{ Module, Offset, Symbol string } `json:"native"`
+		NativeSource  string                                               `json:"native_source"`
+		NativeNote    string                                               `json:"native_note"`
+		Signature     string                                               `json:"signature"`
+		SignatureFrom string                                               `json:"signature_from"`
+	} `json:"stacks"`
+}
+
+// frozenUnderSupervisor SIGSTOPs each new kite process the supervisor
+// starts (its pid file names it), so that every restart finds a wedged
+// pagekite.py; it stops when done closes.
+func frozenUnderSupervisor(t *testing.T, pidFile string, done <-chan struct{}) {
+	t.Helper()
+	stopped := map[int]bool{}
+	go func() {
+		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			b, err := os.ReadFile(pidFile)
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+			if err != nil || pid == 0 || stopped[pid] {
+				continue
+			}
+			// Let it start its threads and connect first.
+			time.Sleep(1500 * time.Millisecond)
+			_ = syscall.Kill(pid, syscall.SIGSTOP)
+			stopped[pid] = true
+		}
+	}()
+}
+
+// TestReportStacksRealPagekite: two real Debian pagekite.py processes
+// under respawning supervisors, wedged (SIGSTOP) and probed through a
+// relay that never sees them (kite-down), are restarted by the daemon
+// (in-process, the real wiring), twice each. "fh" runs with PYTHONFAULTHANDLER=1:
+// each report has a traceback per thread whose frames name pagekite's own
+// modules, every thread's /proc state (stopped), and a python signature,
+// the same for both restarts. "plain" runs without: the daemon warns
+// once, its reports have the /proc states, no python stacks and say why.
+func TestReportStacksRealPagekite(t *testing.T) {
+	bin := pktest.PagekiteBinary(t)
+	pktest.RequireRoot(t)
+	if os.Getenv("PYTHONFAULTHANDLER") != "" {
+		t.Fatal("PYTHONFAULTHANDLER is set in the test's environment: unset it")
+	}
+	relayA := pktest.StartRelay(t)
+	relayB := pktest.StartRelay(t)
+	web := pktest.StartWebServer(t)
+	dir := t.TempDir()
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+
+	type inst struct {
+		name, pidFile, logFile string
+		kite                   pktest.Service
+		sup                    *pktest.Supervisor
+	}
+	insts := []*inst{{name: "fh"}, {name: "plain"}}
+	for _, in := range insts {
+		in.pidFile, in.logFile = filepath.Join(dir, in.name+".pid"), filepath.Join(dir, in.name+".log")
+		in.kite = pktest.HTTPService(in.name+"."+pktest.RelayDomain, web)
+		env := slices.Clone(os.Environ())
+		if in.name == "fh" {
+			env = append(env, "PYTHONFAULTHANDLER=1")
+		}
+		in.sup = pktest.Supervise(t, append(pktest.KiteArgv(bin, relayA, in.logFile, in.kite), "--pidfile="+in.pidFile),
+			pktest.SuperviseOptions{MaxRestarts: 4, Dir: dir, Env: env})
+		waitPID(t, in.pidFile, 20*time.Second)
+		frozenUnderSupervisor(t, in.pidFile, done)
+	}
+
+	var body strings.Builder
+	fmt.Fprintf(&body, `
+[probe]
+interval = "2s"
+jitter = 0.0
+timeout = "1500ms"
+[policy]
+failure_threshold = 1
+grace_period = "1s"
+cooldown = "3s"
+max_cooldown = "3s"
+max_restarts = 2
+restart_window = "1h"
+min_process_age = "0s"
+startup_delay = "2s"
+[restart]
+unit = ""
+diagnostics = false
+kill_timeout = "5s"
+respawn_timeout = "20s"
+[report]
+enabled = false
+`)
+	for _, in := range insts {
+		fmt.Fprintf(&body, "[[pagekite]]\nname = %q\npidfile = %q\nlog_file = %q\n", in.name, in.pidFile, in.logFile)
+		fmt.Fprintf(&body, "[[kite]]\nname = %q\nurl = \"http://%s/\"\nconnect_to = %q\npagekite = %q\n", in.kite.Name, in.kite.Name, relayB.Addr, in.name)
+	}
+	path := writeConfig(t, body.String())
+	d := runInProcess(t, path)
+
+	deadline := time.Now().Add(90 * time.Second)
+	for (insts[0].sup.Restarts() < 2 || insts[1].sup.Restarts() < 2) && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	state := filepath.Join(filepath.Dir(path), "state")
+	var bundles []report.Bundle
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		if bundles, _ = report.Bundles(filepath.Join(state, "reports")); len(bundles) >= 4 {
+			break
+		}
+	}
+	reports := map[string][]stacksReport{}
+	for _, b := range bundles {
+		var rep stacksReport
+		raw := tarMember(t, b.Path, report.JSONMember)
+		if err := json.Unmarshal(raw, &rep); err != nil {
+			t.Fatalf("%s: %v", b.Path, err)
+		}
+		var who struct {
+			Instance string `json:"pagekite_instance"`
+		}
+		_ = json.Unmarshal(raw, &who)
+		reports[who.Instance] = append(reports[who.Instance], rep)
+		if who.Instance == "fh" && len(reports["fh"]) == 1 {
+			t.Logf("one real report.json's stacks (%s):\n%s", b.Path, indentStacks(raw))
+		}
+	}
+	if len(reports["fh"]) != 2 || len(reports["plain"]) != 2 {
+		t.Fatalf("reports: fh %d, plain %d; want 2 each (supervisor restarts %d, %d)",
+			len(reports["fh"]), len(reports["plain"]), insts[0].sup.Restarts(), insts[1].sup.Restarts())
+	}
+
+	var sigs []string
+	for _, rep := range reports["fh"] {
+		s := rep.Stacks
+		if rep.Schema != report.Schema || s == nil {
+			t.Fatalf("fh report: schema %d, stacks %v; want schema %d with stacks", rep.Schema, s, report.Schema)
+		}
+		if len(s.Threads) < 2 || len(s.Python) != len(s.Threads) {
+			t.Errorf("fh: %d threads, %d python stacks; want one traceback per thread", len(s.Threads), len(s.Python))
+		}
+		for _, th := range s.Threads {
+			if th.State != "T" {
+				t.Errorf("fh: thread %+v, want state T (stopped)", th)
+			}
+		}
+		ownModule := false
+		for _, frames := range s.Python {
+			for _, f := range frames {
+				if strings.Contains(f.File, "/pagekite/") && f.Function != "" && f.Line > 0 {
+					ownModule = true
+				}
+			}
+		}
+		if !ownModule || s.PythonCurrent == "" || !strings.HasPrefix(s.Faulthandler, "on:") {
+			t.Errorf("fh: python stacks %v (current %q, faulthandler %q); want frames in pagekite's modules", s.Python, s.PythonCurrent, s.Faulthandler)
+		}
+		if s.SignatureFrom != "python" || len(s.Signature) != 32 {
+			t.Errorf("fh: signature %q from %q, want 32 hex digits from python", s.Signature, s.SignatureFrom)
+		}
+		sigs = append(sigs, s.Signature)
+	}
+	if sigs[0] != sigs[1] {
+		t.Errorf("the same wedge twice gave signatures %q and %q, want one", sigs[0], sigs[1])
+	}
+
+	p := reports["plain"][0].Stacks
+	switch {
+	case p == nil:
+		t.Fatal("plain: no stacks")
+	case len(p.Python) != 0 || !strings.Contains(p.PythonNote, "faulthandler is off") || !strings.Contains(p.PythonNote, "PYTHONFAULTHANDLER=1"):
+		t.Errorf("plain: python %v, note %q; want none, saying faulthandler is off and how to turn it on", p.Python, p.PythonNote)
+	case len(p.Threads) < 2 || p.Threads[0].State != "T":
+		t.Errorf("plain: threads %+v, want every thread, stopped", p.Threads)
+	case p.Signature == "":
+		t.Error("plain: no signature")
+	}
+	if !strings.Contains(d.out.String(), "python faulthandler is off") {
+		t.Error("the daemon did not warn that plain's faulthandler is off")
+	}
+	if strings.Count(d.out.String(), "python faulthandler is off") != 1 {
+		t.Errorf("the faulthandler warning came %d times, want once", strings.Count(d.out.String(), "python faulthandler is off"))
+	}
+}
+
+// indentStacks is report.json's stacks, indented, for the test log.
+func indentStacks(raw []byte) string {
+	var rep struct {
+		Stacks json.RawMessage `json:"stacks"`
+	}
+	_ = json.Unmarshal(raw, &rep)
+	var b bytes.Buffer
+	_ = json.Indent(&b, rep.Stacks, "", "  ")
+	return b.String()
+}

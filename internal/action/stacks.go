@@ -1,0 +1,49 @@
+package action
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/pagekite/pkwatchdogd/internal/stacks"
+)
+
+// readStacks reads p's threads and, where nothing else will give native
+// frames, attaches a stack tool for at most StacksTimeout. It never fails:
+// what could not be read is said in the notes.
+func (r *Restarter) readStacks(ctx context.Context, log *zap.Logger, p Process, outlook CoreOutlook) *stacks.Snapshot {
+	s := &stacks.Snapshot{At: time.Now(), PID: p.PID}
+	threads, err := stacks.ReadThreads(p.PID)
+	s.Threads = threads
+	if err != nil {
+		s.ThreadsErr = err.Error()
+	}
+	if p.Kind == KindPagekitePy {
+		fh := stacks.PythonFaulthandler(p.PID)
+		s.Faulthandler = &fh
+	}
+	switch {
+	case !r.opts.NativeStacks:
+		s.NativeNote = "restart.stacks = \"off\""
+	case s.Faulthandler != nil && s.Faulthandler.On:
+		s.NativeNote = "python stacks come from faulthandler"
+	case outlook.Expected && strings.Contains(outlook.CorePattern, "systemd-coredump"):
+		s.NativeFromCoredump = true
+		s.NativeNote = "from systemd-coredump's journal entry, after the kill"
+	case r.opts.DryRun:
+		s.NativeNote = "dry run: no stack tool attached"
+	default:
+		start := time.Now()
+		s.Native, s.NativeSource, err = stacks.Native(ctx, p.PID, r.opts.StacksTimeout)
+		if err != nil {
+			s.NativeNote = err.Error()
+			log.Warn("no native stacks", zap.String("tool", s.NativeSource), zap.Error(err))
+		} else {
+			log.Info("native stacks read", zap.String("tool", s.NativeSource), zap.Int("threads", len(s.Native)),
+				zap.Duration("took", time.Since(start).Round(time.Millisecond)))
+		}
+	}
+	return s
+}

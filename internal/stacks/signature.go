@@ -1,0 +1,58 @@
+package stacks
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"path"
+	"slices"
+	"strings"
+)
+
+// signatureFrames is how many of a thread's innermost frames make its
+// part of the signature.
+const signatureFrames = 5
+
+// Sign returns a stable signature of a wedge and what it was made from
+// ("python", "native" or "threads"; "" and "" when there is nothing).
+// It hashes function names, never addresses, line numbers or thread ids:
+// for each thread its innermost signatureFrames frames (Python: file base
+// name and function; native: symbol, else module), the distinct threads
+// sorted, so that the same wedge gives the same signature across restarts
+// and machines, whatever order the threads were listed in. Without frames
+// the threads' kernel states (state, syscall, wchan) are signed.
+func Sign(py []PyThread, native []NativeThread, threads []Thread) (sig, from string) {
+	var parts []string
+	switch {
+	case len(py) > 0:
+		from = "python"
+		for _, t := range py {
+			var fs []string
+			for _, f := range t.Frames[:min(len(t.Frames), signatureFrames)] {
+				fs = append(fs, path.Base(f.File)+":"+f.Function)
+			}
+			parts = append(parts, strings.Join(fs, ">"))
+		}
+	case len(native) > 0:
+		from = "native"
+		for _, t := range native {
+			var fs []string
+			for _, f := range t.Frames[:min(len(t.Frames), signatureFrames)] {
+				name, _, _ := strings.Cut(f.Symbol, "@") // __pthread_mutex_lock@GLIBC_2.2.5
+				fs = append(fs, cmp.Or(name, f.Module))
+			}
+			parts = append(parts, strings.Join(fs, ">"))
+		}
+	case len(threads) > 0:
+		from = "threads"
+		for _, t := range threads {
+			parts = append(parts, t.State+"/"+t.Syscall+"/"+t.Wchan)
+		}
+	default:
+		return "", ""
+	}
+	slices.Sort(parts)
+	parts = slices.Compact(parts)
+	h := sha256.Sum256([]byte(from + "\n" + strings.Join(parts, "\n")))
+	return hex.EncodeToString(h[:16]), from
+}
