@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -231,4 +232,92 @@ func indentStacks(raw []byte) string {
 	var b bytes.Buffer
 	_ = json.Indent(&b, rep.Stacks, "", "  ")
 	return b.String()
+}
+
+// TestReportNativeStacksDeadlockedPagekitec: the deadlocked C stand-in for
+// pagekitec (pktest.BuildDeadlocked: pagekitec cannot be installed here),
+// under a respawning supervisor and probed through a real relay that
+// never sees it, is restarted by the daemon: the report's threads are
+// both in futex, its native frames (eu-stack, the first installed tool)
+// name both deadlocked functions and hold no argument value, and the
+// signature comes from them.
+func TestReportNativeStacksDeadlockedPagekitec(t *testing.T) {
+	pktest.RequireRoot(t)
+	pktest.RequireProgram(t, "eu-stack", "apt-get install -y elfutils")
+	relay := pktest.StartRelay(t)
+	dir := t.TempDir()
+	bin := pktest.BuildDeadlocked(t, dir)
+	const kite = "c." + pktest.RelayDomain
+	sup := pktest.Supervise(t, []string{bin, "80", "http", kite, "80", "SECRET"}, pktest.SuperviseOptions{MaxRestarts: 2, Dir: dir})
+	pktest.WaitFutex(t, sup.PID(), 2)
+
+	path := writeConfig(t, fmt.Sprintf(`
+[probe]
+interval = "2s"
+jitter = 0.0
+timeout = "1500ms"
+[policy]
+failure_threshold = 1
+grace_period = "1s"
+max_restarts = 1
+min_process_age = "0s"
+startup_delay = "0s"
+[restart]
+unit = ""
+diagnostics = false
+kill_timeout = "5s"
+respawn_timeout = "10s"
+[report]
+enabled = false
+[[pagekite]]
+name = "c"
+kind = "pagekitec"
+process_match = %q
+[[kite]]
+name = %q
+url = "http://%s/"
+connect_to = %q
+pagekite = "c"
+`, "^"+regexp.QuoteMeta(bin)+" ", kite, kite, relay.Addr))
+	runInProcess(t, path)
+
+	state := filepath.Join(filepath.Dir(path), "state")
+	var bundles []report.Bundle
+	for end := time.Now().Add(60 * time.Second); time.Now().Before(end) && len(bundles) == 0; time.Sleep(200 * time.Millisecond) {
+		bundles, _ = report.Bundles(filepath.Join(state, "reports"))
+	}
+	if len(bundles) == 0 {
+		t.Fatalf("no report (supervisor exits %q)", sup.Exits())
+	}
+	raw := tarMember(t, bundles[0].Path, report.JSONMember)
+	t.Logf("report.json's stacks:\n%s", indentStacks(raw))
+	if strings.Contains(string(raw), pktest.DeadlockSecret) {
+		t.Errorf("report.json holds the deadlocked functions' argument %q", pktest.DeadlockSecret)
+	}
+	var rep stacksReport
+	if err := json.Unmarshal(raw, &rep); err != nil || rep.Stacks == nil {
+		t.Fatalf("report.json: %v, stacks %v", err, rep.Stacks)
+	}
+	s := rep.Stacks
+	futex := 0
+	for _, th := range s.Threads {
+		if th.Syscall == "futex" {
+			futex++
+		}
+	}
+	if len(s.Threads) != 2 || futex != 2 {
+		t.Errorf("threads %+v, want both in futex", s.Threads)
+	}
+	found := map[string]bool{}
+	for _, frames := range s.Native {
+		for _, f := range frames {
+			found[f.Symbol] = true
+		}
+	}
+	if s.NativeSource != "eu-stack" || len(s.Native) != 2 || !found["pk_lock_tunnels"] || !found["pk_lock_manager"] {
+		t.Errorf("native stacks from %q: %v (note %q); want two threads naming pk_lock_tunnels and pk_lock_manager", s.NativeSource, s.Native, s.NativeNote)
+	}
+	if s.SignatureFrom != "native" || s.Signature == "" || len(s.Python) != 0 {
+		t.Errorf("signature %q from %q, python %v; want a native signature and no python", s.Signature, s.SignatureFrom, s.Python)
+	}
 }

@@ -15,8 +15,11 @@ import (
 // that take two mutexes in opposite orders and wait forever, each with
 // a secret in its argument (which no stack in a report may show). Its
 // command line reads as pagekitec's (LPORT PROTO NAME PPORT SECRET); it
-// ignores its arguments. Like pagekitec it dumps core on SIGSEGV.
+// ignores its arguments. Like pagekitec it dumps core on SIGSEGV and
+// survives SIGUSR1 and SIGUSR2 (which pagekitec takes as "log more" and
+// "dump your state"; the stand-in has nothing to log).
 const deadlockC = `#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 static pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER, b = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t both;
@@ -29,6 +32,8 @@ __attribute__((noinline)) void pk_lock_manager(const char *secret) {
 static void *second(void *arg) { pk_lock_manager(arg); return NULL; }
 int main(void) {
 	pthread_t t;
+	signal(SIGUSR1, SIG_IGN); /* pagekitec: verbose logging */
+	signal(SIGUSR2, SIG_IGN); /* pagekitec: dump state */
 	pthread_barrier_init(&both, NULL, 2);
 	pthread_create(&t, NULL, second, "` + DeadlockSecret + `-2");
 	pk_lock_tunnels("` + DeadlockSecret + `-1");
