@@ -20,6 +20,11 @@
 #   6. (only from the .deb) right after `apt-get install`, dpkg says the
 #      package is installed, and its postinst enabled and started the unit;
 #      the config written before the install was kept (it is a conffile)
+#   7. with the package's example drop-in for pagekite.service (Python's
+#      faulthandler on), `pkwatchdogd validate` says python stacks are on,
+#      and the report saved for check 2's restart has every thread's /proc
+#      state (stopped), a traceback per thread naming pagekite's modules
+#      (from the unit's journal) and a signature
 # From the .deb, the test config is in place before `apt-get install`, so
 # that the postinst's start runs it, not the example; the test then stops and
 # disables the unit, so that check 1 starts from a stopped, disabled unit.
@@ -215,8 +220,9 @@ respawn_timeout = "15s"
 command_timeout = "5s"
 
 [report]
-# Nothing may leave this machine.
+# Nothing may leave this machine (reports are still saved, for check 7).
 enabled = false
+journal_unit = "pagekite.service"
 
 [discovery]
 pagekite_dir = "/etc/pagekite.d"
@@ -322,6 +328,19 @@ if [ -n "$DEB" ]; then
 	inside systemctl disable --now pkwatchdogd.service >/dev/null 2>&1 || die "systemctl disable --now pkwatchdogd failed"
 fi
 
+# --- the faulthandler drop-in -------------------------------------------------------
+
+# The package's example (or, without the .deb, the source's), installed by
+# hand as its comment says; pagekite.service restarts with it.
+DROPIN_SRC=$SRC/packaging/examples/pagekite-faulthandler.conf
+[ -z "$DEB" ] || DROPIN_SRC=$R/usr/share/doc/pkwatchdogd/examples/pagekite-faulthandler.conf
+mkdir -p "$R/etc/systemd/system/pagekite.service.d"
+cp "$DROPIN_SRC" "$R/etc/systemd/system/pagekite.service.d/faulthandler.conf" || die "no example drop-in at $DROPIN_SRC"
+inside systemctl daemon-reload
+inside systemctl restart pagekite.service || die "could not restart pagekite.service with the faulthandler drop-in"
+wait_for 150 "the kite to fly again with faulthandler on" kite_flying || die "the kite did not fly with the faulthandler drop-in"
+VALIDATE=$(inside pkwatchdogd validate --config /etc/pkwatchdogd/pkwatchdogd.toml 2>&1 || true)
+
 # --- 0. the unit file -----------------------------------------------------------------
 
 if out=$(inside systemd-analyze verify /lib/systemd/system/pkwatchdogd.service 2>&1) && [ -z "$out" ]; then
@@ -397,6 +416,32 @@ if wait_for 90 "systemd to restart pagekite.service" restarted; then
 else
 	fail "2. pagekite.service was not restarted (NRestarts $(prop pagekite NRestarts))"
 fi
+
+# --- 7. stacks in the report -----------------------------------------------------------
+
+check_stacks() {
+	local bundle out
+	bundle=$(find "$R/var/lib/pkwatchdogd/reports" -name 'KITE-DOWN-*.tar' 2>/dev/null | sort | tail -n 1)
+	if [ -z "$bundle" ]; then
+		fail "7. no report saved under /var/lib/pkwatchdogd/reports"
+		return
+	fi
+	out=$(tar -xOf "$bundle" report.json | python3 -c '
+import json, sys
+s = json.load(sys.stdin).get("stacks") or {}
+th, py = s.get("threads") or [], s.get("python") or {}
+own = any("/pagekite/" in f["file"] for fr in py.values() for f in fr)
+ok = th and all(t["state"] == "T" for t in th) and len(py) == len(th) and own and s.get("signature_from") == "python"
+print(("ok" if ok else "bad") + " %d threads (%s), %d python stacks, signature %s from %s" % (
+    len(th), " ".join(sorted(set(t["state"] + "/" + t.get("syscall", "") for t in th))), len(py), s.get("signature"), s.get("signature_from")))
+' 2>&1)
+	if grep -q 'python stacks: on' <<<"$VALIDATE" && [ "${out%% *}" = ok ]; then
+		pass "7. faulthandler drop-in: validate says python stacks on; $(basename "$bundle"): ${out#ok }"
+	else
+		fail "7. validate: $(grep 'python stacks' <<<"$VALIDATE" || echo 'no python stacks line'); report: $out"
+	fi
+}
+check_stacks
 
 # --- 3. the journal ------------------------------------------------------------------
 

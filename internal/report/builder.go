@@ -1,7 +1,6 @@
 package report
 
 import (
-	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -323,11 +322,10 @@ func (b *Builder) writeTar(dir string, in Input, js, logGz []byte, core *os.File
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	tw := tar.NewWriter(tmp)
+	tw := &tarWriter{w: tmp}
 	var members []Member
 	add := func(name string, size int64, r io.Reader) error {
-		hdr := &tar.Header{Name: name, Mode: 0o600, Size: size, ModTime: in.At.UTC().Truncate(time.Second), Typeflag: tar.TypeReg, Format: tar.FormatUSTAR}
-		if err := tw.WriteHeader(hdr); err != nil {
+		if err := tw.header(name, size, in.At); err != nil {
 			return err
 		}
 		if _, err := io.Copy(tw, r); err != nil {
@@ -351,7 +349,7 @@ func (b *Builder) writeTar(dir string, in Input, js, logGz []byte, core *os.File
 			return Bundle{}, fmt.Errorf("write bundle: %w", err)
 		}
 	}
-	if err := tw.Close(); err != nil {
+	if err := tw.close(); err != nil {
 		return Bundle{}, fmt.Errorf("write bundle: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {

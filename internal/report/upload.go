@@ -4,15 +4,15 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"os"
 	"strings"
@@ -304,26 +304,24 @@ type multipartBody struct {
 	contentType string
 }
 
+// newMultipartBody frames f as curl -F data=@FILE does: one part, field
+// "data", file name UploadName(kite), application/octet-stream. The
+// framing is written here (RFC 7578) rather than by mime/multipart, whose
+// reader side the binary does not need: 20 KB less.
 func newMultipartBody(f *os.File, size int64, kite string) (*multipartBody, error) {
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	h := make(textproto.MIMEHeader)
-	h.Set("Content-Disposition", `form-data; name="data"; filename="`+UploadName(kite)+`"`)
-	// As curl -F data=@FILE sends it, which the collector is used to.
-	h.Set("Content-Type", "application/octet-stream")
-	if _, err := mw.CreatePart(h); err != nil {
-		return nil, err
+	var rnd [30]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return nil, fmt.Errorf("multipart boundary: %w", err)
 	}
-	head := bytes.Clone(buf.Bytes())
-	buf.Reset()
-	if err := mw.Close(); err != nil {
-		return nil, err
-	}
-	tail := bytes.Clone(buf.Bytes())
+	boundary := hex.EncodeToString(rnd[:])
+	head := []byte("--" + boundary + "\r\n" +
+		`Content-Disposition: form-data; name="data"; filename="` + UploadName(kite) + "\"\r\n" +
+		"Content-Type: application/octet-stream\r\n\r\n")
+	tail := []byte("\r\n--" + boundary + "--\r\n")
 	return &multipartBody{
 		head: head, tail: tail, file: f, fileSize: size,
 		size:        int64(len(head)) + size + int64(len(tail)),
-		contentType: mw.FormDataContentType(),
+		contentType: "multipart/form-data; boundary=" + boundary,
 	}, nil
 }
 

@@ -8,10 +8,12 @@ import (
 	"strings"
 )
 
-// DropIn is the systemd drop-in that turns faulthandler on for Debian's
-// pagekite.service (shipped as an example in the .deb, never installed by
-// it).
-const DropIn = "/etc/systemd/system/pagekite.service.d/faulthandler.conf: [Service] Environment=PYTHONFAULTHANDLER=1"
+// DropIn says how to turn faulthandler on for Debian's pagekite.service:
+// the .deb ships the drop-in as an example, never installed by it.
+const DropIn = `the systemd drop-in /etc/systemd/system/pagekite.service.d/faulthandler.conf ` +
+	`holding "[Service] Environment=PYTHONFAULTHANDLER=1" ` +
+	`(example: /usr/share/doc/pkwatchdogd/examples/pagekite-faulthandler.conf), ` +
+	`or PYTHONFAULTHANDLER=1 in the environment of whatever starts pagekite`
 
 // Faulthandler says whether pagekite.py's Python prints every thread's
 // traceback on SIGSEGV.
