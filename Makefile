@@ -26,11 +26,14 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath $(GCFLAGS) -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/pkwatchdogd
 
-# deps installs what the tests and the demo run for real: Debian's pagekite.
+# deps installs what the tests and the demo run for real: Debian's pagekite,
+# and for the crash report's stacks gcc (the deadlocked C stand-in for
+# pagekitec), elfutils' eu-stack and gdb.
 deps:
-	@command -v pagekite >/dev/null 2>&1 || { \
-	  echo "installing Debian's pagekite (needs root)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pagekite; }
+	@command -v pagekite >/dev/null 2>&1 && command -v gcc >/dev/null 2>&1 && \
+	  command -v eu-stack >/dev/null 2>&1 && command -v gdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's pagekite, gcc, elfutils and gdb (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pagekite gcc libc6-dev elfutils gdb; }
 
 # deps-qemu installs what test-qemu runs: qemu-user for the router and Pi
 # binaries, curl for its checks of the relay.

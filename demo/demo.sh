@@ -186,7 +186,10 @@ supervise() {
 	ulimit -c 0 # the demo keeps no core: as root it would hold the secret in clear
 	while :; do
 		n=$((n + 1))
-		"$PAGEKITE" --clean --frontend="127.0.0.1:$RPORT" \
+		# PYTHONFAULTHANDLER=1: the SIGSEGV prints every thread's Python
+		# traceback into the log, for the report's stacks (the .deb ships
+		# the same as a drop-in example for pagekite.service).
+		PYTHONFAULTHANDLER=1 "$PAGEKITE" --clean --frontend="127.0.0.1:$RPORT" \
 			--service_on="http:$KITE:127.0.0.1:$WPORT:$SECRET" \
 			--keepalive=1800 --nullui --logfile="$DIR/kite/pagekite.log" \
 			--pidfile="$DIR/kite/pagekite.pid" </dev/null >>"$DIR/kite/stdout.log" 2>&1 &
@@ -297,6 +300,24 @@ echo "  restarts:   $(printf '%s\n' "$m" | grep -E '^pkwatchdogd_restarts_total'
 echo "  reports:    $(printf '%s\n' "$m" | grep -E '^pkwatchdogd_reports_total' | sed 's/pkwatchdogd_reports_total//' | tr '\n' ' ')"
 BUNDLES=$(find "$DIR/state" -type f -name '*.tar*' 2>/dev/null | sort)
 echo "  saved bundle(s): ${BUNDLES:-none}"
+# Where the frozen kite was stuck, from the first report's stacks.
+FIRST=$(printf '%s\n' "$BUNDLES" | head -n 1)
+STACKS=
+if [ -n "$FIRST" ]; then
+	STACKS=$(tar -xOf "$FIRST" report.json | python3 -c '
+import json, sys
+s = json.load(sys.stdin).get("stacks") or {}
+th, py = s.get("threads") or [], s.get("python") or {}
+print("  stacks:     %d threads (%s), %d Python tracebacks; signature %s (from %s)" % (
+    len(th), ", ".join(sorted(set("%s in %s" % (t["state"], t.get("syscall", "?")) for t in th))),
+    len(py), s.get("signature", "none"), s.get("signature_from", "nothing")))
+for tid, frames in sorted(py.items()):
+    top = frames[0] if frames else {}
+    print("    thread %s%s: %s (%s:%s)" % (tid, " (current)" if tid == s.get("python_current") else "",
+        top.get("function"), top.get("file", "").rsplit("/", 1)[-1], top.get("line")))
+' 2>&1)
+	printf '%s\n' "$STACKS"
+fi
 echo "  collector:  $(grep -h ' report [0-9]*:' "$DIR/collector/collector.log" | head -n 1 | sed 's/^collector: //')"
 # The status file follows a state change within about a second.
 for i in $(seq 1 10); do
@@ -315,6 +336,8 @@ grep -q "kite pid $KITE1 exited .*SIGSEGV" "$DIR/supervisor.log" ||
 [ -n "$KITE2" ] && [ "$KITE2" != "$KITE1" ] || problems+=("no new kite process")
 kite_flying || problems+=("the new kite is not flying")
 [ -n "$BUNDLES" ] || problems+=("no crash report bundle under $DIR/state")
+grep -q 'Python tracebacks; signature [0-9a-f]\{32\} (from python)' <<<"$STACKS" ||
+	problems+=("the report has no Python stacks with a signature: $STACKS")
 grep -q ' report 1: .*no planted secret found' "$DIR/collector/collector.log" ||
 	problems+=("the collector did not receive one clean report")
 ! grep -q 'SECRET LEAKED' "$DIR/collector/collector.log" || problems+=("the kite secret survived in a report")
