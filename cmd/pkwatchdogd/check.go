@@ -34,11 +34,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "pkwatchdogd: %v\n", err)
 		return exitConfig
 	}
-	prober, err := newProber(cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "pkwatchdogd: %v\n", err)
-		return exitConfig
-	}
+	prober := newProber(cfg)
 	var targets []probe.Target
 	var logs []*pklog.Source
 	for _, in := range instances {

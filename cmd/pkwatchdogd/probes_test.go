@@ -184,10 +184,7 @@ func TestRelayCacheZeroIsOff(t *testing.T) {
 		if cfg == nil {
 			t.Fatalf("loadConfig: %d %s", code, errOut.String())
 		}
-		p, err := newProber(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := newProber(cfg)
 		for i := 0; i < 3; i++ {
 			if res := p.Probe(context.Background(), probe.Target{Name: "a.kite.test", ConnectTo: relay}); res.Verdict != probe.Flying {
 				t.Fatalf("relay_cache %s: probe %d = %s %q, want flying", tt.cache, i, res.Verdict, res.Detail)

@@ -60,12 +60,10 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	in := report.Input{Kite: target.Name, Instance: owner.Name, Reason: "pkwatchdogd report --dry-run", At: time.Now(),
 		LogFile: owner.LogFile, JournalUnit: owner.JournalUnit, LogCommand: owner.LogCommand}
-	if prober, err := newProber(cfg); err == nil {
-		r := prober.Probe(ctx, target)
-		in.Probes = []probe.Result{r}
-		if r.Verdict == probe.Flying {
-			in.LastFlying = r.Start
-		}
+	r := newProber(cfg).Probe(ctx, target)
+	in.Probes = []probe.Result{r}
+	if r.Verdict == probe.Flying {
+		in.LastFlying = r.Start
 	}
 	b, err := builder.Build(ctx, in)
 	if err != nil {

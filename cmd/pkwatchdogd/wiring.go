@@ -75,14 +75,14 @@ func commandLogger(cfg *config.Config, stderr io.Writer) (*zap.Logger, func()) {
 }
 
 // newProber builds the prober from [probe].
-func newProber(cfg *config.Config) (*probe.Prober, error) {
+func newProber(cfg *config.Config) *probe.Prober {
 	opts := probe.Options{
 		Timeout:            cfg.Probe.Timeout.Duration,
 		UserAgent:          userAgent(),
 		InsecureSkipVerify: cfg.Probe.InsecureSkipVerify,
 		RelayCacheTTL:      cfg.Probe.RelayCacheTTL(),
 	}
-	return probe.New(opts), nil
+	return probe.New(opts)
 }
 
 // newRestarter builds the restarter of one instance from its resolved
@@ -303,10 +303,7 @@ func (p *parts) reconfigure(log *zap.Logger, cfg *config.Config) error {
 			return err
 		}
 	}
-	prober, err := newProber(cfg)
-	if err != nil {
-		return err
-	}
+	prober := newProber(cfg)
 	builder, err := newBuilder(log, cfg)
 	if err != nil {
 		return err

@@ -1,6 +1,6 @@
-// Package watchdog is pkwatchdogd's main loop: one goroutine per kite owns
-// that kite's state machine (internal/fsm) and probes it on a jittered
-// timer through a shared concurrency limit. When a kite's machine says a
+// Package watchdog is pkwatchdogd's main loop: each kite's loop owns that
+// kite's state machine (internal/fsm) and probes it on a jittered timer
+// through a shared concurrency limit. When a kite's machine says a
 // restart decision is due, its loop asks the restart desk (internal/desk),
 // which owns every restart of a PageKite instance, and goes on probing;
 // the desk's answer comes back through the kite's mailbox.
