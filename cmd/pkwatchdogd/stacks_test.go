@@ -301,7 +301,7 @@ pagekite = "c"
 	s := rep.Stacks
 	futex := 0
 	for _, th := range s.Threads {
-		if th.Syscall == "futex" {
+		if pktest.SyscallIs(t, bin, th.Syscall, "futex") {
 			futex++
 		}
 	}
