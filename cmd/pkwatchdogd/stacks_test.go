@@ -44,7 +44,10 @@ type stacksReport struct {
 
 // frozenUnderSupervisor SIGSTOPs each new kite process the supervisor
 // starts (its pid file names it), so that every restart finds a wedged
-// pagekite.py; it stops when done closes.
+// pagekite.py; it stops when done closes. It freezes each one idle, every
+// thread waiting in a system call (freeze, thaw and retry otherwise): a
+// thread stopped in the middle of its work would be caught at another
+// line each time, and the same wedge must give the same signature.
 func frozenUnderSupervisor(t *testing.T, pidFile string, done <-chan struct{}) {
 	t.Helper()
 	stopped := map[int]bool{}
@@ -62,10 +65,74 @@ func frozenUnderSupervisor(t *testing.T, pidFile string, done <-chan struct{}) {
 			}
 			// Let it start its threads and connect first.
 			time.Sleep(1500 * time.Millisecond)
-			_ = syscall.Kill(pid, syscall.SIGSTOP)
+			freezeIdle(pid)
 			stopped[pid] = true
 		}
 	}()
+}
+
+// freezeIdle SIGSTOPs pid when it is idle: its main thread waits in
+// epoll, no thread runs or waits for the interpreter lock (a thread that
+// runs holds it), and the stop caught every thread in the system call it
+// was waiting in before. It tries at most 50 times and leaves pid stopped
+// whatever the last try found. It reads /proc itself, by kernel names
+// (wchan) and raw numbers, so that it holds on any machine and GOARCH.
+func freezeIdle(pid int) {
+	for try := 0; ; try++ {
+		before := taskStates(pid)
+		leader := before[pid]
+		quiet := len(before) > 0 && (strings.Contains(leader.wchan, "epoll") || strings.Contains(leader.wchan, "ep_poll"))
+		for _, ts := range before {
+			quiet = quiet && ts.state == "S" && ts.nr != "-1" && ts.nr != "running"
+		}
+		if !quiet && try < 50 {
+			time.Sleep(time.Duration(10+try) * time.Millisecond)
+			continue
+		}
+		_ = syscall.Kill(pid, syscall.SIGSTOP)
+		var after map[int]taskState
+		for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+			after = taskStates(pid)
+			stopped := len(after) > 0
+			for _, ts := range after {
+				stopped = stopped && ts.state == "T"
+			}
+			if stopped {
+				break
+			}
+		}
+		same := len(after) == len(before)
+		for tid, ts := range after {
+			same = same && before[tid].nr == ts.nr
+		}
+		if same || try >= 50 {
+			return
+		}
+		_ = syscall.Kill(pid, syscall.SIGCONT)
+	}
+}
+
+type taskState struct{ state, wchan, nr string }
+
+// taskStates reads each thread's state letter, wchan and system call
+// number; a thread that cannot be read is left out.
+func taskStates(pid int) map[int]taskState {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	names, _ := filepath.Glob(dir + "/*")
+	out := map[int]taskState{}
+	for _, d := range names {
+		tid, err := strconv.Atoi(filepath.Base(d))
+		stat, err1 := os.ReadFile(d + "/stat")
+		wchan, _ := os.ReadFile(d + "/wchan")
+		sc, err2 := os.ReadFile(d + "/syscall")
+		i := strings.LastIndexByte(string(stat), ')')
+		if err != nil || err1 != nil || err2 != nil || i < 0 || i+3 > len(stat) {
+			continue
+		}
+		nr, _, _ := strings.Cut(strings.TrimSpace(string(sc)), " ")
+		out[tid] = taskState{state: string(stat[i+2 : i+3]), wchan: string(wchan), nr: nr}
+	}
+	return out
 }
 
 // TestReportStacksRealPagekite: two real Debian pagekite.py processes
@@ -201,6 +268,9 @@ enabled = false
 		sigs = append(sigs, s.Signature)
 	}
 	if sigs[0] != sigs[1] {
+		for i, rep := range reports["fh"] {
+			t.Logf("fh report %d: python %v", i, rep.Stacks.Python)
+		}
 		t.Errorf("the same wedge twice gave signatures %q and %q, want one", sigs[0], sigs[1])
 	}
 
