@@ -14,7 +14,6 @@ import (
 
 	"github.com/pagekite/pkwatchdogd/internal/config"
 	"github.com/pagekite/pkwatchdogd/internal/report"
-	"github.com/pagekite/pkwatchdogd/internal/watchdog"
 )
 
 // assembled loads a config of one kite and assembles the daemon's parts
@@ -73,8 +72,8 @@ func TestReloadDisablesUploads(t *testing.T) {
 	if err := p.reconfigure(zap.NewNop(), &off); err != nil {
 		t.Fatalf("reconfigure() = %v", err)
 	}
-	if _, err := p.uploader.Upload(context.Background(), report.Bundle{Kite: "a.kite.test"}); !errors.Is(err, watchdog.ErrUploadsOff) {
-		t.Errorf("Upload() after reloading report.enabled = false: %v, want %v", err, watchdog.ErrUploadsOff)
+	if _, err := p.uploader.Upload(context.Background(), report.Bundle{Kite: "a.kite.test"}); !errors.Is(err, report.ErrUploadsOff) {
+		t.Errorf("Upload() after reloading report.enabled = false: %v, want %v", err, report.ErrUploadsOff)
 	}
 	if err := p.reconfigure(zap.NewNop(), cfg); err != nil {
 		t.Fatalf("reconfigure() = %v", err)

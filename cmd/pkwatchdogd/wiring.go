@@ -170,7 +170,7 @@ type parts struct {
 	settings *watchdog.Settings
 	prober   *swapProber
 	budget   *ratelimit.Store
-	reports  *watchdog.ReportQueue
+	reports  *report.Queue
 	builder  atomic.Pointer[report.Builder]
 	uploader *swapUploader
 	// metrics is nil when metrics are off (no metrics_listen): nothing is
@@ -244,7 +244,7 @@ func assemble(log *zap.Logger, cfg *config.Config) (*parts, error) {
 		p.metrics = metrics.New()
 	}
 	p.seePagekites()
-	p.reports = watchdog.NewReportQueue(log.Named("report"), builderFunc(p.build), p.uploader, p.metrics.Reported)
+	p.reports = report.NewQueue(log.Named("report"), builderFunc(p.build), p.uploader, p.metrics.Reported)
 	if cfg.MetricsListen != "" {
 		// Listen now: a metrics_listen that cannot be used stops the start
 		// (exit 78), rather than leaving the metrics silently off.
@@ -370,7 +370,6 @@ func newUploader(log *zap.Logger, cfg *config.Config, lim report.Limiter) (*repo
 		Timeout:   cfg.Report.Timeout.Duration,
 		Tries:     report.DefaultTries,
 		UserAgent: userAgent(),
-		Enabled:   true,
 	}, lim)
 	if err != nil {
 		return nil, fmt.Errorf("report upload: %w", err)
@@ -425,7 +424,7 @@ func (p *parts) close() {
 	p.lock.release()
 }
 
-// builderFunc adapts a function to watchdog.BundleBuilder.
+// builderFunc adapts a function to report.BundleBuilder.
 type builderFunc func(context.Context, report.Input) (report.Bundle, error)
 
 func (f builderFunc) Build(ctx context.Context, in report.Input) (report.Bundle, error) {
@@ -451,7 +450,7 @@ func (l storeLimiter) RecordUploadAttempt(now time.Time, accepted bool) error {
 	return l.p.budget.RecordUploadAttempt(now, accepted)
 }
 
-// swapUploader is a watchdog.BundleUploader whose uploader a reload
+// swapUploader is a report.BundleUploader whose uploader a reload
 // replaces; with none (report.enabled = false) nothing is uploaded.
 type swapUploader struct {
 	u atomic.Pointer[report.Uploader]
@@ -460,7 +459,7 @@ type swapUploader struct {
 func (s *swapUploader) Upload(ctx context.Context, b report.Bundle) (report.UploadResult, error) {
 	u := s.u.Load()
 	if u == nil {
-		return report.UploadResult{}, watchdog.ErrUploadsOff
+		return report.UploadResult{}, report.ErrUploadsOff
 	}
 	return u.Upload(ctx, b)
 }

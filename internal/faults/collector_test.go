@@ -19,7 +19,6 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/pktest"
 	"github.com/pagekite/pkwatchdogd/internal/redact"
 	"github.com/pagekite/pkwatchdogd/internal/report"
-	"github.com/pagekite/pkwatchdogd/internal/watchdog"
 )
 
 // The collector faults run the loop in real time with the real report
@@ -61,33 +60,33 @@ func startCollector(t *testing.T, c *collector) (url, caFile string) {
 // outcomes records what became of crash reports.
 type outcomes struct {
 	mu   sync.Mutex // guards seen
-	seen []watchdog.ReportOutcome
+	seen []report.Outcome
 }
 
-func (o *outcomes) observe(_ string, out watchdog.ReportOutcome) {
+func (o *outcomes) observe(_ string, out report.Outcome) {
 	o.mu.Lock()
 	o.seen = append(o.seen, out)
 	o.mu.Unlock()
 }
 
-func (o *outcomes) list() []watchdog.ReportOutcome {
+func (o *outcomes) list() []report.Outcome {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]watchdog.ReportOutcome(nil), o.seen...)
+	return append([]report.Outcome(nil), o.seen...)
 }
 
 // final counts the outcomes that end a report (all but "built").
 func (o *outcomes) final() int {
 	n := 0
 	for _, out := range o.list() {
-		if out != watchdog.ReportBuilt {
+		if out != report.OutcomeBuilt {
 			n++
 		}
 	}
 	return n
 }
 
-func (o *outcomes) count(want watchdog.ReportOutcome) int {
+func (o *outcomes) count(want report.Outcome) int {
 	n := 0
 	for _, out := range o.list() {
 		if out == want {
@@ -110,12 +109,12 @@ func collectorRun(t *testing.T, url, caFile string, tries int, timeout time.Dura
 	writeFile(t, logFile, "ts=1,t=2026-11-24 10:00:00,ll=1,info=Hello! This is pagekite v1.5.2.\nts=2,ll=2,err=tunnel lost\n")
 	store := openStore(t, "")
 	builder := report.NewBuilder(lg.Named("report"), report.Options{StateDir: dir, LogFile: logFile, Version: "faults"}, redact.New(redact.Options{}))
-	uploader, err := report.NewUploader(lg.Named("upload"), report.UploadOptions{URL: url, CAFile: caFile, Timeout: timeout, Tries: tries, Enabled: true}, store)
+	uploader, err := report.NewUploader(lg.Named("upload"), report.UploadOptions{URL: url, CAFile: caFile, Timeout: timeout, Tries: tries}, store)
 	if err != nil {
 		t.Fatalf("report.NewUploader(%s) = %v", url, err)
 	}
 	var seen outcomes
-	queue := watchdog.NewReportQueue(lg.Named("reports"), builder, uploader, seen.observe)
+	queue := report.NewQueue(lg.Named("reports"), builder, uploader, seen.observe)
 	ctx, cancel := context.WithCancel(context.Background())
 	queueDone := make(chan struct{})
 	go func() {
@@ -141,10 +140,10 @@ func collectorRun(t *testing.T, url, caFile string, tries int, timeout time.Dura
 	r.stop()
 	queue.Report(report.Input{Kite: kite, Reason: "second report, right after the first"})
 	waitFinal(2)
-	if got := seen.list(); got[len(got)-1] != watchdog.ReportRateLimited {
+	if got := seen.list(); got[len(got)-1] != report.OutcomeRateLimited {
 		t.Errorf("second report's outcomes %v, want it rate-limited", got)
 	}
-	return r.restarts(), seen.count(watchdog.ReportUploaded)
+	return r.restarts(), seen.count(report.OutcomeUploaded)
 }
 
 func collectorScenarios() []scenario {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
-	"github.com/pagekite/pkwatchdogd/internal/watchdog"
+	"github.com/pagekite/pkwatchdogd/internal/report"
 )
 
 // ContentType is the type of what WriteTo writes: Prometheus' text
@@ -49,7 +49,7 @@ type snapshot struct {
 	kites      []*namedKite
 	restarts   map[string]uint64
 	suppressed map[string]uint64
-	reports    map[watchdog.ReportOutcome]uint64
+	reports    map[report.Outcome]uint64
 	pings      uint64
 }
 

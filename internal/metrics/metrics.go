@@ -7,7 +7,7 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
-	"github.com/pagekite/pkwatchdogd/internal/watchdog"
+	"github.com/pagekite/pkwatchdogd/internal/report"
 )
 
 // namespace prefixes every metric name.
@@ -28,8 +28,8 @@ var verdicts = [...]probe.Verdict{
 
 // reportOutcomes lists every report outcome; each counter exists from the
 // start so that rate() and increase() see the first report.
-var reportOutcomes = [...]watchdog.ReportOutcome{
-	watchdog.ReportBuilt, watchdog.ReportUploaded, watchdog.ReportRateLimited, watchdog.ReportFailed,
+var reportOutcomes = [...]report.Outcome{
+	report.OutcomeBuilt, report.OutcomeUploaded, report.OutcomeRateLimited, report.OutcomeFailed,
 }
 
 // Metrics records the daemon's events for Prometheus. It implements
@@ -47,7 +47,7 @@ type Metrics struct {
 	// suppressed counts held-back restarts by instance.
 	suppressed map[string]uint64
 	// reports counts reports by outcome.
-	reports map[watchdog.ReportOutcome]uint64
+	reports map[report.Outcome]uint64
 	pings   uint64
 }
 
@@ -76,15 +76,13 @@ type stateChange struct {
 	n        uint64
 }
 
-var _ watchdog.Observer = (*Metrics)(nil)
-
 // New returns empty metrics; Serve or WriteTo writes them out.
 func New() *Metrics {
 	m := &Metrics{
 		kites:      make(map[string]*kiteSeries),
 		restarts:   make(map[string]uint64),
 		suppressed: make(map[string]uint64),
-		reports:    make(map[watchdog.ReportOutcome]uint64, len(reportOutcomes)),
+		reports:    make(map[report.Outcome]uint64, len(reportOutcomes)),
 	}
 	for _, o := range reportOutcomes {
 		m.reports[o] = 0
@@ -212,8 +210,8 @@ func (m *Metrics) Suppressed(instance string, reason string) {
 }
 
 // Reported counts a crash report by what became of it. It has the shape
-// that watchdog.NewReportQueue's observe argument wants.
-func (m *Metrics) Reported(kite string, o watchdog.ReportOutcome) {
+// that report.NewQueue's observe argument wants.
+func (m *Metrics) Reported(kite string, o report.Outcome) {
 	if m == nil {
 		return
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
-	"github.com/pagekite/pkwatchdogd/internal/watchdog"
+	"github.com/pagekite/pkwatchdogd/internal/report"
 )
 
 // gather writes m out and parses it with Prometheus' own text parser.
@@ -221,9 +221,9 @@ func TestCounters(t *testing.T) {
 	for range 3 {
 		m.WatchdogPing()
 	}
-	m.Reported("k", watchdog.ReportBuilt)
-	m.Reported("k", watchdog.ReportUploaded)
-	m.Reported("j", watchdog.ReportBuilt)
+	m.Reported("k", report.OutcomeBuilt)
+	m.Reported("k", report.OutcomeUploaded)
+	m.Reported("j", report.OutcomeBuilt)
 
 	fams := gather(t, m)
 	tests := []struct {
@@ -279,7 +279,7 @@ func TestLint(t *testing.T) {
 	m.Restarted("k", action.Result{Outcome: action.OutcomeRestarted})
 	m.WatchdogPing()
 	m.Pagekites([]string{"main"})
-	m.Reported("k", watchdog.ReportBuilt)
+	m.Reported("k", report.OutcomeBuilt)
 	var b strings.Builder
 	if _, err := m.WriteTo(&b); err != nil {
 		t.Fatalf("WriteTo() error = %v", err)
@@ -356,7 +356,7 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	m.Changed("k", fsm.Step{From: fsm.Healthy, To: fsm.Suspect, Changed: true})
 	m.Restarted("p", action.Result{Outcome: action.OutcomeRestarted})
 	m.Suppressed("p", "budget")
-	m.Reported("k", watchdog.ReportBuilt)
+	m.Reported("k", report.OutcomeBuilt)
 	m.WatchdogPing()
 	m.Pagekites([]string{"p"})
 	m.Forget("k")

@@ -17,7 +17,7 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
-	"github.com/pagekite/pkwatchdogd/internal/watchdog"
+	"github.com/pagekite/pkwatchdogd/internal/report"
 )
 
 // serve runs ServeListener on a real loopback listener and returns its base
@@ -90,8 +90,8 @@ func TestServeScrape(t *testing.T) {
 	m.Changed(kite, fsm.Step{From: fsm.Grace, To: fsm.Restarting, Changed: true})
 	m.Restarted("main", action.Result{Outcome: action.OutcomeRestarted})
 	m.Changed(kite, fsm.Step{From: fsm.Restarting, To: fsm.Cooldown, Changed: true})
-	m.Reported(kite, watchdog.ReportBuilt)
-	m.Reported(kite, watchdog.ReportRateLimited)
+	m.Reported(kite, report.OutcomeBuilt)
+	m.Reported(kite, report.OutcomeRateLimited)
 	m.WatchdogPing()
 
 	fams := scrape(t, base)

@@ -9,5 +9,8 @@
 // and, only when the user opted in, the core dump (core.gz).
 // Everything but the core is scrubbed by internal/redact before it touches
 // the disk. Bundles are kept under STATE_DIR/reports, bounded in number and
-// size; the Uploader sends one, rate-limited, over verified HTTPS.
+// size; the Uploader sends one, rate-limited, over verified HTTPS. A Queue
+// builds and uploads them one at a time, off the restart's path, and says
+// what became of each (Outcome); uploads that are off are the uploader's
+// ErrUploadsOff, never a missing uploader.
 package report

@@ -1,4 +1,4 @@
-package watchdog
+package report
 
 import (
 	"context"
@@ -7,60 +7,59 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pagekite/pkwatchdogd/internal/logging"
-	"github.com/pagekite/pkwatchdogd/internal/report"
 )
 
-// BundleBuilder builds and saves a crash report bundle (report.Builder).
+// BundleBuilder builds and saves a crash report bundle (Builder).
 type BundleBuilder interface {
-	Build(ctx context.Context, in report.Input) (report.Bundle, error)
+	Build(ctx context.Context, in Input) (Bundle, error)
 }
 
-// BundleUploader uploads a bundle, rate-limited (report.Uploader).
+// BundleUploader uploads a bundle, rate-limited (Uploader).
 type BundleUploader interface {
-	Upload(ctx context.Context, b report.Bundle) (report.UploadResult, error)
+	Upload(ctx context.Context, b Bundle) (UploadResult, error)
 }
 
 // ErrUploadsOff is what a BundleUploader returns when uploads are off
-// (report.enabled = false, perhaps since a reload): the bundle stays saved.
-var ErrUploadsOff = errors.New("uploads are off (report.enabled = false)")
+// (enabled = false, perhaps since a reload): the bundle stays saved.
+var ErrUploadsOff = errors.New("uploads are off (enabled = false)")
 
-// ReportOutcome names what became of a crash report, for metrics.
-type ReportOutcome string
+// Outcome names what became of a crash report, for metrics.
+type Outcome string
 
 // Report outcomes.
 const (
-	ReportBuilt       ReportOutcome = "built"
-	ReportUploaded    ReportOutcome = "uploaded"
-	ReportRateLimited ReportOutcome = "rate-limited"
-	ReportFailed      ReportOutcome = "failed"
+	OutcomeBuilt       Outcome = "built"
+	OutcomeUploaded    Outcome = "uploaded"
+	OutcomeRateLimited Outcome = "rate-limited"
+	OutcomeFailed      Outcome = "failed"
 )
 
 // queueSize is how many crash reports may wait; more are dropped (and
 // logged): restarts are rate-limited, so this only fills on a bug.
 const queueSize = 16
 
-// ReportQueue builds and uploads crash reports one at a time in its own
-// goroutine, so that probing never waits for one. It implements Reporter.
-type ReportQueue struct {
+// Queue builds and uploads crash reports one at a time in its own
+// goroutine, so that probing never waits for one. It implements
+// desk.Reporter.
+type Queue struct {
 	log      *zap.Logger
 	builder  BundleBuilder
 	uploader BundleUploader
-	observe  func(kite string, o ReportOutcome)
-	jobs     chan report.Input
+	observe  func(kite string, o Outcome)
+	jobs     chan Input
 }
 
-// NewReportQueue returns a queue that builds with b and uploads with u (nil:
-// keep bundles local). A report of a dry run (Input.DryRun) is saved, never
-// uploaded. observe, if not nil, learns what became of each report.
-func NewReportQueue(log *zap.Logger, b BundleBuilder, u BundleUploader, observe func(string, ReportOutcome)) *ReportQueue {
+// NewQueue returns a queue that builds with b and uploads with u. A report of a dry run (Input.DryRun) is saved, never
+// uploaded. observe, if not nil, learns what became of each
+func NewQueue(log *zap.Logger, b BundleBuilder, u BundleUploader, observe func(string, Outcome)) *Queue {
 	if observe == nil {
-		observe = func(string, ReportOutcome) {}
+		observe = func(string, Outcome) {}
 	}
-	return &ReportQueue{log: log, builder: b, uploader: u, observe: observe, jobs: make(chan report.Input, queueSize)}
+	return &Queue{log: log, builder: b, uploader: u, observe: observe, jobs: make(chan Input, queueSize)}
 }
 
 // Report queues a crash report without blocking.
-func (q *ReportQueue) Report(in report.Input) {
+func (q *Queue) Report(in Input) {
 	select {
 	case q.jobs <- in:
 	default:
@@ -70,7 +69,7 @@ func (q *ReportQueue) Report(in report.Input) {
 
 // Run handles queued reports until ctx ends; an upload in flight then is
 // abandoned (its bundle stays saved).
-func (q *ReportQueue) Run(ctx context.Context) {
+func (q *Queue) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -81,22 +80,18 @@ func (q *ReportQueue) Run(ctx context.Context) {
 	}
 }
 
-func (q *ReportQueue) handle(ctx context.Context, in report.Input) {
+func (q *Queue) handle(ctx context.Context, in Input) {
 	log := q.log.With(zap.String("kite", in.Kite))
 	b, err := q.builder.Build(ctx, in)
 	if err != nil {
-		q.observe(in.Kite, ReportFailed)
+		q.observe(in.Kite, OutcomeFailed)
 		log.Error("crash report not built", zap.Error(err))
 		return
 	}
-	q.observe(in.Kite, ReportBuilt)
+	q.observe(in.Kite, OutcomeBuilt)
 	log.Info("crash report saved", zap.String("path", b.Path), zap.Int64("bytes", b.Size))
-	switch {
-	case in.DryRun:
+	if in.DryRun {
 		log.Info("crash report not uploaded: dry run", zap.String("path", b.Path))
-		return
-	case q.uploader == nil:
-		log.Info("crash report not uploaded: uploads disabled", zap.String("path", b.Path))
 		return
 	}
 	res, err := q.uploader.Upload(ctx, b)
@@ -104,13 +99,13 @@ func (q *ReportQueue) handle(ctx context.Context, in report.Input) {
 	case errors.Is(err, ErrUploadsOff):
 		log.Info("crash report not uploaded: uploads disabled", zap.String("path", b.Path))
 	case err != nil:
-		q.observe(in.Kite, ReportFailed)
+		q.observe(in.Kite, OutcomeFailed)
 		log.Warn("crash report upload failed", zap.String("path", b.Path), zap.Int("tries", res.Tries), zap.Error(err))
 	case res.RateLimited:
-		q.observe(in.Kite, ReportRateLimited)
+		q.observe(in.Kite, OutcomeRateLimited)
 		log.Info("crash report not uploaded: rate limited", zap.String("path", b.Path), zap.Time("next", res.Next))
 	case res.Uploaded:
-		q.observe(in.Kite, ReportUploaded)
+		q.observe(in.Kite, OutcomeUploaded)
 		log.Info("crash report uploaded", logging.MessageID(logging.MsgReportUploaded),
 			zap.String("path", b.Path), zap.Int("status", res.Status), zap.Int("tries", res.Tries))
 	}

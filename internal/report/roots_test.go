@@ -26,7 +26,7 @@ func TestUploadRootsPerUpload(t *testing.T) {
 	}
 	empty := t.TempDir()
 	upload := func() error {
-		u, err := NewUploader(zaptest.NewLogger(t), UploadOptions{URL: c.srv.URL, Tries: 1, Enabled: true}, &memLimiter{})
+		u, err := NewUploader(zaptest.NewLogger(t), UploadOptions{URL: c.srv.URL, Tries: 1}, &memLimiter{})
 		if err != nil {
 			t.Fatal(err)
 		}

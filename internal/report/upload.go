@@ -44,8 +44,6 @@ type UploadOptions struct {
 	// Tries bounds the tries of one upload.
 	Tries     int
 	UserAgent string
-	// Enabled false keeps bundles local: Upload then does nothing.
-	Enabled bool
 }
 
 // UploadResult says what became of one upload.
@@ -136,16 +134,12 @@ const maxAnswerHeader = 32 << 10
 // Upload sends the bundle as multipart field "data", file name
 // KITE-DOWN.tar, if the Limiter allows, trying up to Tries times with
 // backoff (honouring Retry-After). It returns
-//   - (zero, nil): uploads are disabled;
 //   - ({RateLimited, Next, Reason}, nil): the Limiter said not now; nothing sent;
 //   - ({Uploaded, Status, Tries}, nil): accepted;
 //   - ({Status, Tries}, err): every try failed, or ctx ended.
 //
 // One attempt is recorded with the Limiter per upload that sent anything.
 func (u *Uploader) Upload(ctx context.Context, b Bundle) (UploadResult, error) {
-	if !u.opts.Enabled {
-		return UploadResult{}, nil
-	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if err := ctx.Err(); err != nil {

@@ -127,7 +127,7 @@ func newTestUploader(t *testing.T, c *collector, lim Limiter, timeout time.Durat
 	t.Helper()
 	u, err := NewUploader(zaptest.NewLogger(t), UploadOptions{
 		URL: c.srv.URL + "/cgi-bin/crashes.pl", CAFile: c.caFile, Timeout: timeout,
-		UserAgent: "pkwatchdogd/9.9", Enabled: true,
+		UserAgent: "pkwatchdogd/9.9",
 	}, lim)
 	if err != nil {
 		t.Fatalf("NewUploader() error = %v", err)
@@ -277,7 +277,7 @@ func TestUploadConnectionRefused(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	lim := &memLimiter{interval: time.Hour}
-	u, err := NewUploader(zaptest.NewLogger(t), UploadOptions{URL: "https://" + addr + "/x", Timeout: 5 * time.Second, Enabled: true}, lim)
+	u, err := NewUploader(zaptest.NewLogger(t), UploadOptions{URL: "https://" + addr + "/x", Timeout: 5 * time.Second}, lim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,7 @@ func TestUploadConnectionRefused(t *testing.T) {
 // TestUploadVerifiesTLS: without the collector's CA, the upload fails.
 func TestUploadVerifiesTLS(t *testing.T) {
 	c := newCollector(t)
-	u, err := NewUploader(zaptest.NewLogger(t), UploadOptions{URL: c.srv.URL, Tries: 1, Enabled: true}, &memLimiter{})
+	u, err := NewUploader(zaptest.NewLogger(t), UploadOptions{URL: c.srv.URL, Tries: 1}, &memLimiter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,17 +308,10 @@ func TestUploadVerifiesTLS(t *testing.T) {
 	}
 }
 
-func TestUploadDisabledAndCancelled(t *testing.T) {
+func TestUploadCancelled(t *testing.T) {
 	c := newCollector(t)
 	lim := &memLimiter{interval: time.Hour}
-	u, err := NewUploader(zaptest.NewLogger(t), UploadOptions{URL: c.srv.URL, CAFile: c.caFile, Enabled: false}, lim)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res, err := u.Upload(context.Background(), testBundle(t, "offsecret")); err != nil || res != (UploadResult{}) {
-		t.Errorf("Upload(disabled) = %+v, %v, want zero, nil", res, err)
-	}
-	u, _ = newTestUploader(t, c, lim, time.Second)
+	u, _ := newTestUploader(t, c, lim, time.Second)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := u.Upload(ctx, testBundle(t, "offsecret")); !errors.Is(err, context.Canceled) {
@@ -462,7 +455,7 @@ func TestUploadEarlyAnswer(t *testing.T) {
 		}
 	}()
 	u, err := NewUploader(zaptest.NewLogger(t), UploadOptions{
-		URL: "http://" + ln.Addr().String() + "/cgi-bin/crashes.pl", Timeout: 5 * time.Second, Enabled: true,
+		URL: "http://" + ln.Addr().String() + "/cgi-bin/crashes.pl", Timeout: 5 * time.Second,
 	}, &memLimiter{interval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
