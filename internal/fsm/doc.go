@@ -18,9 +18,9 @@
 // suspect (Down). Any Up in suspect or grace returns to healthy. With
 // FailureThreshold ≤ 1 the first Down goes straight from healthy to grace.
 //
-// The transitions are carried out by github.com/looplab/fsm: one table,
-// built once, that every Machine's transitions go through under a lock (a
-// Machine keeps its own state, count, deadlines and last transition, a
-// few hundred bytes). Callbacks only record. A Machine is not safe for
-// concurrent use: one goroutine at a time owns each kite's machine.
+// The transition table (state.go) is interpreted once, at start, by
+// github.com/looplab/fsm into immutable data that every Machine reads
+// without a lock; a Machine keeps its own state, count, deadlines and last
+// transition, a few hundred bytes. A Machine is not safe for concurrent
+// use: one goroutine at a time owns each kite's machine.
 package fsm

@@ -2,9 +2,8 @@ package fsm
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
+	"slices"
 	"time"
 
 	"github.com/looplab/fsm"
@@ -26,10 +25,6 @@ type Machine struct {
 	relapse bool
 	coolLen time.Duration
 
-	// fired counts the looplab callbacks run, by callbackKeys index;
-	// written only by the callbacks, read by tests.
-	fired [len(allStates) + len(allEvents)]uint32
-
 	// last is the last transition; ok once there is one.
 	last   Transition
 	lastOK bool
@@ -40,55 +35,45 @@ func New(kite string, p Policy, now time.Time) *Machine {
 	return &Machine{kite: kite, policy: p, state: Healthy, since: now}
 }
 
-// The transition table: one looplab machine that every Machine's
-// transitions go through. A Machine keeps its own state; fire sets it on
-// the table, fires the event and reads where it went, under tableMu.
-// (A looplab machine per kite cost 3.3 KB of maps and closures each: 16.5
-// MB at 5000 kites.)
-var (
-	tableMu sync.Mutex
-	table   = sync.OnceValue(newTable)
-)
+// table is the transition table as immutable data: the destination of
+// each event from each state, or "" where the event is refused. It is
+// read without a lock by every Machine.
+var table = compile(transitions())
 
-func newTable() *fsm.FSM {
+// compile turns the transitions into the table by asking one looplab
+// machine, once, where each event goes from each state: looplab is the
+// table's only interpreter, and no transition pays for it afterwards.
+// (A looplab machine per kite cost 3.3 KB of maps and closures each: 16.5
+// MB at 5000 kites; one shared machine cost a lock per transition.)
+func compile(trs []transition) [len(allEvents)][len(allStates)]State {
 	var evs fsm.Events
-	for _, tr := range transitions() {
+	for _, tr := range trs {
 		src := make([]string, len(tr.src))
 		for i, s := range tr.src {
 			src[i] = string(s)
 		}
 		evs = append(evs, fsm.EventDesc{Name: string(tr.ev), Src: src, Dst: string(tr.dst)})
 	}
-	return fsm.NewFSM(string(Healthy), evs, callbacks())
-}
-
-// callbackKeys are the looplab callbacks, from the typed names: one
-// enter_<state> per state and one after_<event> per event.
-func callbackKeys() []string {
-	var keys []string
-	for _, s := range AllStates() {
-		keys = append(keys, "enter_"+string(s))
-	}
-	for _, ev := range AllEvents() {
-		keys = append(keys, "after_"+string(ev))
-	}
-	return keys
-}
-
-// callbacks only record, on the Machine that fire passes as the event's
-// argument.
-func callbacks() fsm.Callbacks {
-	cbs := fsm.Callbacks{}
-	for i, key := range callbackKeys() {
-		cbs[key] = func(_ context.Context, e *fsm.Event) {
-			if len(e.Args) > 0 {
-				if m, ok := e.Args[0].(*Machine); ok {
-					m.fired[i]++
-				}
+	f := fsm.NewFSM(string(Healthy), evs, nil)
+	var t [len(allEvents)][len(allStates)]State
+	for e, ev := range allEvents {
+		for s, st := range allStates {
+			f.SetState(string(st))
+			if err := f.Event(context.Background(), string(ev)); err == nil {
+				t[e][s] = State(f.Current())
 			}
 		}
 	}
-	return cbs
+	return t
+}
+
+// next is where ev goes from st; ok false where the table refuses it.
+func next(st State, ev Event) (State, bool) {
+	e, s := slices.Index(allEvents[:], ev), slices.Index(allStates[:], st)
+	if e < 0 || s < 0 || table[e][s] == "" {
+		return st, false
+	}
+	return table[e][s], true
 }
 
 // Kite returns the kite's name.
@@ -251,19 +236,12 @@ func (m *Machine) Rebaseline(now time.Time) Step {
 	return m.fire(now, st, EvRebaseline, "slept")
 }
 
-// fire runs ev through looplab's table and records the transition. The
-// context is never cancelled, so it cannot wedge looplab.
+// fire takes ev through the table and records the transition.
 func (m *Machine) fire(now time.Time, st Step, ev Event, note string) Step {
-	tableMu.Lock()
-	t := table()
-	t.SetState(string(m.state))
-	err := t.Event(context.Background(), string(ev), m)
-	to := State(t.Current())
-	tableMu.Unlock()
-	var noTr fsm.NoTransitionError
-	if err != nil && !errors.As(err, &noTr) {
+	to, ok := next(m.state, ev)
+	if !ok {
 		// Only a hole in the transition table can get here.
-		st.Note = fmt.Sprintf("transition %s from %s refused: %v", ev, st.From, err)
+		st.Note = fmt.Sprintf("transition %s from %s refused", ev, st.From)
 		return st
 	}
 	m.state = to

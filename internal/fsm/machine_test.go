@@ -176,32 +176,27 @@ func TestDecisions(t *testing.T) {
 	}
 }
 
-// TestCallbackKeysFire: every key of the looplab callbacks map runs at least
-// once over a cycle that takes every event. A misspelt key would never run.
-func TestCallbackKeysFire(t *testing.T) {
-	m, now := machineIn(t, Cooldown) // suspect, threshold, expire, restarted
-	now = m.Deadline()
-	m.Observe(now, Up, "", "") // up
-	now = now.Add(time.Second)
-	m.Observe(now, Down, "", "")
-	m.Rebaseline(now) // rebaseline
-	for range 3 {
-		now = now.Add(time.Second)
-		m.Observe(now, Down, "", "")
-	}
-	now = m.Deadline()
-	m.Observe(now, Down, "", "")
-	m.Cool(now, now.Add(time.Hour), false, "budget") // suppress
-	now = m.Deadline()
-	m.Observe(now, Down, "", "") // relapse
-	keys := callbackKeys()
-	if got := len(callbacks()); got != len(AllStates())+len(AllEvents()) || got != len(keys) {
-		t.Errorf("len(callbacks()) = %d, want %d", got, len(AllStates())+len(AllEvents()))
-	}
-	for i, key := range keys {
-		if m.fired[i] == 0 {
-			t.Errorf("callback %q fired 0 times, want at least 1", key)
+// TestTable: looplab's reading of the transitions is the table itself,
+// and nothing else is allowed: every row's sources go to its destination,
+// every other (state, event) is refused.
+func TestTable(t *testing.T) {
+	want := map[[2]string]State{}
+	for _, tr := range transitions() {
+		for _, src := range tr.src {
+			want[[2]string{string(src), string(tr.ev)}] = tr.dst
 		}
+	}
+	for _, st := range AllStates() {
+		for _, ev := range AllEvents() {
+			to, ok := next(st, ev)
+			w, allowed := want[[2]string{string(st), string(ev)}]
+			if ok != allowed || (ok && to != w) {
+				t.Errorf("next(%s, %s) = %s, %v; want %s, %v", st, ev, to, ok, w, allowed)
+			}
+		}
+	}
+	if _, ok := next(State("nowhere"), EvUp); ok {
+		t.Error("next(an unknown state) allowed")
 	}
 }
 
