@@ -105,7 +105,7 @@ func spreadOnce(t *testing.T) (float64, string) {
 		Jitter:   0.1,
 		Timeout:  10 * time.Second,
 		Policy:   fsm.Policy{FailureThreshold: 3, GracePeriod: 5 * time.Minute},
-		Instances: []watchdog.Instance{{Name: "pagekite", Restarter: noRestarter{},
+		Instances: []desk.Instance{{Name: "pagekite", Restarter: noRestarter{},
 			Policy: desk.Policy{Cooldown: 10 * time.Minute, MaxCooldown: 6 * time.Hour}}},
 	}
 	for i := range kites {

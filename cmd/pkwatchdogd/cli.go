@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
 
 // Exit statuses. check's 0/1/2 let cron and monitoring tell "down" from
@@ -29,7 +31,7 @@ const defaultConfig = "/etc/pkwatchdogd/pkwatchdogd.toml"
 var version = "dev"
 
 // userAgent is sent with every probe and upload.
-func userAgent() string { return "pkwatchdogd/" + version }
+func userAgent() string { return probe.DefaultUserAgent + "/" + version }
 
 const usage = `usage: pkwatchdogd [command] [flags]
 

@@ -34,12 +34,14 @@ func TestDebugLogHasNoSecret(t *testing.T) {
 	cfg.Restart.PIDFile = pidFile
 	cfg.Restart.DryRun = true
 	cfg.Restart.Unit = ""
+	cfg.Kites = []config.Kite{{Name: name}}
 	obs, logs := observer.New(zap.DebugLevel)
 	log := redacted(zap.New(obs))
-	r, err := newRestarter(log, cfg.Specs()[0])
+	ins, err := cfg.Instances(zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
+	r := newRestarter(log, ins[0])
 	res := r.Restart(context.Background(), name)
 	if res.Outcome != "dry-run" {
 		t.Fatalf("Restart = %+v, want a dry run of pid %d", res, kite.PID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"io"
 	"strings"
 
@@ -36,12 +37,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	kites := 0
 	restarters := make([]*action.Restarter, len(instances))
 	for i, in := range instances {
-		r, err := newRestarter(log, in)
-		if err != nil {
-			fmt.Fprintf(stderr, "pkwatchdogd: %s: %v\n", *path, err)
-			return exitConfig
-		}
-		restarters[i] = r
+		restarters[i] = newRestarter(log, in)
 		kites += len(in.Targets)
 	}
 	if _, err := newBuilder(log, cfg); err != nil {
@@ -69,7 +65,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 // pagekite.py runs.
 func faulthandlerLine(ctx context.Context, r *action.Restarter) string {
 	p, err := r.Find(ctx)
-	if err != nil || p.Kind != action.KindPagekitePy {
+	if err != nil || p.Kind != pagekite.Py {
 		return ""
 	}
 	fh := stacks.PythonFaulthandler(p.PID)
@@ -83,8 +79,8 @@ func faulthandlerLine(ctx context.Context, r *action.Restarter) string {
 func describeInstance(in config.Instance) string {
 	r := in.Restart
 	var parts []string
-	if in.Kind != "" {
-		parts = append(parts, in.Kind)
+	if in.Kind != pagekite.Unknown {
+		parts = append(parts, string(in.Kind))
 	}
 	switch {
 	case r.Method == "command":

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sync/atomic"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/logging"
 	"github.com/pagekite/pkwatchdogd/internal/metrics"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/ratelimit"
@@ -85,36 +85,10 @@ func newProber(cfg *config.Config) *probe.Prober {
 	return probe.New(opts)
 }
 
-// newRestarter builds the restarter of one instance from its resolved
-// restart keys, starting from the action package's defaults (so that an
-// option the config leaves out keeps its default).
-func newRestarter(log *zap.Logger, in config.Instance) (*action.Restarter, error) {
-	r := in.Restart
-	match, err := regexp.Compile(r.ProcessMatch)
-	if err != nil {
-		return nil, fmt.Errorf("pagekite %s: process_match: %w", in.Name, err)
-	}
-	sig, err := config.ParseSignal(r.Signal)
-	if err != nil {
-		return nil, fmt.Errorf("pagekite %s: signal: %w", in.Name, err)
-	}
-	opts := action.DefaultOptions()
-	opts.Method = r.Method
-	opts.PIDFile = r.PIDFile
-	opts.Unit = r.Unit
-	opts.ProcessMatch = match
-	opts.User = r.User
-	opts.Signal = sig
-	opts.Diagnostics = r.Diagnostics
-	opts.NativeStacks = r.Stacks != action.StacksOff
-	opts.StacksTimeout = r.StacksTimeout.Duration
-	opts.KillTimeout = r.KillTimeout.Duration
-	opts.RespawnTimeout = r.RespawnTimeout.Duration
-	opts.CommandTimeout = r.CommandTimeout.Duration
-	opts.StartCommand = r.StartCommand
-	opts.Command = r.Command
-	opts.DryRun = r.DryRun
-	return action.New(log.Named("action").With(zap.String("pagekite", in.Name)), opts), nil
+// newRestarter builds the restarter of one instance from the options its
+// config implies.
+func newRestarter(log *zap.Logger, in config.Instance) *action.Restarter {
+	return action.New(log.Named("action").With(zap.String("pagekite", in.Name)), in.Action)
 }
 
 // settingsFrom maps the config, its instances and their restarters onto
@@ -132,7 +106,7 @@ func settingsFrom(cfg *config.Config, instances []config.Instance, restarters []
 	}
 	for i, in := range instances {
 		s.DryRun = s.DryRun || in.Restart.DryRun
-		s.Instances = append(s.Instances, watchdog.Instance{
+		s.Instances = append(s.Instances, desk.Instance{
 			Name:      in.Name,
 			Kind:      in.Kind,
 			Restarter: restarters[i],
@@ -143,11 +117,8 @@ func settingsFrom(cfg *config.Config, instances []config.Instance, restarters []
 				StartupDelay:  cfg.Policy.StartupDelay.Duration,
 				DryRun:        in.Restart.DryRun,
 			},
-			LogFile:     in.LogFile,
-			JournalUnit: in.JournalUnit,
-			LogCommand:  in.LogCommand,
-			Log:         logSource(in),
-			Targets:     in.Targets,
+			Log:     logSource(in),
+			Targets: in.Targets,
 		})
 	}
 	return s
@@ -156,7 +127,7 @@ func settingsFrom(cfg *config.Config, instances []config.Instance, restarters []
 // logSource is the instance's log, read for rejections.
 func logSource(in config.Instance) *pklog.Source {
 	return &pklog.Source{LogFile: in.LogFile, JournalUnit: in.JournalUnit, Command: in.LogCommand, StatusFile: in.StatusFile,
-		Pagekitec: in.Kind == config.KindPagekitec}
+		Pagekitec: in.Kind == pagekite.C}
 }
 
 // parts are the daemon's components built from one config. The prober,
@@ -299,9 +270,7 @@ func (p *parts) reconfigure(log *zap.Logger, cfg *config.Config) error {
 	}
 	restarters := make([]*action.Restarter, len(instances))
 	for i, in := range instances {
-		if restarters[i], err = newRestarter(log, in); err != nil {
-			return err
-		}
+		restarters[i] = newRestarter(log, in)
 	}
 	prober := newProber(cfg)
 	builder, err := newBuilder(log, cfg)
@@ -334,9 +303,9 @@ func (p *parts) reconfigure(log *zap.Logger, cfg *config.Config) error {
 	}
 	p.maxBusy = 0
 	for _, in := range instances {
-		r := in.Restart
-		p.maxBusy = max(p.maxBusy, 2*cfg.Probe.Timeout.Duration+r.KillTimeout.Duration+r.RespawnTimeout.Duration+
-			2*r.CommandTimeout.Duration+time.Minute)
+		o := in.Action
+		p.maxBusy = max(p.maxBusy, 2*cfg.Probe.Timeout.Duration+o.StacksTimeout+o.KillTimeout+o.RespawnTimeout+
+			2*o.CommandTimeout+time.Minute)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package action
 
 import (
 	"errors"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,7 +27,7 @@ func TestFindScan(t *testing.T) {
 		cmd := startProc(t, kite, "60")
 		waitExec(t, cmd.Process.Pid, pathMatch(kite))
 		p, err := New(zapNop(), testOptions(pathMatch(kite))).Find(t.Context())
-		if err != nil || p.PID != cmd.Process.Pid || p.Program != "pagekitec" || p.Kind != KindPagekitec {
+		if err != nil || p.PID != cmd.Process.Pid || p.Program != "pagekitec" || p.Kind != pagekite.C {
 			t.Errorf("Find() = %d %q %q, %v, want pid %d pagekitec", p.PID, p.Program, p.Kind, err, cmd.Process.Pid)
 		}
 	})

@@ -52,6 +52,14 @@ const (
 // may delay a restart.
 const MaxStacksTimeout = 30 * time.Second
 
+// DefaultSignal is the default restart.signal: a core dump, which the
+// supervisor restarts.
+const DefaultSignal = unix.SIGSEGV
+
+// DefaultDiagnostics is the default restart.diagnostics: ask PageKite for
+// its state before the kill.
+const DefaultDiagnostics = true
+
 // DefaultUnit is the default restart.unit.
 const DefaultUnit = "pagekite.service"
 
@@ -121,8 +129,8 @@ func DefaultOptions() Options {
 		Method:          MethodSignal,
 		Unit:            DefaultUnit,
 		ProcessMatch:    DefaultProcessMatch(),
-		Signal:          unix.SIGSEGV,
-		Diagnostics:     true,
+		Signal:          DefaultSignal,
+		Diagnostics:     DefaultDiagnostics,
 		DiagnosticsWait: DefaultDiagnosticsWait,
 		NativeStacks:    true,
 		StacksTimeout:   stacks.DefaultTimeout,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,12 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-)
-
-// Kinds of PageKite process.
-const (
-	KindPagekitePy = "pagekite.py"
-	KindPagekitec  = "pagekitec"
 )
 
 // clockTicks is USER_HZ, the unit of /proc/PID/stat times: 100 on every
@@ -31,8 +26,8 @@ type Process struct {
 	Cmdline []string `json:"-"`
 	// Program is the base name of the PageKite program (for logs).
 	Program string `json:"program"`
-	// Kind is KindPagekitePy or KindPagekitec.
-	Kind string `json:"kind"`
+	// Kind is pagekite.Py or pagekite.C.
+	Kind pagekite.Kind `json:"kind"`
 	// Started is the process's start time (from /proc/PID/stat field 22).
 	Started time.Time `json:"started"`
 	// StartTicks is field 22 itself: with PID, the process's identity.
@@ -122,7 +117,7 @@ func readProcess(pid int) (Process, error) {
 		return p, err
 	}
 	if filepath.Base(p.Exe) == "pagekitec" {
-		p.Kind = KindPagekitec
+		p.Kind = pagekite.C
 	}
 	return p, nil
 }
@@ -196,7 +191,7 @@ func bootTime() (time.Time, error) {
 
 // programOf returns the base name of the PageKite program in argv (skipping
 // a python interpreter and its options) and the kind of PageKite it is.
-func programOf(argv []string) (program, kind string) {
+func programOf(argv []string) (program string, kind pagekite.Kind) {
 	for i, a := range argv {
 		base := filepath.Base(a)
 		if i == 0 && strings.HasPrefix(base, "python") {
@@ -206,11 +201,11 @@ func programOf(argv []string) (program, kind string) {
 			continue
 		}
 		if base == "pagekitec" {
-			return base, KindPagekitec
+			return base, pagekite.C
 		}
-		return base, KindPagekitePy
+		return base, pagekite.Py
 	}
-	return "", KindPagekitePy
+	return "", pagekite.Py
 }
 
 // isFrontend reports whether argv starts a PageKite relay.

@@ -1,6 +1,7 @@
 package action
 
 import (
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"os"
 	"strings"
 	"testing"
@@ -60,13 +61,14 @@ func TestMatchesExcludesRelays(t *testing.T) {
 
 func TestProgramOf(t *testing.T) {
 	tests := []struct {
-		argv       []string
-		prog, kind string
+		argv []string
+		prog string
+		kind pagekite.Kind
 	}{
-		{[]string{"/usr/bin/python3", "/usr/bin/pagekite", "--clean"}, "pagekite", KindPagekitePy},
-		{[]string{"python3", "-u", "/opt/pagekite.py"}, "pagekite.py", KindPagekitePy},
-		{[]string{"/usr/bin/pagekitec", "80", "http"}, "pagekitec", KindPagekitec},
-		{[]string{"/usr/bin/pagekite"}, "pagekite", KindPagekitePy},
+		{[]string{"/usr/bin/python3", "/usr/bin/pagekite", "--clean"}, "pagekite", pagekite.Py},
+		{[]string{"python3", "-u", "/opt/pagekite.py"}, "pagekite.py", pagekite.Py},
+		{[]string{"/usr/bin/pagekitec", "80", "http"}, "pagekitec", pagekite.C},
+		{[]string{"/usr/bin/pagekite"}, "pagekite", pagekite.Py},
 	}
 	for _, tt := range tests {
 		prog, kind := programOf(tt.argv)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/pktest"
 )
 
@@ -121,7 +122,7 @@ func TestProofRefusesLookAlikes(t *testing.T) {
 	waitArgv(t, cmd.Process.Pid, cmd.Args)
 	opts := testOptions(regexp.MustCompile(`.`))
 	opts.User = "root"
-	if p, err := New(zapNop(), opts).Inspect(cmd.Process.Pid); err != nil || p.Kind != KindPagekitePy || p.Script != good {
+	if p, err := New(zapNop(), opts).Inspect(cmd.Process.Pid); err != nil || p.Kind != pagekite.Py || p.Script != good {
 		t.Errorf("Inspect(python3 %s) = %+v, %v; want proven pagekite.py", good, p, err)
 	}
 }

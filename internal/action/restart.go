@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/sys/unix"
@@ -61,7 +62,7 @@ func describe(log *zap.Logger, res *Result, p Process, source string) {
 	log.Info("pagekite process found",
 		zap.Int("pid", p.PID),
 		zap.String("program", p.Program),
-		zap.String("kind", p.Kind),
+		zap.String("kind", string(p.Kind)),
 		zap.String("source", source),
 		zap.Duration("age", p.Age(time.Now()).Round(time.Second)),
 		zap.Int("uid", p.UID),
@@ -179,7 +180,7 @@ func (r *Restarter) restartBySignal(ctx context.Context, log *zap.Logger, res Re
 // written. It records what it sent in res. exited: the process died of it.
 func (r *Restarter) diagnostics(ctx context.Context, log *zap.Logger, h *pidHandle, res *Result) (exited bool, err error) {
 	sigs := []unix.Signal{unix.SIGUSR1}
-	if h.proc.Kind == KindPagekitec {
+	if h.proc.Kind == pagekite.C {
 		sigs = append(sigs, unix.SIGUSR2)
 	}
 	if procState(h.proc.PID) == "T" {
@@ -387,7 +388,7 @@ func (r *Restarter) RaiseLogLevel(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if p.Kind != KindPagekitec {
+	if p.Kind != pagekite.C {
 		return nil
 	}
 	h, err := r.openProven(p)

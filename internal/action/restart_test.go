@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/pktest"
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/sys/unix"
@@ -76,7 +77,7 @@ func TestRestartRealPagekite(t *testing.T) {
 	if got := sup.WaitNewPID(t, old, 5*time.Second); got != res.NewPID {
 		t.Errorf("Restart().NewPID = %d, want the supervisor's new child %d", res.NewPID, got)
 	}
-	if res.Escalated || !res.Diagnostics || res.Kind != KindPagekitePy || res.Program != "pagekite" || res.Source != sourcePIDFile || res.Signal != "SIGSEGV" {
+	if res.Escalated || !res.Diagnostics || res.Kind != pagekite.Py || res.Program != "pagekite" || res.Source != sourcePIDFile || res.Signal != "SIGSEGV" {
 		t.Errorf("Restart() = %+v, want not escalated, diagnostics, pagekite.py from the pid file, SIGSEGV", res)
 	}
 	if res.Exited.IsZero() || res.Respawned.IsZero() || res.Respawned.Before(res.Exited) || res.Exited.Before(res.Started) {
@@ -416,7 +417,7 @@ func TestDiagnosticsPagekitec(t *testing.T) {
 	if got := rec.signals(2); !slices.Equal(got, []string{"USR1", "USR2"}) {
 		t.Errorf("the fake handled %v before the kill, want USR1 USR2", got)
 	}
-	if res.Kind != KindPagekitec || alive(rec.pid) {
+	if res.Kind != pagekite.C || alive(rec.pid) {
 		t.Errorf("Restart() = kind %q, pid alive %v; want pagekitec killed (%q %q)", res.Kind, alive(rec.pid), res.Outcome, res.Reason)
 	}
 }

@@ -1,6 +1,8 @@
 package action
 
 import (
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
+
 	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/stacks"
@@ -37,8 +39,8 @@ type Result struct {
 	PID    int `json:"pid,omitempty"`
 	NewPID int `json:"new_pid,omitempty"`
 	// Program and Kind describe the PageKite process (no arguments).
-	Program string `json:"program,omitempty"`
-	Kind    string `json:"kind,omitempty"`
+	Program string        `json:"program,omitempty"`
+	Kind    pagekite.Kind `json:"kind,omitempty"`
 	// Exe is the process's executable (/proc/PID/exe).
 	Exe string `json:"exe,omitempty"`
 	// Source says where the PID came from: "pidfile", "unit" or "scan".

@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/stacks"
 )
 
@@ -20,7 +21,7 @@ func (r *Restarter) readStacks(ctx context.Context, log *zap.Logger, p Process, 
 	if err != nil {
 		s.ThreadsErr = err.Error()
 	}
-	if p.Kind == KindPagekitePy {
+	if p.Kind == pagekite.Py {
 		fh := stacks.PythonFaulthandler(p.PID)
 		s.Faulthandler = &fh
 	}

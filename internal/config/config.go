@@ -1,9 +1,12 @@
 package config
 
 import (
+	"github.com/pagekite/pkwatchdogd/internal/ratelimit"
+	"golang.org/x/sys/unix"
 	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/report"
 	"github.com/pagekite/pkwatchdogd/internal/stacks"
@@ -13,12 +16,6 @@ import (
 // no [[pagekite]] table has: [restart], [report].log_file/journal_unit and
 // [discovery] describe it.
 const DefaultInstance = "pagekite"
-
-// Kinds of PageKite instance ([[pagekite]].kind).
-const (
-	KindPagekitePy = "pagekite.py"
-	KindPagekitec  = "pagekitec"
-)
 
 // Config is pkwatchdogd's configuration. The TOML keys are in the field tags;
 // configs/pkwatchdogd.toml documents them.
@@ -131,12 +128,12 @@ type Discovery struct {
 // resolves them.
 type Pagekite struct {
 	Name string `toml:"name"`
-	// Kind is KindPagekitePy, KindPagekitec, or "" (guessed from the
+	// Kind is pagekite.Py, pagekite.C, or "" (guessed from the
 	// process).
-	Kind        string    `toml:"kind"`
-	LogFile     *string   `toml:"log_file"`
-	JournalUnit *string   `toml:"journal_unit"`
-	LogCommand  *[]string `toml:"log_command"`
+	Kind        pagekite.Kind `toml:"kind"`
+	LogFile     *string       `toml:"log_file"`
+	JournalUnit *string       `toml:"journal_unit"`
+	LogCommand  *[]string     `toml:"log_command"`
 	// RCDir is where pagekite.py reads this instance's rc files; its kites
 	// are discovered there when no [[kite]] names the instance.
 	RCDir string `toml:"rc_dir"`
@@ -166,11 +163,11 @@ type Kite struct {
 	Name string `toml:"name"`
 	// Pagekite names the [[pagekite]] instance that flies the kite;
 	// required when there are two or more.
-	Pagekite  string `toml:"pagekite"`
-	URL       string `toml:"url"`        // default http://NAME/ (kind http)
-	ConnectTo string `toml:"connect_to"` // host:port to connect to instead of the URL's host
-	Kind      string `toml:"kind"`       // "http" (default) or "raw"
-	Port      int    `toml:"port"`       // raw: the CONNECT port
+	Pagekite  string     `toml:"pagekite"`
+	URL       string     `toml:"url"`        // default http://NAME/ (kind http)
+	ConnectTo string     `toml:"connect_to"` // host:port to connect to instead of the URL's host
+	Kind      probe.Kind `toml:"kind"`       // probe.KindHTTP (default) or probe.KindRaw
+	Port      int        `toml:"port"`       // raw: the CONNECT port
 	// HTTPSOnly: the kite's only web service is end-to-end HTTPS (see
 	// probe.Target.HTTPSOnly); its http:// url is then settled by
 	// X-PageKite-Status alone.
@@ -180,12 +177,6 @@ type Kite struct {
 	// probe.Target.Expect); "" means "SSH-" on port 22.
 	Expect string `toml:"expect"`
 }
-
-// Kinds of [[kite]] entries.
-const (
-	KindHTTP = "http"
-	KindRaw  = "raw"
-)
 
 // Default returns the configuration with every default filled in and no
 // kites.
@@ -199,7 +190,7 @@ func Default() Config {
 		Probe: Probe{
 			Interval:    D(60 * time.Second),
 			Jitter:      0.1,
-			Timeout:     D(10 * time.Second),
+			Timeout:     D(probe.DefaultTimeout),
 			Concurrency: 16,
 			RelayCache:  D(probe.DefaultRelayCacheTTL),
 		},
@@ -217,8 +208,8 @@ func Default() Config {
 			Method:         action.MethodSignal,
 			Unit:           action.DefaultUnit,
 			ProcessMatch:   action.DefaultProcessPattern,
-			Signal:         "SIGSEGV",
-			Diagnostics:    true,
+			Signal:         unix.SignalName(action.DefaultSignal),
+			Diagnostics:    action.DefaultDiagnostics,
 			Stacks:         action.StacksAuto,
 			StacksTimeout:  D(stacks.DefaultTimeout),
 			KillTimeout:    D(action.DefaultKillTimeout),
@@ -230,7 +221,7 @@ func Default() Config {
 		Report: Report{
 			Enabled:     true,
 			URL:         report.DefaultURL,
-			MinInterval: D(168 * time.Hour),
+			MinInterval: D(ratelimit.DefaultUploadMinInterval),
 			LogFile:     "/var/log/pagekite/pagekite.log",
 			LogLines:    report.DefaultLogLines,
 			Keep:        report.DefaultKeep,

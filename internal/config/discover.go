@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/pkconfig"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/safefile"
@@ -26,11 +27,11 @@ var runningPagekitec = action.RunningPagekitec
 // empty), pagekitec's. The error of an instance with nothing to watch
 // says everything that was looked for.
 func (c *Config) discover(log *zap.Logger, in *Instance) error {
-	if in.Kind == KindPagekitec {
+	if in.Kind == pagekite.C {
 		return c.discoverPagekitec(log, in)
 	}
 	rcErr := c.discoverRC(log, in)
-	if rcErr == nil || in.Kind == KindPagekitePy {
+	if rcErr == nil || in.Kind == pagekite.Py {
 		return rcErr
 	}
 	pcErr := c.discoverPagekitec(log, in)
@@ -95,7 +96,7 @@ func (c *Config) discoverPagekitec(log *zap.Logger, in *Instance) error {
 		// -s: it logs to syslog, not to the log file the instance names.
 		in.LogCommand = syslogCommand()
 	}
-	in.Kind, in.Discovered, in.From = KindPagekitec, true, from
+	in.Kind, in.Discovered, in.From = pagekite.C, true, from
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
 
@@ -41,7 +42,7 @@ func TestDiscoverPagekitec(t *testing.T) {
 	tests := []struct {
 		name      string
 		procs     [][]string
-		kind      string
+		kind      pagekite.Kind
 		uci       string
 		want      []probe.Target
 		from      string
@@ -58,12 +59,12 @@ func TestDiscoverPagekitec(t *testing.T) {
 			from: "pagekitec's command line (pid 1000)", status: "/run/pkc.status",
 		},
 		{
-			name: "not running: the UCI file", kind: KindPagekitec, uci: uci,
+			name: "not running: the UCI file", kind: pagekite.C, uci: uci,
 			want: []probe.Target{{Name: "uci.kite.test", Kind: probe.KindHTTP, URL: "http://uci.kite.test/"}},
 			from: "UCI file " + uci,
 		},
 		{
-			name: "two running", kind: KindPagekitec, procs: [][]string{argv, argv}, uci: uci,
+			name: "two running", kind: pagekite.C, procs: [][]string{argv, argv}, uci: uci,
 			wantErr: "several pagekitec processes run (pids 1000, 1001)",
 		},
 		{
@@ -107,7 +108,7 @@ func TestDiscoverPagekitec(t *testing.T) {
 			if len(tt.procs) > 0 && strings.Join(in.LogCommand, " ") != "logread -e pagekitec" {
 				t.Errorf("a pagekitec with -s: log command %q, want logread -e pagekitec", in.LogCommand)
 			}
-			if !reflect.DeepEqual(in.Targets, tt.want) || in.Kind != KindPagekitec || in.From != tt.from || in.StatusFile != tt.status {
+			if !reflect.DeepEqual(in.Targets, tt.want) || in.Kind != pagekite.C || in.From != tt.from || in.StatusFile != tt.status {
 				t.Errorf("Instances() = kind %q from %q status %q targets %+v\nwant from %q status %q targets %+v",
 					in.Kind, in.From, in.StatusFile, in.Targets, tt.from, tt.status, tt.want)
 			}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/pagekite/pkwatchdogd/internal/action"
 	"net"
 	"slices"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/pkconfig"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
@@ -19,10 +21,13 @@ import (
 // [report].log_file/journal_unit and [discovery].pagekite_dir.
 type Instance struct {
 	Name string
-	// Kind is KindPagekitePy, KindPagekitec or "" (guessed from the
-	// process).
-	Kind        string
+	// Kind is pagekite.Py, pagekite.C or pagekite.Unknown (guessed from
+	// the process).
+	Kind pagekite.Kind
+	// Restart are its resolved restart keys, as the config spells them;
+	// Action is what they mean to its restarter (set by Instances).
 	Restart     Restart
+	Action      action.Options
 	LogFile     string
 	JournalUnit string
 	// LogCommand, when set, is the command whose output is its log.
@@ -146,6 +151,10 @@ func (c *Config) Instances(log *zap.Logger) ([]Instance, error) {
 	seen := map[string]string{}
 	for i := range specs {
 		in := &specs[i]
+		var err error
+		if in.Action, err = actionOptions(in.Restart); err != nil {
+			return nil, fmt.Errorf("pagekite %s: %w", in.Name, err)
+		}
 		if len(in.Targets) == 0 {
 			if err := c.discover(log, in); err != nil {
 				return nil, err
@@ -159,20 +168,6 @@ func (c *Config) Instances(log *zap.Logger) ([]Instance, error) {
 		}
 	}
 	return specs, nil
-}
-
-// Targets returns every kite of every instance (see Instances), in
-// instance order.
-func (c *Config) Targets(log *zap.Logger) ([]probe.Target, error) {
-	ins, err := c.Instances(log)
-	if err != nil {
-		return nil, err
-	}
-	var out []probe.Target
-	for _, in := range ins {
-		out = append(out, in.Targets...)
-	}
-	return out, nil
 }
 
 // discoveredTarget turns a kite found in pagekite.py's files into a

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,7 +55,7 @@ pagekite = "other"
 	}
 	if o.Name != "other" || o.Discovered || len(o.Targets) != 1 || o.Targets[0].Name != "x.kite.test" ||
 		o.Restart.Method != "systemd" || o.Restart.KillTimeout.Duration.String() != "3s" || !o.Restart.DryRun ||
-		o.JournalUnit != "pagekitec.service" || o.Kind != KindPagekitec {
+		o.JournalUnit != "pagekitec.service" || o.Kind != pagekite.C {
 		t.Errorf("other = %+v, want its [[kite]], its own method, kill_timeout, dry_run and journal", o)
 	}
 	secrets := strings.Join(cfg.Secrets(), ",")

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"strconv"
 	"strings"
 
@@ -141,9 +142,9 @@ func (c *Config) fillKiteDefaults() {
 	for i := range c.Kites {
 		k := &c.Kites[i]
 		if k.Kind == "" {
-			k.Kind = KindHTTP
+			k.Kind = probe.KindHTTP
 		}
-		if k.URL == "" && k.Kind == KindHTTP && k.Name != "" {
+		if k.URL == "" && k.Kind == probe.KindHTTP && k.Name != "" {
 			k.URL = "http://" + k.Name + "/"
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,8 +28,8 @@ func writeConfig(t *testing.T, text string) string {
 
 func TestDefaultIsValid(t *testing.T) {
 	c := Default()
-	if err := c.Validate(); err != nil {
-		t.Errorf("Default().Validate() = %v, want nil", err)
+	if err := validate(&c); err != nil {
+		t.Errorf("validate(Default()) = %v, want nil", err)
 	}
 	if !regexp.MustCompile(c.Restart.ProcessMatch).MatchString("/usr/bin/pagekite --clean") {
 		t.Errorf("Default().Restart.ProcessMatch does not match pagekite")
@@ -283,7 +284,7 @@ func TestOpenWrtFile(t *testing.T) {
 		t.Fatalf("Load(%s) error = %v", path, err)
 	}
 	specs := got.Specs()
-	if len(specs) != 1 || specs[0].Kind != KindPagekitec || specs[0].Restart.PIDFile != "/var/run/pagekitec.pid" || len(specs[0].Restart.StartCommand) == 0 {
+	if len(specs) != 1 || specs[0].Kind != pagekite.C || specs[0].Restart.PIDFile != "/var/run/pagekitec.pid" || len(specs[0].Restart.StartCommand) == 0 {
 		t.Errorf("Load(%s).Specs() = %+v, want one pagekitec instance with its pid file and start command", path, specs)
 	}
 }

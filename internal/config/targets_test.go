@@ -32,7 +32,7 @@ port = 22
 	if err != nil {
 		t.Fatalf("Load() error = %v", err)
 	}
-	got, err := c.Targets(zap.NewNop())
+	got, err := targets(c, zap.NewNop())
 	if err != nil {
 		t.Fatalf("Targets() error = %v", err)
 	}
@@ -69,7 +69,7 @@ func TestTargetsDiscovery(t *testing.T) {
 		t.Run(tt.dir, func(t *testing.T) {
 			c := Default()
 			c.Discovery.PagekiteDir = filepath.Join("testdata", tt.dir)
-			got, err := c.Targets(zap.NewNop())
+			got, err := targets(&c, zap.NewNop())
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
 				t.Fatalf("Targets(%s) error = %v, want %v", tt.dir, err, tt.wantErr)
 			}
@@ -86,7 +86,7 @@ func TestTargetsDiscoveryBadLines(t *testing.T) {
 	core, logs := observer.New(zapcore.WarnLevel)
 	c := Default()
 	c.Discovery.PagekiteDir = filepath.Join("testdata", "bad-rc")
-	got, err := c.Targets(zap.New(core))
+	got, err := targets(&c, zap.New(core))
 	if err != nil {
 		t.Fatalf("Targets(bad-rc) error = %v, want nil", err)
 	}
@@ -136,7 +136,7 @@ func TestSecrets(t *testing.T) {
 		t.Run(tt.dir, func(t *testing.T) {
 			c := Default()
 			c.Discovery.PagekiteDir = filepath.Join("testdata", tt.dir)
-			c.Kites = []Kite{{Name: "explicit.example", Kind: KindHTTP, URL: "http://explicit.example/"}}
+			c.Kites = []Kite{{Name: "explicit.example", Kind: probe.KindHTTP, URL: "http://explicit.example/"}}
 			if got := c.Secrets(); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Secrets(%s) = %q, want %q", tt.dir, got, tt.want)
 			}
@@ -149,7 +149,7 @@ func TestSecrets(t *testing.T) {
 func TestTargetsFromCode(t *testing.T) {
 	c := Default()
 	c.Kites = []Kite{{Name: "code.example"}}
-	got, err := c.Targets(nil)
+	got, err := targets(&c, nil)
 	want := []probe.Target{{Name: "code.example", Kind: probe.KindHTTP, URL: "http://code.example/"}}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("Targets() = %+v, %v; want %+v", got, err, want)
@@ -223,7 +223,7 @@ func TestDiscoveryRelay(t *testing.T) {
 			c := Default()
 			c.Discovery.PagekiteDir = dir
 			c.Discovery.TLSProbe = tt.tlsProbe
-			got, err := c.Targets(zap.NewNop())
+			got, err := targets(&c, zap.NewNop())
 			if err != nil {
 				t.Fatalf("Targets() error = %v", err)
 			}
@@ -245,11 +245,25 @@ func TestDiscoveryBadNames(t *testing.T) {
 	core, logs := observer.New(zapcore.WarnLevel)
 	c := Default()
 	c.Discovery.PagekiteDir = dir
-	got, err := c.Targets(zap.New(core))
+	got, err := targets(&c, zap.New(core))
 	if err != nil || len(got) != 1 || got[0].Name != "good.kite.test" {
 		t.Fatalf("Targets() = %+v, %v; want good.kite.test only", got, err)
 	}
 	if n := logs.FilterMessageSnippet("not a host name").Len(); n != 2 {
 		t.Errorf("%d warnings about bad names, want 2: %v", n, logs.All())
 	}
+}
+
+// targets returns every kite of every instance (see Instances), in
+// instance order.
+func targets(c *Config, log *zap.Logger) ([]probe.Target, error) {
+	ins, err := c.Instances(log)
+	if err != nil {
+		return nil, err
+	}
+	var out []probe.Target
+	for _, in := range ins {
+		out = append(out, in.Targets...)
+	}
+	return out, nil
 }

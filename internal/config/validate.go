@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"net"
 	"net/netip"
 	"net/url"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/report"
 )
 
@@ -32,15 +34,6 @@ func (c *Config) Warnings() []Problem {
 	return ps
 }
 
-// Validate checks c (as filled by Load, or built in code) and returns nil or
-// an *Errors listing every problem.
-func (c *Config) Validate() error {
-	if p := c.problems(); len(p) > 0 {
-		return &Errors{Problems: p}
-	}
-	return nil
-}
-
 // problems collects every problem of c.
 type problems []Problem
 
@@ -48,13 +41,16 @@ func (ps *problems) add(key, format string, args ...any) {
 	*ps = append(*ps, Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 
-func (ps *problems) oneOf(key, value string, allowed ...string) {
-	for _, a := range allowed {
-		if value == a {
-			return
-		}
+// oneOf adds a problem unless value is one of allowed.
+func oneOf[T ~string](ps *problems, key string, value T, allowed ...T) {
+	if slices.Contains(allowed, value) {
+		return
 	}
-	ps.add(key, "%q is not one of %s", value, strings.Join(allowed, ", "))
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		names[i] = string(a)
+	}
+	ps.add(key, "%q is not one of %s", value, strings.Join(names, ", "))
 }
 
 func (ps *problems) positive(key string, d Duration) {
@@ -106,9 +102,9 @@ func (c *Config) problems() []Problem {
 			ps.add("status_file", "%s is a directory; name a file in it", c.StatusFile)
 		}
 	}
-	ps.oneOf("log_level", c.LogLevel, "debug", "info", "warn", "error")
-	ps.oneOf("log_target", c.LogTarget, "auto", "journal", "stderr")
-	ps.oneOf("log_format", c.LogFormat, "console", "json")
+	oneOf(&ps, "log_level", c.LogLevel, "debug", "info", "warn", "error")
+	oneOf(&ps, "log_target", c.LogTarget, "auto", "journal", "stderr")
+	oneOf(&ps, "log_format", c.LogFormat, "console", "json")
 	if c.MetricsListen != "" {
 		if err := checkListen(c.MetricsListen); err != nil {
 			ps.add("metrics_listen", "%v", err)
@@ -189,7 +185,7 @@ func (c *Config) problems() []Problem {
 // ("restart", or "pagekite[N]" for an instance's overrides).
 func restartProblems(ps *problems, prefix string, r Restart) {
 	key := func(k string) string { return prefix + "." + k }
-	ps.oneOf(key("method"), r.Method, action.MethodSignal, action.MethodSystemd, action.MethodCommand)
+	oneOf(ps, key("method"), r.Method, action.MethodSignal, action.MethodSystemd, action.MethodCommand)
 	if r.Method == action.MethodCommand && len(r.Command) == 0 {
 		ps.add(key("command"), "is required when method is \"command\"")
 	}
@@ -207,7 +203,7 @@ func restartProblems(ps *problems, prefix string, r Restart) {
 	if _, err := ParseSignal(r.Signal); err != nil {
 		ps.add(key("signal"), "%v", err)
 	}
-	ps.oneOf(key("stacks"), r.Stacks, action.StacksAuto, action.StacksOff)
+	oneOf(ps, key("stacks"), r.Stacks, action.StacksAuto, action.StacksOff)
 	ps.positive(key("stacks_timeout"), r.StacksTimeout)
 	if r.StacksTimeout.Duration > action.MaxStacksTimeout {
 		ps.add(key("stacks_timeout"), "%v delays every restart: at most %v", r.StacksTimeout.Duration, action.MaxStacksTimeout)
@@ -242,7 +238,7 @@ func (c *Config) instanceProblems(ps *problems) {
 				names[p.Name] = i
 			}
 		}
-		ps.oneOf(key+".kind", p.Kind, "", KindPagekitePy, KindPagekitec)
+		oneOf(ps, key+".kind", p.Kind, pagekite.Unknown, pagekite.Py, pagekite.C)
 		if p.LogCommand != nil {
 			ps.argv(key+".log_command", *p.LogCommand)
 		}
@@ -323,16 +319,16 @@ func (c *Config) kiteProblems(ps *problems, key string, k Kite) {
 	case !validHostname(k.Name):
 		ps.add(key+".name", "%q is not a host name", k.Name)
 	}
-	ps.oneOf(key+".kind", k.Kind, KindHTTP, KindRaw)
+	oneOf(ps, key+".kind", k.Kind, probe.KindHTTP, probe.KindRaw)
 	switch k.Kind {
-	case KindRaw:
+	case probe.KindRaw:
 		if k.Port < 1 || k.Port > 65535 {
 			ps.add(key+".port", "must be a port number (1-65535) for kind \"raw\", got %d", k.Port)
 		}
 		if k.HTTPSOnly {
 			ps.add(key+".https_only", "is only for kind \"http\"")
 		}
-	case KindHTTP:
+	case probe.KindHTTP:
 		if k.Port != 0 {
 			ps.add(key+".port", "is only for kind \"raw\" (put the port in url)")
 		}

@@ -96,7 +96,7 @@ func TestValidateProblems(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := Default()
 			tt.edit(&c)
-			err := c.Validate()
+			err := validate(&c)
 			var errs *Errors
 			if !errors.As(err, &errs) {
 				t.Fatalf("Validate() = %v, want *Errors", err)
@@ -145,7 +145,7 @@ func TestValidateAccepts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := Default()
 			tt.edit(&c)
-			if err := c.Validate(); err != nil {
+			if err := validate(&c); err != nil {
 				t.Errorf("Validate() = %v, want nil", err)
 			}
 		})
@@ -196,4 +196,13 @@ url = "gopher://dup.example/"
 	if n := strings.Count(err.Error(), "\n") + 1; n != len(want) {
 		t.Errorf("Load() error has %d lines, want %d", n, len(want))
 	}
+}
+
+// validate is nil or an *Errors listing every problem of c (as Load
+// checks it).
+func validate(c *Config) error {
+	if p := c.problems(); len(p) > 0 {
+		return &Errors{Problems: p}
+	}
+	return nil
 }

@@ -3,6 +3,8 @@ package desk
 import (
 	"cmp"
 	"context"
+	"github.com/pagekite/pkwatchdogd/internal/pklog"
+	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"slices"
 	"sync"
 	"time"
@@ -11,26 +13,40 @@ import (
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/logging"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
 	"github.com/pagekite/pkwatchdogd/internal/stacks"
 	"github.com/pagekite/pkwatchdogd/internal/status"
 )
 
-// Instance is one PageKite instance as the desk sees it.
+// Instance is one PageKite instance: how it is restarted, its log, and
+// the kites it flies. It is the only instance type past the config: the
+// daemon builds one per instance, the watchdog probes its Targets and
+// gives the desk its Kites' mailboxes.
 type Instance struct {
 	Name string
-	// Kind is "pagekite.py", "pagekitec" or "" (guessed from the process).
-	Kind      string
+	// Kind is pagekite.Py, pagekite.C or pagekite.Unknown (guessed from
+	// the process).
+	Kind      pagekite.Kind
 	Restarter Restarter
 	Policy    Policy
-	// LogFile and JournalUnit (or LogCommand, which wins) are its log,
-	// for the crash report.
-	LogFile, JournalUnit string
-	LogCommand           []string
-	// StatusFile is pagekitec's -Y status file, for the crash report.
-	StatusFile string
-	// Kites are the kites it flies, each with its mailbox.
+	// Log is its log and pagekitec's -Y status file: harvested for the
+	// crash report, read by the kite loops for rejections. nil reads
+	// nothing.
+	Log *pklog.Source
+	// Targets are its kites, to probe.
+	Targets []probe.Target
+	// Kites are the same kites, each with its mailbox (set by the
+	// watchdog, in Targets' order).
 	Kites []Kite
+}
+
+// source is in.Log, or a Source that names nothing.
+func (in *Instance) source() *pklog.Source {
+	if in.Log == nil {
+		return &pklog.Source{}
+	}
+	return in.Log
 }
 
 // Kite is one kite of an instance.
@@ -105,7 +121,7 @@ type inst struct {
 	lastRestart   time.Time
 	lastOutcome   string
 	pid           int
-	kind          string
+	kind          pagekite.Kind
 	note          string
 	// said is the last hold or suppression logged, so that each is logged
 	// once.
@@ -233,7 +249,7 @@ func (d *Desk) applyConfig() {
 			d.instances[spec.Name] = in
 		}
 		in.spec = spec
-		if in.kind == "" {
+		if in.kind == pagekite.Unknown {
 			in.kind = spec.Kind
 		}
 		if in.cooldown > 0 {
@@ -283,7 +299,7 @@ func (d *Desk) request(r Request) {
 // restart asks for) nor in a dry run.
 func (d *Desk) suspect(name string) {
 	in, ok := d.instances[name]
-	if !ok || in.raised || in.kind != action.KindPagekitec || in.spec.Policy.DryRun {
+	if !ok || in.raised || in.kind != pagekite.C || in.spec.Policy.DryRun {
 		return
 	}
 	in.raised = true
@@ -341,7 +357,7 @@ func (d *Desk) handle(ev event) {
 		for name, pid := range ev.looked {
 			if in, ok := d.instances[name]; ok {
 				in.pid = pid.pid
-				if pid.kind != "" {
+				if pid.kind != pagekite.Unknown {
 					in.kind = pid.kind
 				}
 				if fh := pid.faulthandler; fh != nil && !fh.On && !in.toldFaulthandler {

@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"fmt"
+	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -454,7 +455,7 @@ func TestReportKeepsStatusFromBeforeTheKill(t *testing.T) {
 		store := newStore(t, filepath.Join(t.TempDir(), "rl.json"), 3)
 		r := startRig(t, store, map[string][]string{"main": {"a.kite.test"}}, time.Second)
 		r.restarters["main"].during = func() { write("connecting", 43, time.Now()) }
-		specs := []Instance{{Name: "main", Restarter: r.restarters["main"], Policy: testPolicy, StatusFile: statusFile,
+		specs := []Instance{{Name: "main", Restarter: r.restarters["main"], Policy: testPolicy, Log: &pklog.Source{StatusFile: statusFile},
 			Kites: []Kite{{Name: "a.kite.test", Mailbox: r.mailboxes["a.kite.test"]}}}}
 		r.d.Configure(specs)
 		synctest.Wait()

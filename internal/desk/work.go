@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/report"
 	"github.com/pagekite/pkwatchdogd/internal/stacks"
 )
@@ -32,7 +33,7 @@ type event struct {
 	// found: the process was found, with pid and kind.
 	found bool
 	pid   int
-	kind  string
+	kind  pagekite.Kind
 
 	looked map[string]process
 	// raised: a log-level raise ended.
@@ -41,7 +42,7 @@ type event struct {
 
 type process struct {
 	pid  int
-	kind string
+	kind pagekite.Kind
 	// faulthandler is a pagekite.py's (nil for pagekitec, or not found).
 	faulthandler *stacks.Faulthandler
 }
@@ -83,7 +84,7 @@ func (d *Desk) work(ctx context.Context, j job) {
 	}
 	// The evidence of the process goes into the report as it was before
 	// the kill: after it, the status file is the respawned process's.
-	status := report.SnapshotStatus(j.spec.StatusFile, time.Now())
+	status := report.SnapshotStatus(j.spec.source().StatusFile, time.Now())
 	res := j.spec.Restarter.Restart(ctx, j.kite)
 	now := time.Now()
 	switch {
@@ -121,7 +122,7 @@ func (d *Desk) look(ctx context.Context, specs []Instance) {
 	for _, s := range specs {
 		if p, err := s.Restarter.Find(ctx); err == nil {
 			pr := process{pid: p.PID, kind: p.Kind}
-			if p.Kind == action.KindPagekitePy {
+			if p.Kind == pagekite.Py {
 				fh := stacks.PythonFaulthandler(p.PID)
 				pr.faulthandler = &fh
 			}
@@ -138,14 +139,15 @@ func (d *Desk) look(ctx context.Context, specs []Instance) {
 func (d *Desk) reportInput(in *inst, at time.Time, res action.Result, status *report.StatusSnapshot) report.Input {
 	rin := report.Input{
 		Kite: in.first, Instance: in.spec.Name, Reason: in.reason, At: at, Restart: res, Status: status,
-		LogFile: in.spec.LogFile, JournalUnit: in.spec.JournalUnit, LogCommand: in.spec.LogCommand, DryRun: in.spec.Policy.DryRun,
+		LogFile: in.spec.source().LogFile, JournalUnit: in.spec.source().JournalUnit, LogCommand: in.spec.source().Command,
+		DryRun: in.spec.Policy.DryRun,
 	}
 	if res.Core != nil {
 		rin.CorePath, rin.CoreSize = res.Core.Path, res.Core.Size
 	}
 	rin.Diagnostics, rin.DiagnosticsAt = res.DiagnosticsSent, res.DiagnosticsAt
-	rin.Kind, rin.Exe, rin.StatusFile, rin.Stacks = res.Kind, res.Exe, in.spec.StatusFile, res.Stacks
-	if rin.Kind == "" {
+	rin.Kind, rin.Exe, rin.StatusFile, rin.Stacks = res.Kind, res.Exe, in.spec.source().StatusFile, res.Stacks
+	if rin.Kind == pagekite.Unknown {
 		rin.Kind = in.spec.Kind
 	}
 	var kites []KiteEvidence

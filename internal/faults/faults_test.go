@@ -135,7 +135,7 @@ func fakeSettings(kites ...string) *watchdog.Settings {
 		},
 	}
 	for _, k := range kites {
-		s.Instances = append(s.Instances, watchdog.Instance{Name: k, Policy: fakePolicy,
+		s.Instances = append(s.Instances, desk.Instance{Name: k, Policy: fakePolicy,
 			Targets: []probe.Target{{Name: k, Kind: probe.KindHTTP}}})
 	}
 	return s
@@ -147,7 +147,7 @@ func instanceSettings(instances map[string][]string) *watchdog.Settings {
 	s := fakeSettings()
 	names := slices.Sorted(maps.Keys(instances))
 	for _, name := range names {
-		in := watchdog.Instance{Name: name, Policy: fakePolicy}
+		in := desk.Instance{Name: name, Policy: fakePolicy}
 		for _, k := range instances[name] {
 			in.Targets = append(in.Targets, probe.Target{Name: k, Kind: probe.KindHTTP})
 		}

@@ -90,11 +90,11 @@ func misleadingScenarios() []scenario {
 				}
 				c := config.Default()
 				c.Discovery.PagekiteDir = rc
-				targets, err := c.Targets(zap.NewNop())
-				if err != nil || len(targets) != 1 || targets[0].ConnectTo != addr {
-					t.Fatalf("Targets() = %+v, %v; want one through %s", targets, err, addr)
+				ins, err := c.Instances(zap.NewNop())
+				if err != nil || len(ins) != 1 || len(ins[0].Targets) != 1 || ins[0].Targets[0].ConnectTo != addr {
+					t.Fatalf("Instances() = %+v, %v; want one kite through %s", ins, err, addr)
 				}
-				return downThenUp(t, targets[0], s, n)
+				return downThenUp(t, ins[0].Targets[0], s, n)
 			},
 		},
 		netScenario("relay answering endless headers", 0, 0,

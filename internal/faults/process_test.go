@@ -150,7 +150,7 @@ func realTimeSettings() *watchdog.Settings {
 			FailureThreshold: 2,
 			GracePeriod:      200 * time.Millisecond,
 		},
-		Instances: []watchdog.Instance{{Name: "pagekite", Policy: desk.Policy{Cooldown: time.Hour, MaxCooldown: time.Hour},
+		Instances: []desk.Instance{{Name: "pagekite", Policy: desk.Policy{Cooldown: time.Hour, MaxCooldown: time.Hour},
 			Targets: []probe.Target{{Name: kite, Kind: probe.KindHTTP}}}},
 	}
 }

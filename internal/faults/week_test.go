@@ -181,7 +181,7 @@ func weekScenarios() []scenario {
 				// Each kite is its own PageKite instance: 1000 machines'
 				// worth of PageKites, each restarted for its own outages.
 				for _, n := range names {
-					s.Instances = append(s.Instances, watchdog.Instance{Name: n,
+					s.Instances = append(s.Instances, desk.Instance{Name: n,
 						Policy:  desk.Policy{Cooldown: 2 * time.Hour, MaxCooldown: 8 * time.Hour},
 						Targets: []probe.Target{{Name: n, Kind: probe.KindHTTP}}})
 				}

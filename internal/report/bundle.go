@@ -1,6 +1,7 @@
 package report
 
 import (
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/stacks"
@@ -53,10 +54,10 @@ type Input struct {
 	// harvested log.
 	Diagnostics   []string
 	DiagnosticsAt time.Time
-	// Kind is the PageKite restarted ("pagekite.py", "pagekitec"), Exe
-	// its executable and StatusFile pagekitec's -Y file: for the program
-	// and version report.json names.
-	Kind, Exe, StatusFile string
+	// Kind is the PageKite restarted, Exe its executable and StatusFile
+	// pagekitec's -Y file: for the program and version report.json names.
+	Kind            pagekite.Kind
+	Exe, StatusFile string
 	// Status is StatusFile as it was just before the restart
 	// (SnapshotStatus); nil means read StatusFile when the report is made
 	// (pkwatchdogd report).

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"os"
 	"regexp"
 	"strconv"
@@ -17,8 +18,8 @@ import (
 
 // PageKiteInfo names the PageKite that failed.
 type PageKiteInfo struct {
-	Kind    string `json:"kind"`
-	Version string `json:"version"`
+	Kind    pagekite.Kind `json:"kind"`
+	Version string        `json:"version"`
 	// Source says where Version came from: "log", "dpkg", "status file"
 	// or "usage banner".
 	Source string `json:"source,omitempty"`
@@ -36,15 +37,15 @@ type SystemInfo struct {
 // pagekitec.c from libpagekite X."); for pagekite.py, from its started= log
 // line, or else from dpkg's pagekite package.
 func pagekiteInfo(ctx context.Context, in Input, started string) PageKiteInfo {
-	if in.Kind == "pagekitec" {
+	if in.Kind == pagekite.C {
 		return pagekitecInfo(ctx, in)
 	}
 	if m := startedLine.FindStringSubmatch(started); m != nil {
-		return PageKiteInfo{Kind: "pagekite.py", Version: m[1], Source: "log"}
+		return PageKiteInfo{Kind: pagekite.Py, Version: m[1], Source: "log"}
 	}
 	out, err := child.Run(ctx, child.Cmd{Argv: []string{"dpkg-query", "-W", "-f=${Version}", "pagekite"}, Timeout: 5 * time.Second, MaxOutput: 256})
 	if v := strings.TrimSpace(string(out.Stdout)); err == nil && v != "" {
-		return PageKiteInfo{Kind: "pagekite.py", Version: v, Source: "dpkg"}
+		return PageKiteInfo{Kind: pagekite.Py, Version: v, Source: "dpkg"}
 	}
 	return PageKiteInfo{Kind: "unknown", Version: "unknown"}
 }
@@ -90,15 +91,15 @@ var bannerVersion = regexp.MustCompile(`This is pagekitec\.c from libpagekite ([
 // pagekitecInfo is pagekiteInfo for pagekitec.
 func pagekitecInfo(ctx context.Context, in Input) PageKiteInfo {
 	if st := in.status(); st != nil && st.Status.Version != "" {
-		return PageKiteInfo{Kind: "pagekitec", Version: st.Status.Version, Source: "status file"}
+		return PageKiteInfo{Kind: pagekite.C, Version: st.Status.Version, Source: "status file"}
 	}
 	if in.Exe != "" {
 		// Without arguments pagekitec prints its usage, banner first, and
 		// exits.
 		out, _ := child.Run(ctx, child.Cmd{Argv: []string{in.Exe}, Timeout: 5 * time.Second, MaxOutput: 4096, Combined: true})
 		if m := bannerVersion.FindSubmatch(out.Stdout); m != nil {
-			return PageKiteInfo{Kind: "pagekitec", Version: string(m[1]), Source: "usage banner"}
+			return PageKiteInfo{Kind: pagekite.C, Version: string(m[1]), Source: "usage banner"}
 		}
 	}
-	return PageKiteInfo{Kind: "pagekitec", Version: "unknown"}
+	return PageKiteInfo{Kind: pagekite.C, Version: "unknown"}
 }

@@ -42,7 +42,9 @@ type UploadOptions struct {
 	// Timeout bounds each try.
 	Timeout time.Duration
 	// Tries bounds the tries of one upload.
-	Tries     int
+	Tries int
+	// UserAgent names pkwatchdogd and its version to the collector; ""
+	// sends no User-Agent.
 	UserAgent string
 }
 
@@ -91,9 +93,6 @@ func NewUploader(log *zap.Logger, opts UploadOptions, lim Limiter) (*Uploader, e
 	}
 	if opts.Tries <= 0 {
 		opts.Tries = DefaultTries
-	}
-	if opts.UserAgent == "" {
-		opts.UserAgent = "pkwatchdogd"
 	}
 	if err := ValidateURL(opts.URL); err != nil {
 		return nil, err
@@ -258,7 +257,9 @@ func (u *Uploader) try(ctx context.Context, body *multipartBody, tc *tls.Config)
 	req.ContentLength = body.size
 	req.Close = true
 	req.Header.Set("Content-Type", body.contentType)
-	req.Header.Set("User-Agent", u.opts.UserAgent)
+	if u.opts.UserAgent != "" {
+		req.Header.Set("User-Agent", u.opts.UserAgent)
+	}
 	conn, err := oneshot.Dial(ctx, u.addr, tc)
 	if err != nil {
 		return 0, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"io"
 	"io/fs"
 	"time"
@@ -36,8 +37,8 @@ type File struct {
 // Pagekite is one PageKite instance in the status file.
 type Pagekite struct {
 	Name string `json:"name"`
-	// Kind is "pagekite.py" or "pagekitec", or "" until known.
-	Kind string `json:"kind,omitempty"`
+	// Kind is pagekite.Py or pagekite.C, or pagekite.Unknown until known.
+	Kind pagekite.Kind `json:"kind,omitempty"`
 	// PID is its process when last looked for; 0 when none was found.
 	PID int `json:"pid"`
 	// State is idle, queued (a restart waits for the desk), restarting

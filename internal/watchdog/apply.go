@@ -42,11 +42,8 @@ func (w *Watchdog) apply(ctx context.Context, board *board, s *Settings) {
 	}
 	instances := make([]desk.Instance, 0, len(s.Instances))
 	for _, in := range s.Instances {
-		di := desk.Instance{Name: in.Name, Kind: in.Kind, Restarter: in.Restarter, Policy: in.Policy,
-			LogFile: in.LogFile, JournalUnit: in.JournalUnit, LogCommand: in.LogCommand}
-		if in.Log != nil {
-			di.StatusFile = in.Log.StatusFile
-		}
+		di := in
+		di.Kites = make([]desk.Kite, 0, len(in.Targets))
 		for _, t := range in.Targets {
 			k, ok := w.kites[t.Name]
 			if !ok {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/pagekite/pkwatchdogd/internal/desk"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
-	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
 
@@ -29,29 +28,13 @@ type Settings struct {
 	// RestartNeeded lists reloaded keys that take effect only after a
 	// restart of pkwatchdogd, for the status file and STATUS=.
 	RestartNeeded []string
-	// Instances are the PageKite instances and their kites.
-	Instances []Instance
-}
-
-// Instance is one PageKite instance and the kites it flies.
-type Instance struct {
-	Name string
-	// Kind is "pagekite.py", "pagekitec" or "" (guessed).
-	Kind      string
-	Restarter desk.Restarter
-	Policy    desk.Policy
-	// LogFile and JournalUnit (or LogCommand, which wins) are its log,
-	// for the crash report.
-	LogFile, JournalUnit string
-	LogCommand           []string
-	// Log is the same log, read to tell a kite the relay rejected from a
-	// PageKite that needs a restart; nil reads nothing.
-	Log     *pklog.Source
-	Targets []probe.Target
+	// Instances are the PageKite instances and their kites (Targets; the
+	// watchdog sets Kites).
+	Instances []desk.Instance
 }
 
 // instance returns the instance called name, or nil.
-func (s *Settings) instance(name string) *Instance {
+func (s *Settings) instance(name string) *desk.Instance {
 	for i := range s.Instances {
 		if s.Instances[i].Name == name {
 			return &s.Instances[i]

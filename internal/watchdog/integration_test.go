@@ -128,7 +128,7 @@ func TestKiteDownAndBackWithRealPagekite(t *testing.T) {
 			GracePeriod:      3 * time.Second,
 		},
 		StatusFile: filepath.Join(t.TempDir(), "status.json"),
-		Instances: []watchdog.Instance{{
+		Instances: []desk.Instance{{
 			Name:   "pagekite",
 			Policy: desk.Policy{Cooldown: 4 * time.Second, MaxCooldown: time.Minute},
 			Targets: []probe.Target{{

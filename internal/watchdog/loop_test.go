@@ -2,6 +2,7 @@ package watchdog
 
 import (
 	"context"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -43,7 +44,7 @@ func testSettings(t *testing.T, kites ...string) *Settings {
 			GracePeriod:      30 * time.Second,
 		},
 		StatusFile: filepath.Join(t.TempDir(), "status.json"),
-		Instances: []Instance{{
+		Instances: []desk.Instance{{
 			Name:   "pagekite",
 			Policy: desk.Policy{Cooldown: 60 * time.Second, MaxCooldown: 10 * time.Minute},
 		}},
@@ -55,12 +56,12 @@ func testSettings(t *testing.T, kites ...string) *Settings {
 }
 
 // pk is s's first instance.
-func pk(s *Settings) *Instance { return &s.Instances[0] }
+func pk(s *Settings) *desk.Instance { return &s.Instances[0] }
 
 // clone copies s deeply enough for a reload: its instances and targets.
 func clone(s *Settings) *Settings {
 	next := *s
-	next.Instances = append([]Instance(nil), s.Instances...)
+	next.Instances = append([]desk.Instance(nil), s.Instances...)
 	for i := range next.Instances {
 		next.Instances[i].Targets = append([]probe.Target(nil), s.Instances[i].Targets...)
 	}
@@ -194,7 +195,7 @@ func TestNoRestartWithoutKiteDown(t *testing.T) {
 // suspect makes the desk ask it for more logging (once until the restart);
 // a pagekite.py instance is never asked.
 func TestSuspectAsksPagekitecToLog(t *testing.T) {
-	for _, kind := range []string{"pagekitec", "pagekite.py"} {
+	for _, kind := range []pagekite.Kind{pagekite.C, pagekite.Py} {
 		synctest.Test(t, func(t *testing.T) {
 			origin := time.Now()
 			s := testSettings(t, "a.kite.test")
@@ -209,7 +210,7 @@ func TestSuspectAsksPagekitecToLog(t *testing.T) {
 			})
 			h := start(t, s, p, 1, nil)
 			time.Sleep(2 * time.Minute)
-			want := map[string]int{"pagekitec": 1, "pagekite.py": 0}[kind]
+			want := map[pagekite.Kind]int{pagekite.C: 1, pagekite.Py: 0}[kind]
 			if n := h.restart.raiseCount(); n != want || len(h.restart.restartTimes()) != 0 {
 				t.Errorf("%s: raises = %d, restarts %d; want %d and 0", kind, n, len(h.restart.restartTimes()), want)
 			}
