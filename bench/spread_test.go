@@ -55,7 +55,9 @@ func (noRestarter) Find(context.Context) (action.Process, error) {
 	return action.Process{PID: 1, Started: time.Now().Add(-time.Hour)}, nil
 }
 
-func (noRestarter) Restart(context.Context, string) action.Result { return action.Result{} }
+func (noRestarter) RestartFound(context.Context, string, *action.Process) action.Result {
+	return action.Result{}
+}
 
 func (noRestarter) RaiseLogLevel(context.Context) error { return nil }
 

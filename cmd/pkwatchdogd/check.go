@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pagekite/pkwatchdogd/internal/discover"
+
 	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
@@ -29,7 +31,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log, closeLog := commandLogger(cfg, stderr)
 	defer closeLog()
-	instances, err := cfg.Instances(log)
+	instances, err := discover.Instances(log, cfg, discover.System())
 	if err != nil {
 		fmt.Fprintf(stderr, "pkwatchdogd: %v\n", err)
 		return exitConfig

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pagekite/pkwatchdogd/internal/discover"
+
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
@@ -37,7 +39,7 @@ func TestDebugLogHasNoSecret(t *testing.T) {
 	cfg.Kites = []config.Kite{{Name: name}}
 	obs, logs := observer.New(zap.DebugLevel)
 	log := redacted(zap.New(obs))
-	ins, err := cfg.Instances(zap.NewNop())
+	ins, err := discover.Instances(zap.NewNop(), &cfg, discover.System())
 	if err != nil {
 		t.Fatal(err)
 	}

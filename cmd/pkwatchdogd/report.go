@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pagekite/pkwatchdogd/internal/discover"
+
 	"github.com/pagekite/pkwatchdogd/internal/config"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/report"
@@ -36,7 +38,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	log, closeLog := commandLogger(cfg, stderr)
 	defer closeLog()
-	instances, err := cfg.Instances(log)
+	instances, err := discover.Instances(log, cfg, discover.System())
 	if err != nil {
 		fmt.Fprintf(stderr, "pkwatchdogd: %v\n", err)
 		return exitConfig

@@ -4,9 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"io"
 	"strings"
+
+	"github.com/pagekite/pkwatchdogd/internal/discover"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/config"
@@ -29,7 +31,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	log, closeLog := commandLogger(cfg, stderr)
 	defer closeLog()
-	instances, err := cfg.Instances(log)
+	instances, err := discover.Instances(log, cfg, discover.System())
 	if err != nil {
 		fmt.Fprintf(stderr, "pkwatchdogd: %s: %v\n", *path, err)
 		return exitConfig

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pagekite/pkwatchdogd/internal/discover"
+
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -264,7 +266,7 @@ func (p *parts) seePagekites() {
 // swaps them in only when all of them built. Keys that take effect only
 // after a restart of pkwatchdogd are listed in the settings and logged.
 func (p *parts) reconfigure(log *zap.Logger, cfg *config.Config) error {
-	instances, err := cfg.Instances(log.Named("discovery"))
+	instances, err := discover.Instances(log.Named("discovery"), cfg, discover.System())
 	if err != nil {
 		return err
 	}
@@ -358,7 +360,7 @@ func newBuilderIn(log *zap.Logger, cfg *config.Config, stateDir string) (*report
 	if err != nil {
 		return nil, err
 	}
-	red := redact.New(redact.Options{Secrets: cfg.Secrets(), RedactIPs: cfg.Report.RedactIPs, Extra: extra})
+	red := redact.New(redact.Options{Secrets: discover.Secrets(cfg, discover.System()), RedactIPs: cfg.Report.RedactIPs, Extra: extra})
 	logSecrets.Store(red)
 	return report.NewBuilder(log.Named("report"), report.Options{
 		StateDir:    stateDir,

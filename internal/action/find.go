@@ -36,7 +36,8 @@ func New(log *zap.Logger, opts Options) *Restarter {
 // (with ErrNotFound or ErrNotPageKite), ErrNotPageKite (the unit's MainPID
 // is not PageKite).
 func (r *Restarter) Find(ctx context.Context) (Process, error) {
-	p, _, err := r.locate(ctx)
+	p, source, err := r.locate(ctx)
+	p.source = source
 	return p, err
 }
 

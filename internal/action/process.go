@@ -42,6 +42,9 @@ type Process struct {
 	// named: a pid file named it (it may then be in another PID
 	// namespace).
 	named bool
+	// source is where Find found it (sourcePIDFile, sourceUnit,
+	// sourceScan).
+	source string
 }
 
 // Age is how long the process has been running at now.

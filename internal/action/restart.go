@@ -21,17 +21,35 @@ const respawnPoll = 200 * time.Millisecond
 
 // Restart restarts PageKite because kite is down, and records what happened.
 // It never returns an error: Result.Outcome and Result.Reason say how it
-// went, and every step is logged.
+// went, and every step is logged. It finds the process itself; see
+// RestartFound.
 func (r *Restarter) Restart(ctx context.Context, kite string) Result {
+	return r.RestartFound(ctx, kite, nil)
+}
+
+// RestartFound is Restart of found, the process Find returned when the
+// restart was decided (nil: find it now). That very process is signalled
+// or nobody: it is proven again through a pidfd, and one that exited or
+// changed since is not replaced by whatever runs now (a respawned
+// PageKite is younger than the decision knew).
+func (r *Restarter) RestartFound(ctx context.Context, kite string, found *Process) Result {
 	log := r.log.With(zap.String("kite", kite), zap.String("method", r.opts.Method))
 	res := Result{Method: r.opts.Method, Signal: unix.SignalName(r.opts.Signal)}
 	if r.opts.Method == MethodCommand {
-		res = r.restartByCommand(ctx, log, res)
+		res = r.restartByCommand(ctx, log, res, found)
 	} else {
-		res = r.restartBySignal(ctx, log, res)
+		res = r.restartBySignal(ctx, log, res, found)
 	}
 	finish(log, res)
 	return res
+}
+
+// locateOr is found, or the process Find finds now.
+func (r *Restarter) locateOr(ctx context.Context, found *Process) (Process, string, error) {
+	if found != nil {
+		return *found, found.source, nil
+	}
+	return r.locate(ctx)
 }
 
 // finish logs the result, at a level fitting the outcome.
@@ -82,8 +100,8 @@ func notFoundOutcome(err error) string {
 }
 
 // restartBySignal is Restart for the methods "signal" and "systemd".
-func (r *Restarter) restartBySignal(ctx context.Context, log *zap.Logger, res Result) Result {
-	p, source, err := r.locate(ctx)
+func (r *Restarter) restartBySignal(ctx context.Context, log *zap.Logger, res Result, found *Process) Result {
+	p, source, err := r.locateOr(ctx, found)
 	if err == nil {
 		describe(log, &res, p, source)
 	}
@@ -343,9 +361,9 @@ func (r *Restarter) runStartCommand(ctx context.Context, log *zap.Logger, res Re
 }
 
 // restartByCommand is Restart for the method "command".
-func (r *Restarter) restartByCommand(ctx context.Context, log *zap.Logger, res Result) Result {
+func (r *Restarter) restartByCommand(ctx context.Context, log *zap.Logger, res Result, found *Process) Result {
 	res.Signal = ""
-	old, source, err := r.locate(ctx)
+	old, source, err := r.locateOr(ctx, found)
 	if err == nil {
 		describe(log, &res, old, source)
 	} else {

@@ -447,3 +447,35 @@ func TestRaiseLogLevel(t *testing.T) {
 		t.Error("RaiseLogLevel(nothing running) = nil, want an error")
 	}
 }
+
+// TestRestartFoundIsThatProcess: the restart of a process found for the
+// decision signals that process or nobody: once it exited and another
+// PageKite runs in its place (younger than the decision knew), nothing is
+// signalled and the newcomer lives on; RestartFound(nil) looks again.
+func TestRestartFoundIsThatProcess(t *testing.T) {
+	_, kite := fakeKite(t)
+	m := pathMatch(kite)
+	first := startProc(t, kite, "60")
+	waitExec(t, first.Process.Pid, m)
+	r := New(zapNop(), testOptions(m))
+	found, err := r.Find(t.Context())
+	if err != nil || found.PID != first.Process.Pid {
+		t.Fatalf("Find() = pid %d, %v; want %d", found.PID, err, first.Process.Pid)
+	}
+	_ = first.Process.Kill()
+	_ = first.Wait()
+	second := startProc(t, kite, "60")
+	waitExec(t, second.Process.Pid, m)
+	res := r.RestartFound(t.Context(), "a.kite.test", &found)
+	if res.Outcome != OutcomeNoProcess || res.PID != found.PID {
+		t.Errorf("RestartFound(the exited process) = %q pid %d (%s), want %q for pid %d", res.Outcome, res.PID, res.Reason, OutcomeNoProcess, found.PID)
+	}
+	if !alive(second.Process.Pid) {
+		t.Fatalf("pid %d, which the decision did not see, was killed", second.Process.Pid)
+	}
+	opts := testOptions(m)
+	opts.DryRun = true
+	if res := New(zapNop(), opts).RestartFound(t.Context(), "a.kite.test", nil); res.Outcome != OutcomeDryRun || res.PID != second.Process.Pid {
+		t.Errorf("RestartFound(nil) = %q pid %d, want a dry run of pid %d, found anew", res.Outcome, res.PID, second.Process.Pid)
+	}
+}

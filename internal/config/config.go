@@ -1,9 +1,10 @@
 package config
 
 import (
+	"time"
+
 	"github.com/pagekite/pkwatchdogd/internal/ratelimit"
 	"golang.org/x/sys/unix"
-	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/pagekite"

@@ -1,18 +1,9 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
-
-// ErrNotConfigured is returned (wrapped) by Targets when there is no [[kite]]
-// and pagekite.py's configuration is the stock, unconfigured one.
-var ErrNotConfigured = errors.New("pagekite is not configured")
-
-// ErrNoKites is returned (wrapped) by Targets when there is no [[kite]] and
-// discovery found no enabled kite.
-var ErrNoKites = errors.New("no kites to watch")
 
 // Problem is one invalid or unknown key.
 type Problem struct {

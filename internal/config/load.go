@@ -3,9 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
-	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"strconv"
 	"strings"
+
+	"github.com/pagekite/pkwatchdogd/internal/probe"
 
 	"github.com/BurntSushi/toml"
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 )
 
 // writeConfig writes text to a config file in a temp dir and returns its path.

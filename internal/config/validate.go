@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"net"
 	"net/netip"
 	"net/url"
@@ -14,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/probe"
 
 	"golang.org/x/sys/unix"
 
@@ -316,7 +317,7 @@ func (c *Config) kiteProblems(ps *problems, key string, k Kite) {
 	switch {
 	case k.Name == "":
 		ps.add(key+".name", "is required")
-	case !validHostname(k.Name):
+	case !ValidHostname(k.Name):
 		ps.add(key+".name", "%q is not a host name", k.Name)
 	}
 	oneOf(ps, key+".kind", k.Kind, probe.KindHTTP, probe.KindRaw)
@@ -438,9 +439,9 @@ func matchProblems(ps *problems, key, expr string) {
 	}
 }
 
-// validHostname reports whether s looks like a DNS name (letters, digits,
+// ValidHostname reports whether s looks like a DNS name (letters, digits,
 // '-', '_', '.'), which is what kite names are.
-func validHostname(s string) bool {
+func ValidHostname(s string) bool {
 	if len(s) > 253 || strings.HasPrefix(s, ".") || strings.HasSuffix(s, ".") || strings.Contains(s, "..") {
 		return false
 	}

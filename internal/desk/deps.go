@@ -13,9 +13,11 @@ import (
 type Restarter interface {
 	// Find identifies the process without touching it.
 	Find(ctx context.Context) (action.Process, error)
-	// Restart restarts it because kite is down (or, in dry run, says what
-	// it would do), and reports what happened.
-	Restart(ctx context.Context, kite string) action.Result
+	// RestartFound restarts found, the process Find returned for the
+	// decision (nil: none was found; it looks again), because kite is
+	// down (or, in dry run, says what it would do), and reports what
+	// happened.
+	RestartFound(ctx context.Context, kite string, found *action.Process) action.Result
 	// RaiseLogLevel asks a pagekitec to log everything (SIGUSR1); it does
 	// nothing to other PageKites.
 	RaiseLogLevel(ctx context.Context) error

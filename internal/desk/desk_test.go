@@ -52,7 +52,7 @@ func (r *fakeRestarter) Find(context.Context) (action.Process, error) {
 	return action.Process{PID: 42, Started: time.Now().Add(-time.Hour)}, nil
 }
 
-func (r *fakeRestarter) Restart(ctx context.Context, kite string) action.Result {
+func (r *fakeRestarter) RestartFound(ctx context.Context, kite string, _ *action.Process) action.Result {
 	r.shared.mu.Lock()
 	r.shared.running++
 	if r.shared.running > 1 {

@@ -63,7 +63,9 @@ func (d *Desk) work(ctx context.Context, j job) {
 	f := Facts{Started: j.started, Uptime: d.deps.Uptime(), CooldownUntil: j.cooldownUntil}
 	name := j.spec.Name
 	ev := event{instance: name}
+	var found *action.Process // what the decision is about, and the restart
 	if p, err := j.spec.Restarter.Find(ctx); err == nil {
+		found = &p
 		f.ProcessStarted, f.PID = p.Started, p.PID
 		ev.found, ev.pid, ev.kind = true, p.PID, p.Kind
 	} else {
@@ -85,7 +87,7 @@ func (d *Desk) work(ctx context.Context, j job) {
 	// The evidence of the process goes into the report as it was before
 	// the kill: after it, the status file is the respawned process's.
 	status := report.SnapshotStatus(j.spec.source().StatusFile, time.Now())
-	res := j.spec.Restarter.Restart(ctx, j.kite)
+	res := j.spec.Restarter.RestartFound(ctx, j.kite, found)
 	now := time.Now()
 	switch {
 	case j.spec.Policy.DryRun && res.Outcome == action.OutcomeDryRun:

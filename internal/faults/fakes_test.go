@@ -95,7 +95,7 @@ func (r *fakeRestarter) Find(context.Context) (action.Process, error) {
 	return action.Process{PID: 4242, Started: time.Now().Add(-24 * time.Hour)}, nil
 }
 
-func (r *fakeRestarter) Restart(_ context.Context, kite string) action.Result {
+func (r *fakeRestarter) RestartFound(_ context.Context, kite string, _ *action.Process) action.Result {
 	now := time.Now()
 	r.mu.Lock()
 	r.restarts[kite] = append(r.restarts[kite], now)

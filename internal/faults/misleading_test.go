@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pagekite/pkwatchdogd/internal/discover"
+
 	"go.uber.org/zap"
 
 	"github.com/pagekite/pkwatchdogd/internal/config"
@@ -90,7 +92,7 @@ func misleadingScenarios() []scenario {
 				}
 				c := config.Default()
 				c.Discovery.PagekiteDir = rc
-				ins, err := c.Instances(zap.NewNop())
+				ins, err := discover.Instances(zap.NewNop(), &c, discover.System())
 				if err != nil || len(ins) != 1 || len(ins[0].Targets) != 1 || ins[0].Targets[0].ConnectTo != addr {
 					t.Fatalf("Instances() = %+v, %v; want one kite through %s", ins, err, addr)
 				}

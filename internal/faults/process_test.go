@@ -123,8 +123,8 @@ type markingRestarter struct {
 	p *scriptProber
 }
 
-func (m markingRestarter) Restart(ctx context.Context, kite string) action.Result {
-	res := m.Restarter.Restart(ctx, kite)
+func (m markingRestarter) RestartFound(ctx context.Context, kite string, found *action.Process) action.Result {
+	res := m.Restarter.RestartFound(ctx, kite, found)
 	if spent(res) {
 		m.p.markRestarted(kite)
 	}

@@ -3,8 +3,6 @@
 // and the status file say which, each with these values.
 package pagekite
 
-import "fmt"
-
 // Kind is the program of a PageKite instance.
 type Kind string
 
@@ -17,12 +15,3 @@ const (
 	// C is libpagekite's pagekitec.
 	C Kind = "pagekitec"
 )
-
-// ParseKind parses a config's kind: "pagekite.py", "pagekitec" or "".
-func ParseKind(s string) (Kind, error) {
-	switch k := Kind(s); k {
-	case Unknown, Py, C:
-		return k, nil
-	}
-	return Unknown, fmt.Errorf("kind %q: want %q or %q", s, Py, C)
-}

@@ -87,7 +87,7 @@ func (r *fakeRestarter) Find(context.Context) (action.Process, error) {
 	return action.Process{PID: 4242, Started: r.processStart}, nil
 }
 
-func (r *fakeRestarter) Restart(ctx context.Context, kite string) action.Result {
+func (r *fakeRestarter) RestartFound(ctx context.Context, kite string, _ *action.Process) action.Result {
 	now := time.Now()
 	r.mu.Lock()
 	r.restarts = append(r.restarts, now)

@@ -1,4 +1,4 @@
-package config
+package discover
 
 import (
 	"errors"
@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/pagekite/pkwatchdogd/internal/config"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
 
@@ -28,9 +29,9 @@ name = "ssh.pagekite.me"
 kind = "raw"
 port = 22
 `)
-	c, err := Load(path)
+	c, err := config.Load(path)
 	if err != nil {
-		t.Fatalf("Load() error = %v", err)
+		t.Fatalf("config.Load() error = %v", err)
 	}
 	got, err := targets(c, zap.NewNop())
 	if err != nil {
@@ -67,7 +68,7 @@ func TestTargetsDiscovery(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {
-			c := Default()
+			c := config.Default()
 			c.Discovery.PagekiteDir = filepath.Join("testdata", tt.dir)
 			got, err := targets(&c, zap.NewNop())
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
@@ -84,7 +85,7 @@ func TestTargetsDiscovery(t *testing.T) {
 // secrets) and the good kites are still watched.
 func TestTargetsDiscoveryBadLines(t *testing.T) {
 	core, logs := observer.New(zapcore.WarnLevel)
-	c := Default()
+	c := config.Default()
 	c.Discovery.PagekiteDir = filepath.Join("testdata", "bad-rc")
 	got, err := targets(&c, zap.New(core))
 	if err != nil {
@@ -134,10 +135,10 @@ func TestSecrets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {
-			c := Default()
+			c := config.Default()
 			c.Discovery.PagekiteDir = filepath.Join("testdata", tt.dir)
-			c.Kites = []Kite{{Name: "explicit.example", Kind: probe.KindHTTP, URL: "http://explicit.example/"}}
-			if got := c.Secrets(); !reflect.DeepEqual(got, tt.want) {
+			c.Kites = []config.Kite{{Name: "explicit.example", Kind: probe.KindHTTP, URL: "http://explicit.example/"}}
+			if got := Secrets(&c, standIn()); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Secrets(%s) = %q, want %q", tt.dir, got, tt.want)
 			}
 		})
@@ -147,8 +148,8 @@ func TestSecrets(t *testing.T) {
 // TestTargetsFromCode: a Config built in code (not loaded) gets the kite
 // defaults too.
 func TestTargetsFromCode(t *testing.T) {
-	c := Default()
-	c.Kites = []Kite{{Name: "code.example"}}
+	c := config.Default()
+	c.Kites = []config.Kite{{Name: "code.example"}}
 	got, err := targets(&c, nil)
 	want := []probe.Target{{Name: "code.example", Kind: probe.KindHTTP, URL: "http://code.example/"}}
 	if err != nil || !reflect.DeepEqual(got, want) {
@@ -220,7 +221,7 @@ func TestDiscoveryRelay(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "10_kites.rc"), []byte(tt.rc), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			c := Default()
+			c := config.Default()
 			c.Discovery.PagekiteDir = dir
 			c.Discovery.TLSProbe = tt.tlsProbe
 			got, err := targets(&c, zap.NewNop())
@@ -243,7 +244,7 @@ func TestDiscoveryBadNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	core, logs := observer.New(zapcore.WarnLevel)
-	c := Default()
+	c := config.Default()
 	c.Discovery.PagekiteDir = dir
 	got, err := targets(&c, zap.New(core))
 	if err != nil || len(got) != 1 || got[0].Name != "good.kite.test" {
@@ -255,9 +256,9 @@ func TestDiscoveryBadNames(t *testing.T) {
 }
 
 // targets returns every kite of every instance (see Instances), in
-// instance order.
-func targets(c *Config, log *zap.Logger) ([]probe.Target, error) {
-	ins, err := c.Instances(log)
+// instance order, on a machine where no pagekitec runs.
+func targets(c *config.Config, log *zap.Logger) ([]probe.Target, error) {
+	ins, err := Instances(log, c, standIn())
 	if err != nil {
 		return nil, err
 	}

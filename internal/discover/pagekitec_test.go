@@ -1,4 +1,4 @@
-package config
+package discover
 
 import (
 	"errors"
@@ -11,24 +11,30 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
+	"github.com/pagekite/pkwatchdogd/internal/config"
 	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
 
-// stubPagekitec makes discovery see these pagekitec processes (argv with
-// the program name) for the test's duration: the real pagekitec is not
-// installable here; cmd/pkwatchdogd's tests run a real process shaped
-// like one.
-func stubPagekitec(t *testing.T, argvs ...[]string) {
-	t.Helper()
-	old := runningPagekitec
-	t.Cleanup(func() { runningPagekitec = old })
-	runningPagekitec = func(string) ([]action.Process, []error, error) {
-		var out []action.Process
-		for i, a := range argvs {
-			out = append(out, action.Process{PID: 1000 + i, Cmdline: a})
-		}
-		return out, nil, nil
+// standIn is a machine on which these pagekitec processes run (argv with
+// the program name) and only logread is on PATH: the real pagekitec is
+// not installable here; cmd/pkwatchdogd's tests run a real process
+// shaped like one.
+func standIn(argvs ...[]string) Env {
+	return Env{
+		Pagekitec: func(string) ([]action.Process, []error, error) {
+			var out []action.Process
+			for i, a := range argvs {
+				out = append(out, action.Process{PID: 1000 + i, Cmdline: a})
+			}
+			return out, nil, nil
+		},
+		LookPath: func(name string) (string, error) {
+			if name == "logread" {
+				return "/sbin/logread", nil
+			}
+			return "", errors.New("not here")
+		},
 	}
 }
 
@@ -74,20 +80,12 @@ func TestDiscoverPagekitec(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			stubPagekitec(t, tt.procs...)
-			oldLook := lookPath
-			t.Cleanup(func() { lookPath = oldLook })
-			lookPath = func(name string) (string, error) {
-				if name == "logread" {
-					return "/sbin/logread", nil
-				}
-				return "", errors.New("not here")
-			}
-			c := Default()
+			env := standIn(tt.procs...)
+			c := config.Default()
 			c.Discovery.PagekiteDir = filepath.Join(dir, "no-pagekite.d")
 			c.Discovery.UCIFile = tt.uci
-			c.Pagekites = []Pagekite{{Name: "router", Kind: tt.kind}}
-			ins, err := c.Instances(zap.NewNop())
+			c.Pagekites = []config.Pagekite{{Name: "router", Kind: tt.kind}}
+			ins, err := Instances(zap.NewNop(), &c, env)
 			if tt.wantErr != "" {
 				if !errors.Is(err, ErrNoKites) || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Instances() error = %v, want %q", err, tt.wantErr)
@@ -112,9 +110,9 @@ func TestDiscoverPagekitec(t *testing.T) {
 				t.Errorf("Instances() = kind %q from %q status %q targets %+v\nwant from %q status %q targets %+v",
 					in.Kind, in.From, in.StatusFile, in.Targets, tt.from, tt.status, tt.want)
 			}
-			secrets := strings.Join(c.Secrets(), " ")
+			secrets := strings.Join(Secrets(&c, env), " ")
 			if !strings.Contains(secrets, "uci-s3cret") || (len(tt.procs) > 0 && !strings.Contains(secrets, "argv-s3cret")) {
-				t.Errorf("Secrets() = %q, want the UCI and argv secrets", c.Secrets())
+				t.Errorf("Secrets() = %q, want the UCI and argv secrets", secrets)
 			}
 		})
 	}
