@@ -12,7 +12,6 @@ import (
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/config"
-	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/stacks"
 )
 
@@ -53,7 +52,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	for i, in := range instances {
 		fmt.Fprintf(stdout, "  pagekite %s (%s)\n", in.Name, describeInstance(in))
 		for _, t := range in.Targets {
-			fmt.Fprintf(stdout, "    %s (%s: %s)\n", t.Name, t.Kind, describeTarget(t))
+			fmt.Fprintf(stdout, "    %s (%s: %s)\n", t.Name, t.Kind, t.Describe())
 		}
 		if line := faulthandlerLine(context.Background(), restarters[i]); line != "" {
 			fmt.Fprintf(stdout, "    %s\n", line)
@@ -85,7 +84,7 @@ func describeInstance(in config.Instance) string {
 		parts = append(parts, string(in.Kind))
 	}
 	switch {
-	case r.Method == "command":
+	case r.Method == action.MethodCommand:
 		parts = append(parts, "restart: command "+r.Command[0])
 	case r.PIDFile != "":
 		parts = append(parts, fmt.Sprintf("restart: %s %s to the pid in %s", r.Method, r.Signal, r.PIDFile))
@@ -112,23 +111,4 @@ func describeInstance(in config.Instance) string {
 		parts = append(parts, "kites from "+in.From)
 	}
 	return strings.Join(parts, "; ")
-}
-
-// describeTarget says how a kite is probed.
-func describeTarget(t probe.Target) string {
-	where := t.URL
-	switch {
-	case t.Kind == probe.KindRaw:
-		where = fmt.Sprintf("CONNECT %s:%d", t.Name, t.Port)
-	case t.HTTPSOnly:
-		where += " (HTTPS-only kite, asked over plain HTTP)"
-	}
-	where += " through relay " + t.Dial()
-	switch {
-	case t.Via != "":
-		where += " (" + t.Via + ")"
-	case t.ConnectTo == "":
-		where += " (the kite's name, by DNS)"
-	}
-	return where
 }

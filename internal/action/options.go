@@ -16,6 +16,9 @@ const (
 	MethodCommand = "command"
 )
 
+// Methods are the restart methods, for a config's method key.
+func Methods() []string { return []string{MethodSignal, MethodSystemd, MethodCommand} }
+
 // DefaultProcessPattern is the default restart.process_match. It is matched
 // against the process's argv joined with spaces and accepts pagekite.py
 // (/usr/bin/pagekite, pagekite.py, python3 [opts] /usr/bin/pagekite ...) and

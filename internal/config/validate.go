@@ -186,7 +186,7 @@ func (c *Config) problems() []Problem {
 // ("restart", or "pagekite[N]" for an instance's overrides).
 func restartProblems(ps *problems, prefix string, r Restart) {
 	key := func(k string) string { return prefix + "." + k }
-	oneOf(ps, key("method"), r.Method, action.MethodSignal, action.MethodSystemd, action.MethodCommand)
+	oneOf(ps, key("method"), r.Method, action.Methods()...)
 	if r.Method == action.MethodCommand && len(r.Command) == 0 {
 		ps.add(key("command"), "is required when method is \"command\"")
 	}
@@ -320,7 +320,7 @@ func (c *Config) kiteProblems(ps *problems, key string, k Kite) {
 	case !ValidHostname(k.Name):
 		ps.add(key+".name", "%q is not a host name", k.Name)
 	}
-	oneOf(ps, key+".kind", k.Kind, probe.KindHTTP, probe.KindRaw)
+	oneOf(ps, key+".kind", k.Kind, probe.Kinds()...)
 	switch k.Kind {
 	case probe.KindRaw:
 		if k.Port < 1 || k.Port > 65535 {

@@ -19,6 +19,10 @@ const (
 	KindRaw Kind = "raw"
 )
 
+// Kinds are the probe kinds, for a config's kind key: adding one here
+// (with its probe in Prober.Probe) is all a config needs to accept it.
+func Kinds() []Kind { return []Kind{KindHTTP, KindRaw} }
+
 // Target is one kite to probe.
 type Target struct {
 	// Name is the kite name, e.g. foo.pagekite.me.
@@ -127,4 +131,24 @@ func (t Target) Dial() string {
 // connectLine is the CONNECT target of a raw probe, "NAME:PORT".
 func (t Target) connectLine() string {
 	return net.JoinHostPort(t.Name, strconv.Itoa(t.Port))
+}
+
+// Describe says how t is probed, for validate and check: what is asked of
+// the relay, and which relay, from where.
+func (t Target) Describe() string {
+	where := t.URL
+	switch {
+	case t.Kind == KindRaw:
+		where = fmt.Sprintf("CONNECT %s:%d", t.Name, t.Port)
+	case t.HTTPSOnly:
+		where += " (HTTPS-only kite, asked over plain HTTP)"
+	}
+	where += " through relay " + t.Dial()
+	switch {
+	case t.Via != "":
+		where += " (" + t.Via + ")"
+	case t.ConnectTo == "":
+		where += " (the kite's name, by DNS)"
+	}
+	return where
 }
