@@ -83,16 +83,7 @@ func describeInstance(in config.Instance) string {
 	if in.Kind != pagekite.Unknown {
 		parts = append(parts, string(in.Kind))
 	}
-	switch {
-	case r.Method == action.MethodCommand:
-		parts = append(parts, "restart: command "+r.Command[0])
-	case r.PIDFile != "":
-		parts = append(parts, fmt.Sprintf("restart: %s %s to the pid in %s", r.Method, r.Signal, r.PIDFile))
-	case r.Unit != "":
-		parts = append(parts, fmt.Sprintf("restart: %s %s to %s's main pid, else the one process matching process_match", r.Method, r.Signal, r.Unit))
-	default:
-		parts = append(parts, fmt.Sprintf("restart: %s %s to the one process matching process_match", r.Method, r.Signal))
-	}
+	parts = append(parts, "restart: "+in.Action.Describe())
 	if r.DryRun {
 		parts = append(parts, "dry run")
 	}

@@ -2,7 +2,6 @@ package action
 
 import (
 	"errors"
-	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 )
 
 // TestFindScan covers the /proc scan with real processes: none, one, two

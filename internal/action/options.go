@@ -1,6 +1,7 @@
 package action
 
 import (
+	"fmt"
 	"regexp"
 	"time"
 
@@ -173,4 +174,18 @@ func (o Options) withDefaults() Options {
 		o.CommandTimeout = d.CommandTimeout
 	}
 	return o
+}
+
+// Describe says how o restarts, for validate: "command PATH", or the
+// method, the signal and where the PID comes from.
+func (o Options) Describe() string {
+	switch {
+	case o.Method == MethodCommand && len(o.Command) > 0:
+		return "command " + o.Command[0]
+	case o.PIDFile != "":
+		return fmt.Sprintf("%s %s to the pid in %s", o.Method, unix.SignalName(o.Signal), o.PIDFile)
+	case o.Unit != "":
+		return fmt.Sprintf("%s %s to %s's main pid, else the one process matching process_match", o.Method, unix.SignalName(o.Signal), o.Unit)
+	}
+	return fmt.Sprintf("%s %s to the one process matching process_match", o.Method, unix.SignalName(o.Signal))
 }

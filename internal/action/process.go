@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 )
 
 // clockTicks is USER_HZ, the unit of /proc/PID/stat times: 100 on every

@@ -1,11 +1,12 @@
 package action
 
 import (
-	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 )
 
 func TestDefaultProcessMatch(t *testing.T) {
