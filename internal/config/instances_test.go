@@ -2,8 +2,6 @@ package config
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -100,12 +98,5 @@ pidfile = "/run/2"
 				t.Errorf("parse() errors:\n%s\nwant the bad [restart].signal reported once, as restart.signal", msg)
 			}
 		})
-	}
-}
-
-func writeRC(t *testing.T, dir, name, text string) {
-	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -14,17 +14,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pagekite/pkwatchdogd/internal/pktest"
+
 	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 )
 
 // writeConfig writes text to a config file in a temp dir and returns its path.
 func writeConfig(t *testing.T, text string) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "pkwatchdogd.toml")
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return pktest.WriteFile(t, t.TempDir(), "pkwatchdogd.toml", text)
 }
 
 func TestDefaultIsValid(t *testing.T) {

@@ -1,24 +1,18 @@
 package discover
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/pagekite/pkwatchdogd/internal/pktest"
 )
 
 // writeConfig writes text to a config file in a temp dir and returns its path.
 func writeConfig(t *testing.T, text string) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "pkwatchdogd.toml")
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return pktest.WriteFile(t, t.TempDir(), "pkwatchdogd.toml", text)
 }
 
 func writeRC(t *testing.T, dir, name, text string) {
 	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	pktest.WriteFile(t, dir, name, text)
 }
