@@ -3,8 +3,6 @@ package desk
 import (
 	"cmp"
 	"context"
-	"github.com/pagekite/pkwatchdogd/internal/pklog"
-	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"slices"
 	"sync"
 	"time"
@@ -14,6 +12,8 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/logging"
 	"github.com/pagekite/pkwatchdogd/internal/pagekite"
+	"github.com/pagekite/pkwatchdogd/internal/pklog"
+	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
 	"github.com/pagekite/pkwatchdogd/internal/stacks"
 	"github.com/pagekite/pkwatchdogd/internal/status"

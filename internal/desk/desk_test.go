@@ -3,7 +3,6 @@ package desk
 import (
 	"context"
 	"fmt"
-	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
+	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/ratelimit"
 	"github.com/pagekite/pkwatchdogd/internal/report"
 )

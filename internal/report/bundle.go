@@ -1,9 +1,9 @@
 package report
 
 import (
-	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"time"
 
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/stacks"
 )
 

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"os"
 	"regexp"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pagekite/pkwatchdogd/internal/child"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 )
 
 // PageKiteInfo names the PageKite that failed.

@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"io"
 	"io/fs"
 	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/atomicfile"
-
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/safefile"
 )
 

@@ -2,7 +2,6 @@ package watchdog
 
 import (
 	"context"
-	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/desk"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/status"
 )
