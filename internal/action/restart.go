@@ -10,10 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/sys/unix"
+
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 )
 
 // respawnPoll is how often the respawn wait looks for a new PageKite.

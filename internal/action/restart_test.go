@@ -14,10 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pagekite/pkwatchdogd/internal/pagekite"
-	"github.com/pagekite/pkwatchdogd/internal/pktest"
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/sys/unix"
+
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
+	"github.com/pagekite/pkwatchdogd/internal/pktest"
 )
 
 // freePort returns a loopback port where nothing listens.

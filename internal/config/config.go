@@ -3,12 +3,12 @@ package config
 import (
 	"time"
 
-	"github.com/pagekite/pkwatchdogd/internal/ratelimit"
 	"golang.org/x/sys/unix"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
+	"github.com/pagekite/pkwatchdogd/internal/ratelimit"
 	"github.com/pagekite/pkwatchdogd/internal/report"
 	"github.com/pagekite/pkwatchdogd/internal/stacks"
 )
