@@ -431,7 +431,7 @@ import json, sys
 s = json.load(sys.stdin).get("stacks") or {}
 th, py = s.get("threads") or [], s.get("python") or {}
 own = any("/pagekite/" in f["file"] for fr in py.values() for f in fr)
-ok = th and all(t["state"] == "T" for t in th) and len(py) == len(th) and own and s.get("signature_from") == "python"
+ok = th and all(t["state"] == "T" for t in th) and len(py) == len(th) and own and s.get("signature_from") == "threads"
 print(("ok" if ok else "bad") + " %d threads (%s), %d python stacks, signature %s from %s" % (
     len(th), " ".join(sorted(set(t["state"] + "/" + t.get("syscall", "") for t in th))), len(py), s.get("signature"), s.get("signature_from")))
 ' 2>&1)

@@ -21,10 +21,17 @@ const signatureFrames = 5
 // sorted, so that the same wedge gives the same signature across restarts
 // and machines, whatever order the threads were listed in. Without frames
 // the threads' kernel states (state, syscall, wchan) are signed.
+//
+// A process that was stopped when its threads were read (every thread in
+// state T or t: SIGSTOP, a debugger) did not wedge itself, and its Python
+// tracebacks are not what it was stopped at: faulthandler writes them
+// after the kill thaws it, when a thread whose sleep or epoll ran out
+// meanwhile has moved on. It is signed by what was read while it was
+// stopped: native frames, else the threads' states.
 func Sign(py []PyThread, native []NativeThread, threads []Thread) (sig, from string) {
 	var parts []string
 	switch {
-	case len(py) > 0:
+	case len(py) > 0 && !stopped(threads):
 		from = "python"
 		for _, t := range py {
 			var fs []string
@@ -55,4 +62,15 @@ func Sign(py []PyThread, native []NativeThread, threads []Thread) (sig, from str
 	parts = slices.Compact(parts)
 	h := sha256.Sum256([]byte(from + "\n" + strings.Join(parts, "\n")))
 	return hex.EncodeToString(h[:16]), from
+}
+
+// stopped reports whether every thread was stopped (state T, or t when
+// traced) when it was read; false for none.
+func stopped(threads []Thread) bool {
+	for _, t := range threads {
+		if t.State != "T" && t.State != "t" {
+			return false
+		}
+	}
+	return len(threads) > 0
 }

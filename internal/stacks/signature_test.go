@@ -2,6 +2,9 @@ package stacks
 
 import "testing"
 
+// sigOnly is the signature alone.
+func sigOnly(sig, _ string) string { return sig }
+
 func TestSign(t *testing.T) {
 	a := []PyThread{
 		{ID: "0x1", Current: true, Frames: []PyFrame{{"/usr/lib/python3/dist-packages/pagekite/pk.py", 3967, "Epoll"}, {"/usr/lib/python3/dist-packages/pagekite/pk.py", 4028, "Loop"}}},
@@ -31,6 +34,20 @@ func TestSign(t *testing.T) {
 	th := []Thread{{TID: 1, State: "S", Syscall: "futex", Wchan: "futex_do_wait"}, {TID: 2, State: "S", Syscall: "futex", Wchan: "futex_do_wait"}}
 	if s, from := Sign(nil, nil, th); s == "" || from != "threads" {
 		t.Errorf("Sign(threads) = %q, %q", s, from)
+	}
+	// Stopped: the tracebacks came after the thaw; the states while
+	// stopped sign it, whatever the tracebacks say.
+	stopped := []Thread{{TID: 1, State: "T", Syscall: "epoll_wait", Wchan: "do_signal_stop"}, {TID: 2, State: "T", Syscall: "clock_nanosleep", Wchan: "do_signal_stop"}}
+	s1, from1 := Sign(a, nil, stopped)
+	s2, from2 := Sign(c, nil, stopped)
+	if s1 == "" || from1 != "threads" || from2 != "threads" || s1 != s2 {
+		t.Errorf("Sign(python, stopped threads) = %q (%s), %q (%s); want one signature from threads", s1, from1, s2, from2)
+	}
+	if s, from := Sign(a, n1, stopped); from != "native" || s != sigOnly(Sign(nil, n1, nil)) {
+		t.Errorf("Sign(python, native, stopped) = %q from %q; want the native signature", s, from)
+	}
+	if s, from := Sign(a, nil, append(stopped, Thread{TID: 3, State: "S"})); from != "python" || s != sa {
+		t.Errorf("Sign(python, one thread not stopped) = %q from %q; want python's", s, from)
 	}
 	if s, from := Sign(nil, nil, nil); s != "" || from != "" {
 		t.Errorf("Sign(nothing) = %q, %q; want empty", s, from)
