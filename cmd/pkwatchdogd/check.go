@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/discover"
-
 	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 )

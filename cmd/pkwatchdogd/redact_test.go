@@ -9,12 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pagekite/pkwatchdogd/internal/discover"
-
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/pagekite/pkwatchdogd/internal/config"
+	"github.com/pagekite/pkwatchdogd/internal/discover"
 	"github.com/pagekite/pkwatchdogd/internal/pktest"
 )
 

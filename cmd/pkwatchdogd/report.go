@@ -9,9 +9,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pagekite/pkwatchdogd/internal/discover"
-
 	"github.com/pagekite/pkwatchdogd/internal/config"
+	"github.com/pagekite/pkwatchdogd/internal/discover"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/report"
 )

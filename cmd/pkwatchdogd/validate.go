@@ -7,11 +7,10 @@ import (
 	"io"
 	"strings"
 
-	"github.com/pagekite/pkwatchdogd/internal/discover"
-	"github.com/pagekite/pkwatchdogd/internal/pagekite"
-
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/config"
+	"github.com/pagekite/pkwatchdogd/internal/discover"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/stacks"
 )
 

@@ -5,9 +5,9 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/pagekite/pkwatchdogd/internal/stacks"
-
 	"golang.org/x/sys/unix"
+
+	"github.com/pagekite/pkwatchdogd/internal/stacks"
 )
 
 // Restart methods (restart.method).

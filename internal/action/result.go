@@ -1,10 +1,9 @@
 package action
 
 import (
-	"github.com/pagekite/pkwatchdogd/internal/pagekite"
-
 	"time"
 
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/stacks"
 )
 

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
-
 	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 )

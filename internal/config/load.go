@@ -6,10 +6,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pagekite/pkwatchdogd/internal/probe"
-
 	"github.com/BurntSushi/toml"
 
+	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/safefile"
 )
 

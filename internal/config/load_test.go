@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pagekite/pkwatchdogd/internal/pktest"
-
 	"github.com/pagekite/pkwatchdogd/internal/pagekite"
+	"github.com/pagekite/pkwatchdogd/internal/pktest"
 )
 
 // writeConfig writes text to a config file in a temp dir and returns its path.

@@ -14,12 +14,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pagekite/pkwatchdogd/internal/probe"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/pagekite"
+	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/report"
 )
 

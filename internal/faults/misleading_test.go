@@ -11,11 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pagekite/pkwatchdogd/internal/discover"
-
 	"go.uber.org/zap"
 
 	"github.com/pagekite/pkwatchdogd/internal/config"
+	"github.com/pagekite/pkwatchdogd/internal/discover"
 	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/pktest"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
