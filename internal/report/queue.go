@@ -14,14 +14,15 @@ type BundleBuilder interface {
 	Build(ctx context.Context, in Input) (Bundle, error)
 }
 
-// BundleUploader uploads a bundle, rate-limited (Uploader).
+// BundleUploader uploads a bundle, rate-limited (Uploader). When uploads
+// are off it returns ErrUploadsOff, the one way to say so.
 type BundleUploader interface {
 	Upload(ctx context.Context, b Bundle) (UploadResult, error)
 }
 
 // ErrUploadsOff is what a BundleUploader returns when uploads are off
-// (enabled = false, perhaps since a reload): the bundle stays saved.
-var ErrUploadsOff = errors.New("uploads are off (enabled = false)")
+// (report.enabled = false, perhaps since a reload): the bundle stays saved.
+var ErrUploadsOff = errors.New("uploads are off (report.enabled = false)")
 
 // Outcome names what became of a crash report, for metrics.
 type Outcome string
@@ -49,8 +50,9 @@ type Queue struct {
 	jobs     chan Input
 }
 
-// NewQueue returns a queue that builds with b and uploads with u. A report of a dry run (Input.DryRun) is saved, never
-// uploaded. observe, if not nil, learns what became of each
+// NewQueue returns a queue that builds with b and uploads with u. A
+// report of a dry run (Input.DryRun) is saved, never uploaded. observe,
+// if not nil, learns what became of each report.
 func NewQueue(log *zap.Logger, b BundleBuilder, u BundleUploader, observe func(string, Outcome)) *Queue {
 	if observe == nil {
 		observe = func(string, Outcome) {}
