@@ -112,10 +112,21 @@ func (r *Restarter) restartBySignal(ctx context.Context, log *zap.Logger, res Re
 	}
 	if err != nil {
 		res.Outcome, res.Reason = notFoundOutcome(err), err.Error()
-		if res.Outcome == OutcomeNoProcess && len(r.opts.StartCommand) > 0 && !r.opts.DryRun {
-			return r.runStartCommand(ctx, log, res, Process{})
+		if res.Outcome != OutcomeNoProcess || len(r.opts.StartCommand) == 0 || r.opts.DryRun {
+			return res
 		}
-		return res
+		if found != nil {
+			// The process the decision was about is gone: a PageKite
+			// that runs now (its respawn) is neither restarted nor
+			// started again.
+			if now, _, err := r.locate(ctx); notFoundOutcome(err) != OutcomeNoProcess {
+				if err == nil {
+					res.Reason += fmt.Sprintf("; pid %d runs now: start command not run", now.PID)
+				}
+				return res
+			}
+		}
+		return r.runStartCommand(ctx, log, res, Process{})
 	}
 	defer h.close()
 	log = log.With(zap.Int("pid", p.PID))

@@ -452,7 +452,8 @@ func TestRaiseLogLevel(t *testing.T) {
 // TestRestartFoundIsThatProcess: the restart of a process found for the
 // decision signals that process or nobody: once it exited and another
 // PageKite runs in its place (younger than the decision knew), nothing is
-// signalled and the newcomer lives on; RestartFound(nil) looks again.
+// signalled, no start command runs, and the newcomer lives on;
+// RestartFound(nil) looks again.
 func TestRestartFoundIsThatProcess(t *testing.T) {
 	_, kite := fakeKite(t)
 	m := pathMatch(kite)
@@ -467,14 +468,22 @@ func TestRestartFoundIsThatProcess(t *testing.T) {
 	_ = first.Wait()
 	second := startProc(t, kite, "60")
 	waitExec(t, second.Process.Pid, m)
+	// A start command is for no PageKite at all, not for a respawned one.
+	marker := filepath.Join(t.TempDir(), "started")
+	opts := testOptions(m)
+	opts.StartCommand = []string{"touch", marker}
+	r = New(zapNop(), opts)
 	res := r.RestartFound(t.Context(), "a.kite.test", &found)
+	if _, err := os.Stat(marker); err == nil {
+		t.Errorf("RestartFound(the exited process) ran the start command while pid %d runs", second.Process.Pid)
+	}
 	if res.Outcome != OutcomeNoProcess || res.PID != found.PID {
 		t.Errorf("RestartFound(the exited process) = %q pid %d (%s), want %q for pid %d", res.Outcome, res.PID, res.Reason, OutcomeNoProcess, found.PID)
 	}
 	if !alive(second.Process.Pid) {
 		t.Fatalf("pid %d, which the decision did not see, was killed", second.Process.Pid)
 	}
-	opts := testOptions(m)
+	opts = testOptions(m)
 	opts.DryRun = true
 	if res := New(zapNop(), opts).RestartFound(t.Context(), "a.kite.test", nil); res.Outcome != OutcomeDryRun || res.PID != second.Process.Pid {
 		t.Errorf("RestartFound(nil) = %q pid %d, want a dry run of pid %d, found anew", res.Outcome, res.PID, second.Process.Pid)
