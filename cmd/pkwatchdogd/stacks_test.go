@@ -16,6 +16,7 @@ import (
 
 	"github.com/pagekite/pkwatchdogd/internal/pktest"
 	"github.com/pagekite/pkwatchdogd/internal/report"
+	"github.com/pagekite/pkwatchdogd/internal/stacks"
 )
 
 // stacksReport is what the tests read of report.json's stacks.
@@ -46,8 +47,8 @@ type stacksReport struct {
 // starts (its pid file names it), so that every restart finds a wedged
 // pagekite.py; it stops when done closes. It freezes each one idle, every
 // thread waiting in a system call (freeze, thaw and retry otherwise): a
-// thread stopped in the middle of its work would be caught at another
-// line each time, and the same wedge must give the same signature.
+// thread stopped in the middle of its work would be caught in another
+// state each time, and the same wedge must give the same signature.
 func frozenUnderSupervisor(t *testing.T, pidFile string, done <-chan struct{}) {
 	t.Helper()
 	stopped := map[int]bool{}
@@ -76,35 +77,36 @@ func frozenUnderSupervisor(t *testing.T, pidFile string, done <-chan struct{}) {
 // which a slow start catches), none runs or waits for the interpreter lock
 // (a thread that runs holds it), and the stop caught every thread in the
 // system call it was waiting in before. It tries at most 100 times and
-// leaves pid stopped whatever the last try found. It reads /proc itself, by kernel names
-// (wchan) and raw numbers, so that it holds on any machine and GOARCH.
+// leaves pid stopped whatever the last try found. It goes by kernel names
+// (wchan) and compares syscalls as stacks.ReadThreads gives them, so that
+// it holds on any machine and GOARCH.
 func freezeIdle(pid int) {
 	for try := 0; ; try++ {
-		before := taskStates(pid)
-		leader := before[pid]
-		quiet := len(before) > 0 && (strings.Contains(leader.wchan, "epoll") || strings.Contains(leader.wchan, "ep_poll"))
-		for _, ts := range before {
-			quiet = quiet && ts.state == "S" && ts.nr != "-1" && ts.nr != "running" && idleWait(ts.wchan)
+		before := threadsOf(pid)
+		quiet := len(before) > 0 && idleWait(before[pid].Wchan, "epoll", "ep_poll")
+		for _, th := range before {
+			quiet = quiet && th.State == "S" && th.Syscall != "none" && th.Syscall != "running" &&
+				idleWait(th.Wchan, "futex", "nanosleep", "epoll", "ep_poll")
 		}
 		if !quiet && try < 100 {
 			time.Sleep(time.Duration(10+try) * time.Millisecond)
 			continue
 		}
 		_ = syscall.Kill(pid, syscall.SIGSTOP)
-		var after map[int]taskState
+		var after map[int]stacks.Thread
 		for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
-			after = taskStates(pid)
+			after = threadsOf(pid)
 			stopped := len(after) > 0
-			for _, ts := range after {
-				stopped = stopped && ts.state == "T"
+			for _, th := range after {
+				stopped = stopped && th.State == "T"
 			}
 			if stopped {
 				break
 			}
 		}
 		same := len(after) == len(before)
-		for tid, ts := range after {
-			same = same && before[tid].nr == ts.nr
+		for tid, th := range after {
+			same = same && before[tid].Syscall == th.Syscall
 		}
 		if same || try >= 100 {
 			return
@@ -113,10 +115,9 @@ func freezeIdle(pid int) {
 	}
 }
 
-// idleWait: a kernel wait a thread of an idle pagekite.py is in (a lock,
-// a sleep, the main loop's epoll).
-func idleWait(wchan string) bool {
-	for _, w := range []string{"futex", "nanosleep", "epoll", "ep_poll"} {
+// idleWait: wchan, a kernel function a thread sleeps in, is one of waits.
+func idleWait(wchan string, waits ...string) bool {
+	for _, w := range waits {
 		if strings.Contains(wchan, w) {
 			return true
 		}
@@ -124,25 +125,12 @@ func idleWait(wchan string) bool {
 	return false
 }
 
-type taskState struct{ state, wchan, nr string }
-
-// taskStates reads each thread's state letter, wchan and system call
-// number; a thread that cannot be read is left out.
-func taskStates(pid int) map[int]taskState {
-	dir := "/proc/" + strconv.Itoa(pid) + "/task"
-	names, _ := filepath.Glob(dir + "/*")
-	out := map[int]taskState{}
-	for _, d := range names {
-		tid, err := strconv.Atoi(filepath.Base(d))
-		stat, err1 := os.ReadFile(d + "/stat")
-		wchan, _ := os.ReadFile(d + "/wchan")
-		sc, err2 := os.ReadFile(d + "/syscall")
-		i := strings.LastIndexByte(string(stat), ')')
-		if err != nil || err1 != nil || err2 != nil || i < 0 || i+3 > len(stat) {
-			continue
-		}
-		nr, _, _ := strings.Cut(strings.TrimSpace(string(sc)), " ")
-		out[tid] = taskState{state: string(stat[i+2 : i+3]), wchan: string(wchan), nr: nr}
+// threadsOf is pid's threads by tid (none when it cannot be read).
+func threadsOf(pid int) map[int]stacks.Thread {
+	threads, _ := stacks.ReadThreads(pid)
+	out := make(map[int]stacks.Thread, len(threads))
+	for _, th := range threads {
+		out[th.TID] = th
 	}
 	return out
 }
