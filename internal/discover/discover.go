@@ -53,6 +53,9 @@ func Instances(log *zap.Logger, c *config.Config, env Env) ([]config.Instance, e
 	if err != nil {
 		return nil, err
 	}
+	if log == nil {
+		log = zap.NewNop()
+	}
 	d := discoverer{log: log, c: c, env: env}
 	seen := map[string]string{}
 	for i := range ins {
@@ -72,8 +75,7 @@ func Instances(log *zap.Logger, c *config.Config, env Env) ([]config.Instance, e
 	return ins, nil
 }
 
-// discoverer is one Instances call: its log (may be nil), config and
-// machine.
+// discoverer is one Instances call: its log, config and machine.
 type discoverer struct {
 	log *zap.Logger
 	c   *config.Config

@@ -22,11 +22,9 @@ func (d discoverer) rc(in *config.Instance) error {
 	var perr *pkconfig.Errors
 	switch {
 	case errors.As(err, &perr):
-		if d.log != nil {
-			// Problem texts never hold secrets.
-			d.log.Warn("pagekite config has bad lines; skipped them",
-				zap.String("pagekite", in.Name), zap.String("dir", dir), zap.Int("problems", len(perr.Problems)), zap.Error(err))
-		}
+		// Problem texts never hold secrets.
+		d.log.Warn("pagekite config has bad lines; skipped them",
+			zap.String("pagekite", in.Name), zap.String("dir", dir), zap.Int("problems", len(perr.Problems)), zap.Error(err))
 	case err != nil:
 		return fmt.Errorf("pagekite %s: no pagekite.py rc files: %w", in.Name, err)
 	}

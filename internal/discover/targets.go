@@ -19,10 +19,8 @@ func (d discoverer) targetsOf(in *config.Instance, kites []pkconfig.Kite, relay,
 	var out []probe.Target
 	for _, k := range kites {
 		if !config.ValidHostname(k.Name) {
-			if d.log != nil {
-				d.log.Warn("pagekite config names a kite that is not a host name; skipped it",
-					zap.String("pagekite", in.Name), zap.String("from", from), zap.String("kite", k.Name))
-			}
+			d.log.Warn("pagekite config names a kite that is not a host name; skipped it",
+				zap.String("pagekite", in.Name), zap.String("from", from), zap.String("kite", k.Name))
 			continue
 		}
 		if t, s, ok := discoveredTarget(k, d.c.Discovery.TLSProbe); ok {
