@@ -2,8 +2,14 @@ package config
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pagekite/pkwatchdogd/internal/action"
 )
 
 func TestNoPagekiteTableIsTheDefaultInstance(t *testing.T) {
@@ -15,6 +21,54 @@ func TestNoPagekiteTableIsTheDefaultInstance(t *testing.T) {
 	ins, err := cfg.Instances()
 	if err != nil || len(ins) != 1 || ins[0].Name != DefaultInstance || ins[0].Restart.PIDFile != "/run/pk.pid" || len(ins[0].Targets) != 1 {
 		t.Fatalf("Instances() = %+v, %v, want one %q instance with [restart] and the kite", ins, err, DefaultInstance)
+	}
+}
+
+// TestInstancesActionOptions: each instance's restart keys, [restart]'s
+// and its own overrides, reach its restarter's options ready: the signal
+// parsed, process_match compiled, durations and commands as given, and a
+// key left out at action's default.
+func TestInstancesActionOptions(t *testing.T) {
+	cfg, err := parse("t.toml", `
+[restart]
+kill_timeout = "7s"
+stacks = "off"
+[[pagekite]]
+name = "main"
+pidfile = "/run/main.pid"
+signal = "ABRT"
+process_match = "^/opt/pk "
+user = "root"
+[[pagekite]]
+name = "other"
+method = "command"
+command = ["/usr/sbin/service", "pagekite", "restart"]
+command_timeout = "9s"
+dry_run = true
+[[kite]]
+name = "a.kite.test"
+pagekite = "main"
+[[kite]]
+name = "b.kite.test"
+pagekite = "other"
+`)
+	if err != nil {
+		t.Fatalf("parse() = %v", err)
+	}
+	ins, err := cfg.Instances()
+	if err != nil || len(ins) != 2 {
+		t.Fatalf("Instances() = %d, %v; want 2", len(ins), err)
+	}
+	m, o := ins[0].Action, ins[1].Action
+	def := action.DefaultOptions()
+	if m.Method != action.MethodSignal || m.PIDFile != "/run/main.pid" || m.Signal != unix.SIGABRT || m.ProcessMatch.String() != "^/opt/pk " ||
+		m.User != "root" || m.KillTimeout != 7*time.Second || m.NativeStacks || m.DryRun ||
+		m.Diagnostics != def.Diagnostics || m.RespawnTimeout != def.RespawnTimeout || m.DiagnosticsWait != def.DiagnosticsWait {
+		t.Errorf("main's options = %+v, want its pid file, SIGABRT, its process_match and user, [restart]'s kill_timeout and stacks off, defaults else", m)
+	}
+	if o.Method != action.MethodCommand || !slices.Equal(o.Command, []string{"/usr/sbin/service", "pagekite", "restart"}) ||
+		o.CommandTimeout != 9*time.Second || !o.DryRun || o.Signal != action.DefaultSignal || o.ProcessMatch.String() != action.DefaultProcessPattern {
+		t.Errorf("other's options = %+v, want its command, command_timeout and dry run, the default signal and process_match", o)
 	}
 }
 
