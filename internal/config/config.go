@@ -129,8 +129,8 @@ type Discovery struct {
 // resolves them.
 type Pagekite struct {
 	Name string `toml:"name"`
-	// Kind is pagekite.Py, pagekite.C, or "" (guessed from the
-	// process).
+	// Kind is pagekite.Py, pagekite.C, or pagekite.Unknown (guessed
+	// from the process).
 	Kind        pagekite.Kind `toml:"kind"`
 	LogFile     *string       `toml:"log_file"`
 	JournalUnit *string       `toml:"journal_unit"`
