@@ -459,7 +459,11 @@ func TestRestartFoundIsThatProcess(t *testing.T) {
 	m := pathMatch(kite)
 	first := startProc(t, kite, "60")
 	waitExec(t, first.Process.Pid, m)
-	r := New(zapNop(), testOptions(m))
+	// A start command is for no PageKite at all, not for a respawned one.
+	marker := filepath.Join(t.TempDir(), "started")
+	opts := testOptions(m)
+	opts.StartCommand = []string{"touch", marker}
+	r := New(zapNop(), opts)
 	found, err := r.Find(t.Context())
 	if err != nil || found.PID != first.Process.Pid {
 		t.Fatalf("Find() = pid %d, %v; want %d", found.PID, err, first.Process.Pid)
@@ -468,11 +472,6 @@ func TestRestartFoundIsThatProcess(t *testing.T) {
 	_ = first.Wait()
 	second := startProc(t, kite, "60")
 	waitExec(t, second.Process.Pid, m)
-	// A start command is for no PageKite at all, not for a respawned one.
-	marker := filepath.Join(t.TempDir(), "started")
-	opts := testOptions(m)
-	opts.StartCommand = []string{"touch", marker}
-	r = New(zapNop(), opts)
 	res := r.RestartFound(t.Context(), "a.kite.test", &found)
 	if _, err := os.Stat(marker); err == nil {
 		t.Errorf("RestartFound(the exited process) ran the start command while pid %d runs", second.Process.Pid)
