@@ -20,6 +20,15 @@ func missing(t testing.TB, what, fix string) {
 	t.Skipf("SKIPPED: %s is missing: %s (set %s=1 to make this a failure)", what, fix, RequireAllEnv)
 }
 
+// Unavailable skips the test, or fails it under RequireAllEnv, for a
+// prerequisite the test found missing itself (a compiler that is installed
+// but cannot build for a target, headers of no usable version): what is
+// missing and fix how to get it.
+func Unavailable(t testing.TB, what, fix string) {
+	t.Helper()
+	missing(t, what, fix)
+}
+
 // PagekiteBinary returns the path of Debian's pagekite, or skips/fails the
 // test when it is not installed.
 func PagekiteBinary(t testing.TB) string {
