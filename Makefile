@@ -28,12 +28,19 @@ build:
 
 # deps installs what the tests and the demo run for real: Debian's pagekite,
 # and for the crash report's stacks gcc (the deadlocked C stand-in for
-# pagekitec), elfutils' eu-stack and gdb.
+# pagekitec), elfutils' eu-stack and gdb; for pymem's CPython layouts,
+# CPython's headers (libpython3-dev) and what compiles for the 32-bit ABIs:
+# gcc -m32 with libc6-dev-i386 (amd64 only; not gcc-multilib, which Debian 12
+# will not install beside a cross gcc) and gcc-arm-linux-gnueabihf.
+LIBC_I386 := $(if $(filter amd64,$(shell dpkg --print-architecture 2>/dev/null)),libc6-dev-i386)
 deps:
 	@command -v pagekite >/dev/null 2>&1 && command -v gcc >/dev/null 2>&1 && \
-	  command -v eu-stack >/dev/null 2>&1 && command -v gdb >/dev/null 2>&1 || { \
-	  echo "installing Debian's pagekite, gcc, elfutils and gdb (needs root)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pagekite gcc libc6-dev elfutils gdb; }
+	  command -v eu-stack >/dev/null 2>&1 && command -v gdb >/dev/null 2>&1 && \
+	  command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 && \
+	  dpkg -s libpython3-dev $(LIBC_I386) >/dev/null 2>&1 || { \
+	  echo "installing Debian's pagekite, gcc, elfutils, gdb, libpython3-dev and cross compilers (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pagekite gcc libc6-dev elfutils gdb \
+	    libpython3-dev $(LIBC_I386) gcc-arm-linux-gnueabihf; }
 
 # deps-qemu installs what test-qemu runs: qemu-user for the router and Pi
 # binaries, curl for its checks of the relay.
