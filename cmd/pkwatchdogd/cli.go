@@ -41,6 +41,8 @@ commands:
   validate [--config FILE]                          check the config and exit
   status   [--config FILE] [--json]                 show what the running daemon sees
   report   [--config FILE] [--kite NAME] --dry-run  build a crash report locally, upload nothing
+  stacks   [--config FILE] [--json] [--pagekite NAME | PID]
+                                                    print pagekite.py's Python stacks, read from its memory
   version                                           print the version
 
 exit status of check: 0 all kites up, 1 a kite is down, 2 inconclusive,
@@ -64,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runStatus(args, stdout, stderr)
 	case "report":
 		return runReport(ctx, args, stdout, stderr)
+	case "stacks":
+		return runStacks(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "pkwatchdogd %s\n", version)
 		return exitOK

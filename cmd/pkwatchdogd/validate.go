@@ -11,7 +11,6 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/config"
 	"github.com/pagekite/pkwatchdogd/internal/discover"
 	"github.com/pagekite/pkwatchdogd/internal/pagekite"
-	"github.com/pagekite/pkwatchdogd/internal/stacks"
 )
 
 // runValidate loads and validates the config, reports every problem at once
@@ -53,26 +52,11 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		for _, t := range in.Targets {
 			fmt.Fprintf(stdout, "    %s (%s: %s)\n", t.Name, t.Kind, t.Describe())
 		}
-		if line := faulthandlerLine(context.Background(), restarters[i]); line != "" {
+		for _, line := range pythonStacksLines(context.Background(), restarters[i]) {
 			fmt.Fprintf(stdout, "    %s\n", line)
 		}
 	}
 	return exitOK
-}
-
-// faulthandlerLine says whether the running pagekite.py of r prints its
-// Python stacks on SIGSEGV, and how to turn that on; "" when no
-// pagekite.py runs.
-func faulthandlerLine(ctx context.Context, r *action.Restarter) string {
-	p, err := r.Find(ctx)
-	if err != nil || p.Kind != pagekite.Py {
-		return ""
-	}
-	fh := stacks.PythonFaulthandler(p.PID)
-	if fh.On {
-		return fmt.Sprintf("python stacks: on (pid %d: %s)", p.PID, fh.Why)
-	}
-	return fmt.Sprintf("python stacks: off (pid %d: %s); turn them on with %s", p.PID, fh.Why, stacks.DropIn)
 }
 
 // describeInstance says how an instance is found, restarted and logged.

@@ -103,11 +103,12 @@ type Options struct {
 	// the kill and waits DiagnosticsWait for the log to be written.
 	Diagnostics     bool
 	DiagnosticsWait time.Duration
-	// NativeStacks lets the restart attach eu-stack or gdb (stacks.Native)
-	// for StacksTimeout before the signals, where no other source gives
-	// native frames (restart.stacks = "auto"). Threads' /proc states are
-	// read whatever it says.
-	NativeStacks  bool
+	// AttachStacks lets the restart read pagekite.py's Python stacks from
+	// its memory (pymem.Read, holding it still with ptrace for the read),
+	// and attach eu-stack or gdb (stacks.Native) for StacksTimeout before
+	// the signals where no other source gives frames (restart.stacks =
+	// "auto"). Threads' /proc states are read whatever it says.
+	AttachStacks  bool
 	StacksTimeout time.Duration
 	// KillTimeout is how long the process has to exit before SIGKILL.
 	KillTimeout time.Duration
@@ -136,7 +137,7 @@ func DefaultOptions() Options {
 		Signal:          DefaultSignal,
 		Diagnostics:     DefaultDiagnostics,
 		DiagnosticsWait: DefaultDiagnosticsWait,
-		NativeStacks:    true,
+		AttachStacks:    true,
 		StacksTimeout:   stacks.DefaultTimeout,
 		KillTimeout:     DefaultKillTimeout,
 		RespawnTimeout:  DefaultRespawnTimeout,

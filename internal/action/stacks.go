@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pagekite/pkwatchdogd/internal/pagekite"
+	"github.com/pagekite/pkwatchdogd/internal/pymem"
 	"github.com/pagekite/pkwatchdogd/internal/stacks"
 )
 
@@ -24,10 +25,17 @@ func (r *Restarter) readStacks(ctx context.Context, log *zap.Logger, p Process, 
 	if p.Kind == pagekite.Py {
 		fh := stacks.PythonFaulthandler(p.PID)
 		s.Faulthandler = &fh
+		if r.opts.AttachStacks {
+			r.readPython(ctx, log, p.PID, s)
+		} else {
+			s.PythonNote = "restart.stacks = \"off\": memory not read"
+		}
 	}
 	switch {
-	case !r.opts.NativeStacks:
+	case !r.opts.AttachStacks:
 		s.NativeNote = "restart.stacks = \"off\""
+	case len(s.Python) > 0:
+		s.NativeNote = "python stacks read from memory"
 	case s.Faulthandler != nil && s.Faulthandler.On:
 		s.NativeNote = "python stacks come from faulthandler"
 	case outlook.Expected && strings.Contains(outlook.CorePattern, "systemd-coredump"):
@@ -47,4 +55,17 @@ func (r *Restarter) readStacks(ctx context.Context, log *zap.Logger, p Process, 
 		}
 	}
 	return s
+}
+
+// readPython reads pagekite.py's Python stacks from its memory into s.
+func (r *Restarter) readPython(ctx context.Context, log *zap.Logger, pid int, s *stacks.Snapshot) {
+	ps, err := pymem.Read(ctx, pid)
+	if err != nil {
+		s.PythonNote = "not read from memory: " + err.Error()
+		log.Warn("python stacks not read", zap.Error(err))
+		return
+	}
+	s.Python, s.PythonVersion, s.PythonNote = ps.Threads, ps.Version, ps.Note
+	log.Info("python stacks read", zap.String("python", ps.Version), zap.Int("threads", len(ps.Threads)),
+		zap.String("held", ps.Held), zap.Duration("took", ps.Took.Round(time.Microsecond)), zap.Int("bytes", ps.Bytes))
 }

@@ -50,7 +50,7 @@ func TestRestartStacks(t *testing.T) {
 			waitExec(t, sup.PID(), m)
 			opts := testOptions(m)
 			opts.StacksTimeout = 300 * time.Millisecond
-			opts.NativeStacks = !tt.off
+			opts.AttachStacks = !tt.off
 			start := time.Now()
 			res := New(zapNop(), opts).Restart(t.Context(), "a.kite.test")
 			if res.Outcome != OutcomeRestarted {

@@ -22,7 +22,7 @@ func actionOptions(r Restart) (action.Options, error) {
 	o := action.DefaultOptions()
 	o.Method, o.PIDFile, o.Unit, o.ProcessMatch, o.User = r.Method, r.PIDFile, r.Unit, match, r.User
 	o.Signal, o.Diagnostics = sig, r.Diagnostics
-	o.NativeStacks, o.StacksTimeout = r.Stacks != action.StacksOff, r.StacksTimeout.Duration
+	o.AttachStacks, o.StacksTimeout = r.Stacks != action.StacksOff, r.StacksTimeout.Duration
 	o.KillTimeout, o.RespawnTimeout, o.CommandTimeout = r.KillTimeout.Duration, r.RespawnTimeout.Duration, r.CommandTimeout.Duration
 	o.StartCommand, o.Command, o.DryRun = r.StartCommand, r.Command, r.DryRun
 	return o, nil

@@ -62,7 +62,7 @@ pagekite = "other"
 	m, o := ins[0].Action, ins[1].Action
 	def := action.DefaultOptions()
 	if m.Method != action.MethodSignal || m.PIDFile != "/run/main.pid" || m.Signal != unix.SIGABRT || m.ProcessMatch.String() != "^/opt/pk " ||
-		m.User != "root" || m.KillTimeout != 7*time.Second || m.NativeStacks || m.DryRun ||
+		m.User != "root" || m.KillTimeout != 7*time.Second || m.AttachStacks || m.DryRun ||
 		m.Diagnostics != def.Diagnostics || m.RespawnTimeout != def.RespawnTimeout || m.DiagnosticsWait != def.DiagnosticsWait {
 		t.Errorf("main's options = %+v, want its pid file, SIGABRT, its process_match and user, [restart]'s kill_timeout and stacks off, defaults else", m)
 	}

@@ -207,8 +207,8 @@ func readOffsets(t *testing.T, c abiCompiler, obj string) map[string]int64 {
 	if f.Machine != c.machine || f.Class != c.class {
 		t.Fatalf("%s: machine %v class %v, want %v %v", obj, f.Machine, f.Class, c.machine, c.class)
 	}
-	names := symbolData(t, f, "pymem_names")
-	values := symbolData(t, f, "pymem_values")
+	names := objSymbol(t, f, "pymem_names")
+	values := objSymbol(t, f, "pymem_values")
 	list := strings.Split(strings.TrimSuffix(string(names), "\x00\x00"), "\x00")
 	if len(values) != 8*len(list) {
 		t.Fatalf("%s: %d names, %d bytes of values", obj, len(list), len(values))
@@ -231,8 +231,8 @@ func openELF(t *testing.T, path string) *elf.File {
 	return f
 }
 
-// symbolData returns the bytes of a data symbol of an object or shared file.
-func symbolData(t *testing.T, f *elf.File, name string) []byte {
+// objSymbol returns the bytes of a data symbol of an object or shared file.
+func objSymbol(t *testing.T, f *elf.File, name string) []byte {
 	t.Helper()
 	syms, _ := f.Symbols()
 	dyn, _ := f.DynamicSymbols()

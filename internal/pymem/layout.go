@@ -61,11 +61,10 @@ type Layout struct {
 	// PyUnicodeObject: its length, its state bit field, and where a
 	// compact string's characters start (ASCII: after PyASCIIObject;
 	// otherwise after PyCompactUnicodeObject).
-	UnicodeLength       int64
-	UnicodeState        int64
-	UnicodeASCIIData    int64
-	UnicodeCompactData  int64
-	UnicodeStateKindBit uint // the state's "kind" field starts at this bit (3 bits)
+	UnicodeLength      int64
+	UnicodeState       int64
+	UnicodeASCIIData   int64
+	UnicodeCompactData int64
 
 	// PyBytesObject: ob_size and ob_sval.
 	BytesSize int64

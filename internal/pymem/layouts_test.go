@@ -77,9 +77,9 @@ func checkLayout(t *testing.T, abi ABI, l Layout, header map[string]int64) {
 	}
 }
 
-// debugFields maps 3.13's _Py_DebugOffsets fields to the Layout fields
+// debugFieldNames maps 3.13's _Py_DebugOffsets fields to the Layout fields
 // they give the walker.
-var debugFields = map[string]string{
+var debugFieldNames = map[string]string{
 	"runtime_state.interpreters_head": "RuntimeInterpretersHead",
 	"interpreter_state.threads_head":  "InterpThreadsHead",
 	"thread_state.next":               "TstateNext",
@@ -118,17 +118,21 @@ func TestDebugOffsets313(t *testing.T) {
 		t.Run(hs.name, func(t *testing.T) {
 			header := compileOffsets(t, lp64, hs)
 			f := openELF(t, hs.lib)
-			rt := symbolData(t, f, "_PyRuntime")
+			rt := objSymbol(t, f, "_PyRuntime")
 			if cookie := string(rt[:8]); cookie != "xdebugpy" {
 				t.Fatalf("%s: _PyRuntime starts %q, want the debug cookie \"xdebugpy\"", hs.lib, cookie)
 			}
 			want, _ := layoutFor(13, LP64)
 			v := reflect.ValueOf(want)
-			for dbg, field := range debugFields {
+			pos := debugPositions(debugLayouts[13])
+			for dbg, field := range debugFieldNames {
 				off, ok := header["Debug."+dbg]
 				if !ok {
 					t.Errorf("offsets.c gives no Debug.%s", dbg)
 					continue
+				}
+				if p, ok := pos[dbg]; !ok || p != off {
+					t.Errorf("debugLayouts[13] puts %s at %d (known %v), the header at %d", dbg, p, ok, off)
 				}
 				got := int64(binary.LittleEndian.Uint64(rt[off:]))
 				if w := v.FieldByName(field).Int(); got != w {
@@ -153,5 +157,32 @@ func TestLayoutForUnknown(t *testing.T) {
 		if _, ok := layoutFor(tt.minor, tt.abi); ok {
 			t.Errorf("layoutFor(%d, %v) = _, true, want false", tt.minor, tt.abi)
 		}
+	}
+}
+
+// debugPositions is where d says each field of _Py_DebugOffsets sits, by
+// the header's names.
+func debugPositions(d debugFields) map[string]int64 {
+	return map[string]int64{
+		"runtime_state.interpreters_head": d.interpretersHead,
+		"interpreter_state.threads_head":  d.threadsHead,
+		"thread_state.next":               d.tstateNext,
+		"thread_state.current_frame":      d.tstateCurrentFrame,
+		"thread_state.thread_id":          d.tstateThreadID,
+		"thread_state.native_thread_id":   d.tstateNativeThreadID,
+		"interpreter_frame.previous":      d.framePrevious,
+		"interpreter_frame.executable":    d.frameExecutable,
+		"interpreter_frame.instr_ptr":     d.frameInstrPtr,
+		"interpreter_frame.owner":         d.frameOwner,
+		"code_object.filename":            d.codeFilename,
+		"code_object.name":                d.codeName,
+		"code_object.linetable":           d.codeLineTable,
+		"code_object.firstlineno":         d.codeFirstLineno,
+		"code_object.co_code_adaptive":    d.codeCodeAdaptive,
+		"bytes_object.ob_size":            d.bytesSize,
+		"bytes_object.ob_sval":            d.bytesData,
+		"unicode_object.state":            d.unicodeState,
+		"unicode_object.length":           d.unicodeLength,
+		"unicode_object.asciiobject_size": d.unicodeASCIIObjectSize,
 	}
 }

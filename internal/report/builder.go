@@ -67,12 +67,15 @@ type reportJSON struct {
 	// restart (read_at): stale (a hung process) or "flying" (while the
 	// relay said not connected) are both evidence.
 	PagekitecStatus *statusJSON `json:"pagekitec_status,omitempty"`
-	// Stacks is where PageKite was stuck (schema 2).
+	// Stacks is where PageKite was stuck (schema 2; 3: Python stacks from memory).
 	Stacks *stacksJSON `json:"stacks,omitempty"`
 }
 
-// Schema is report.json's schema version: 2 added stacks.
-const Schema = 2
+// Schema is report.json's schema version: 2 added stacks; 3 made
+// stacks.python a list of threads ({"id", "native_id", "frames"}), read
+// from pagekite.py's memory (python_source, python_version), with
+// faulthandler's tracebacks beside them (python_faulthandler).
+const Schema = 3
 
 // statusJSON is pagekitec's status file in report.json.
 type statusJSON struct {

@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/child"
@@ -19,11 +20,18 @@ type stacksJSON struct {
 	// Faulthandler is pagekite.py's: "on: ..." or "off: ..." with how it
 	// was found.
 	Faulthandler string `json:"faulthandler,omitempty"`
-	// Python maps faulthandler's thread id to its frames, innermost first;
-	// PythonCurrent is the thread that took the signal.
-	Python        map[string][]stacks.PyFrame `json:"python,omitempty"`
-	PythonCurrent string                      `json:"python_current,omitempty"`
-	PythonNote    string                      `json:"python_note,omitempty"`
+	// Python is every thread's Python stack, innermost first: read from
+	// pagekite.py's memory before any signal (PythonSource "memory", with
+	// PythonVersion), else faulthandler's tracebacks from the harvested log
+	// ("faulthandler"). PythonFaulthandler keeps faulthandler's beside the
+	// ones read from memory. PythonCurrent is the thread that took the
+	// signal, in faulthandler's dump; PythonNote says why there are none.
+	Python             []stacks.PyThread `json:"python,omitempty"`
+	PythonSource       string            `json:"python_source,omitempty"`
+	PythonVersion      string            `json:"python_version,omitempty"`
+	PythonFaulthandler []stacks.PyThread `json:"python_faulthandler,omitempty"`
+	PythonCurrent      string            `json:"python_current,omitempty"`
+	PythonNote         string            `json:"python_note,omitempty"`
 	// Native maps a thread id (tid) to its frames, innermost first, read
 	// by NativeSource: "eu-stack", "gdb" or "systemd-coredump".
 	Native       map[string][]stacks.NativeFrame `json:"native,omitempty"`
@@ -70,20 +78,27 @@ func (b *Builder) stacksOf(ctx context.Context, in Input, lines []string, source
 			}
 		}
 	}
-	if len(py) > 0 {
-		s.Python = make(map[string][]stacks.PyFrame, len(py))
-		for _, t := range py {
-			s.Python[t.ID] = t.Frames
-			if t.Current {
-				s.PythonCurrent = t.ID
-			}
+	var mem []stacks.PyThread
+	if snap != nil {
+		mem = snap.Python
+		s.PythonVersion, s.PythonNote = snap.PythonVersion, snap.PythonNote
+	}
+	for _, t := range py {
+		if t.Current {
+			s.PythonCurrent = t.ID
 		}
-	} else if snap != nil && snap.Faulthandler != nil {
+	}
+	switch {
+	case len(mem) > 0:
+		s.Python, s.PythonSource, s.PythonFaulthandler = mem, "memory", py
+	case len(py) > 0:
+		s.Python, s.PythonSource = py, "faulthandler"
+	case snap != nil && snap.Faulthandler != nil:
+		why := "faulthandler is off (it can be turned on with " + stacks.DropIn + ")"
 		if snap.Faulthandler.On {
-			s.PythonNote = "faulthandler is on, but the harvested log (" + source + ") has no traceback: PageKite's stderr may go elsewhere"
-		} else {
-			s.PythonNote = "no python stacks: faulthandler is off; turn it on with " + stacks.DropIn
+			why = "faulthandler is on, but the harvested log (" + source + ") has no traceback: PageKite's stderr may go elsewhere"
 		}
+		s.PythonNote = strings.TrimPrefix(s.PythonNote+"; "+why, "; ")
 	}
 	if len(native) > 0 {
 		s.Native = make(map[string][]stacks.NativeFrame, len(native))
@@ -95,7 +110,7 @@ func (b *Builder) stacksOf(ctx context.Context, in Input, lines []string, source
 	if snap != nil {
 		threads = snap.Threads
 	}
-	s.Signature, s.SignatureFrom = stacks.Sign(py, native, threads)
+	s.Signature, s.SignatureFrom = stacks.Sign(mem, py, native, threads)
 	return s
 }
 

@@ -111,10 +111,11 @@ func TestStacksPythonFromLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := rep.Stacks
-	if s == nil || s.PythonCurrent != "0x00007f78aa6102c0" || len(s.Python[s.PythonCurrent]) != 2 || s.SignatureFrom != "python" {
-		t.Fatalf("stacks = %+v, want the current thread's 2 frames and a python signature", s)
+	if s == nil || s.PythonCurrent != "0x00007f78aa6102c0" || len(s.Python) != 1 || s.Python[0].ID != s.PythonCurrent ||
+		len(s.Python[0].Frames) != 2 || s.PythonSource != "faulthandler" || s.SignatureFrom != "python" {
+		t.Fatalf("stacks = %+v, want the current thread's 2 frames from faulthandler and a python signature", s)
 	}
-	if f := s.Python[s.PythonCurrent][0]; f.File != "pk.py" || f.Function != "Epoll" {
+	if f := s.Python[0].Frames[0]; f.File != "pk.py" || f.Function != "Epoll" {
 		t.Errorf("frame = %+v, want pk.py (no home path), Epoll", f)
 	}
 	if strings.Contains(string(members[JSONMember]), "alice") {

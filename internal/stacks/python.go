@@ -7,20 +7,28 @@ import (
 	"strings"
 )
 
-// PyFrame is one frame of a Python traceback.
+// PyFrame is one frame of a Python stack.
 type PyFrame struct {
 	File     string `json:"file"`
 	Line     int    `json:"line"`
 	Function string `json:"function"`
 }
 
-// PyThread is one thread of a faulthandler dump, frames most recent first.
+// PyThread is one thread's Python stack, frames most recent first: from
+// a faulthandler dump, or read from the process's memory (pymem).
 type PyThread struct {
 	// ID is Python's thread id as faulthandler prints it ("0x00007f...").
-	ID string
-	// Current: the thread that took the signal.
-	Current bool
-	Frames  []PyFrame
+	ID string `json:"id"`
+	// NativeID is the thread's TID (from memory only; 0 when unknown).
+	NativeID int `json:"native_id,omitempty"`
+	// Current: the thread that took the signal (faulthandler only).
+	Current bool      `json:"-"`
+	Frames  []PyFrame `json:"frames"`
+	// FramesOmitted counts the outer frames past MaxFrames; Note says why
+	// a read from memory ended early (a chain that loops, breaks, runs
+	// past its bound).
+	FramesOmitted int    `json:"frames_omitted,omitempty"`
+	Note          string `json:"note,omitempty"`
 }
 
 // faulthandler's lines (Python 3.x, Modules/faulthandler.c and

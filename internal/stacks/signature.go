@@ -15,6 +15,10 @@ const signatureFrames = 5
 
 // Sign returns a stable signature of a wedge and what it was made from
 // ("python", "native" or "threads"; "" and "" when there is nothing).
+// The Python stacks read from memory (mem) come first whenever there are
+// any: they were read while the process was held still, before any
+// signal. Faulthandler's tracebacks (fault) sign only where nothing was
+// read from memory.
 // It hashes function names, never addresses, line numbers or thread ids:
 // for each thread its innermost signatureFrames frames (Python: file base
 // name and function; native: symbol, else module), the distinct threads
@@ -28,10 +32,14 @@ const signatureFrames = 5
 // after the kill thaws it, when a thread whose sleep or epoll ran out
 // meanwhile has moved on. It is signed by what was read while it was
 // stopped: native frames, else the threads' states.
-func Sign(py []PyThread, native []NativeThread, threads []Thread) (sig, from string) {
+func Sign(mem, fault []PyThread, native []NativeThread, threads []Thread) (sig, from string) {
 	var parts []string
+	py := mem
+	if len(py) == 0 && !stopped(threads) {
+		py = fault
+	}
 	switch {
-	case len(py) > 0 && !stopped(threads):
+	case len(py) > 0:
 		from = "python"
 		for _, t := range py {
 			var fs []string

@@ -11,6 +11,13 @@ type Snapshot struct {
 	Threads []Thread
 	// ThreadsErr says why Threads is empty.
 	ThreadsErr string
+	// Python are pagekite.py's Python stacks read from its memory
+	// (pymem), PythonVersion its CPython's ("3.11.2"); PythonNote says why
+	// there are none, or why they are partial, and how the process was
+	// held for the read.
+	Python        []PyThread
+	PythonVersion string
+	PythonNote    string
 	// Faulthandler is pagekite.py's (nil for pagekitec): on, its Python
 	// tracebacks come into the log with the SIGSEGV.
 	Faulthandler *Faulthandler
