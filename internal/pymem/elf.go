@@ -264,4 +264,3 @@ func rodataVersion(f *elf.File, minor int) string {
 	}
 	return ""
 }
-
