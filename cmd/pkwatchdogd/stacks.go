@@ -66,6 +66,7 @@ func runStacks(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}{s.PID, s.Version, s.Threads, s.Note}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false) // "<module>", "<string>" as they are
 		if err := enc.Encode(out); err != nil {
 			return exitDown
 		}

@@ -28,18 +28,18 @@ type stacksReport struct {
 			State   string `json:"state"`
 			Syscall string `json:"syscall"`
 		} `json:"threads"`
-		Faulthandler string `json:"faulthandler"`
-		Python       map[string][]struct {
-			File, Function string
-			Line           int
-		} `json:"python"`
-		PythonCurrent string                                               `json:"python_current"`
-		PythonNote    string                                               `json:"python_note"`
-		Native        map[string][]struct{ Module, Offset, Symbol string } `json:"native"`
-		NativeSource  string                                               `json:"native_source"`
-		NativeNote    string                                               `json:"native_note"`
-		Signature     string                                               `json:"signature"`
-		SignatureFrom string                                               `json:"signature_from"`
+		Faulthandler       string                                               `json:"faulthandler"`
+		Python             []stacks.PyThread                                    `json:"python"`
+		PythonSource       string                                               `json:"python_source"`
+		PythonVersion      string                                               `json:"python_version"`
+		PythonFaulthandler []stacks.PyThread                                    `json:"python_faulthandler"`
+		PythonCurrent      string                                               `json:"python_current"`
+		PythonNote         string                                               `json:"python_note"`
+		Native             map[string][]struct{ Module, Offset, Symbol string } `json:"native"`
+		NativeSource       string                                               `json:"native_source"`
+		NativeNote         string                                               `json:"native_note"`
+		Signature          string                                               `json:"signature"`
+		SignatureFrom      string                                               `json:"signature_from"`
 	} `json:"stacks"`
 }
 
@@ -136,14 +136,20 @@ func threadsOf(pid int) map[int]stacks.Thread {
 }
 
 // TestReportStacksRealPagekite: two real Debian pagekite.py processes
-// under respawning supervisors, wedged (SIGSTOP) and probed through a
-// relay that never sees them (kite-down), are restarted by the daemon
-// (in-process, the real wiring), twice each. "fh" runs with
-// PYTHONFAULTHANDLER=1: each report has a traceback per thread whose
-// frames name pagekite's own modules, every thread's /proc state
-// (stopped), and a signature, the same for both restarts (from the
-// threads' states: it was stopped). "plain" runs without: the daemon warns
-// once, its reports have the /proc states, no python stacks and say why.
+// under respawning supervisors, probed through a relay that never sees
+// them (kite-down), are restarted by the daemon (in-process, the real
+// wiring), twice each, and every report names where pagekite.py was, in
+// Python, read from its memory before the kill.
+//
+// "fh" runs with PYTHONFAULTHANDLER=1 and is not stopped: for each thread
+// that did not run between the read and the kill (ran_after_read false:
+// its run time in schedstat unchanged), the frames read from memory equal
+// the traceback faulthandler printed at the SIGSEGV (same thread id, file,
+// function and line, innermost first); at least the threads blocked in
+// pagekite.py's own waits (queues, locks) are compared. "plain" runs as
+// Debian's unit runs it, without faulthandler, and is wedged (SIGSTOP,
+// idle): its reports have the Python stacks all the same, the signature
+// from them, the same for both restarts, and the daemon warns of nothing.
 func TestReportStacksRealPagekite(t *testing.T) {
 	bin := pktest.PagekiteBinary(t)
 	pktest.RequireRoot(t)
@@ -173,7 +179,9 @@ func TestReportStacksRealPagekite(t *testing.T) {
 		in.sup = pktest.Supervise(t, append(pktest.KiteArgv(bin, relayA, in.logFile, in.kite), "--pidfile="+in.pidFile),
 			pktest.SuperviseOptions{MaxRestarts: 4, Dir: dir, Env: env})
 		waitPID(t, in.pidFile, 20*time.Second)
-		frozenUnderSupervisor(t, in.pidFile, done)
+		if in.name == "plain" {
+			frozenUnderSupervisor(t, in.pidFile, done)
+		}
 	}
 
 	var body strings.Builder
@@ -229,8 +237,8 @@ enabled = false
 		}
 		_ = json.Unmarshal(raw, &who)
 		reports[who.Instance] = append(reports[who.Instance], rep)
-		if who.Instance == "fh" && len(reports["fh"]) == 1 {
-			t.Logf("one real report.json's stacks (%s):\n%s", b.Path, indentStacks(raw))
+		if len(reports[who.Instance]) == 1 {
+			t.Logf("one real report.json's stacks (%s, %s):\n%s", who.Instance, b.Path, indentStacks(raw))
 		}
 	}
 	if len(reports["fh"]) != 2 || len(reports["plain"]) != 2 {
@@ -238,63 +246,97 @@ enabled = false
 			len(reports["fh"]), len(reports["plain"]), insts[0].sup.Restarts(), insts[1].sup.Restarts())
 	}
 
-	var sigs []string
 	for _, rep := range reports["fh"] {
 		s := rep.Stacks
 		if rep.Schema != report.Schema || s == nil {
 			t.Fatalf("fh report: schema %d, stacks %v; want schema %d with stacks", rep.Schema, s, report.Schema)
 		}
-		if len(s.Threads) < 2 || len(s.Python) != len(s.Threads) {
-			t.Errorf("fh: %d threads, %d python stacks; want one traceback per thread", len(s.Threads), len(s.Python))
+		checkMemoryStacks(t, "fh", rep)
+		if len(s.PythonFaulthandler) == 0 || s.PythonCurrent == "" || !strings.HasPrefix(s.Faulthandler, "on:") {
+			t.Fatalf("fh: faulthandler %q, its tracebacks %v; want them beside the stacks read from memory", s.Faulthandler, s.PythonFaulthandler)
 		}
+		dumped := map[string]stacks.PyThread{}
+		for _, th := range s.PythonFaulthandler {
+			dumped[th.ID] = th
+		}
+		compared, waiting := 0, 0
+		for _, th := range s.Python {
+			fh, ok := dumped[th.ID]
+			switch {
+			case !ok:
+				t.Errorf("fh: thread %s read from memory is not in faulthandler's dump", th.ID)
+				continue
+			case th.RanAfterRead:
+				t.Logf("fh: thread %s ran between the read and the kill: not compared", th.ID)
+				continue
+			}
+			compared++
+			if !slices.Equal(th.Frames, fh.Frames[:min(len(fh.Frames), len(th.Frames))]) || len(fh.Frames) < len(th.Frames) {
+				t.Errorf("fh: thread %s read from memory %v, faulthandler printed %v", th.ID, th.Frames, fh.Frames)
+			}
+			if len(th.Frames) > 0 && strings.Contains(th.Frames[len(th.Frames)-1].File, "threading.py") {
+				waiting++ // a thread of pagekite.py's own, not the main one
+			}
+		}
+		if compared < 2 || waiting < 1 {
+			t.Errorf("fh: %d threads compared (%d of pagekite's own threads); want at least 2, one of its waiting threads", compared, waiting)
+		}
+	}
+
+	var sigs []string
+	for _, rep := range reports["plain"] {
+		s := rep.Stacks
+		checkMemoryStacks(t, "plain", rep)
 		for _, th := range s.Threads {
 			if th.State != "T" {
-				t.Errorf("fh: thread %+v, want state T (stopped)", th)
+				t.Errorf("plain: thread %+v, want state T (stopped)", th)
 			}
 		}
-		ownModule := false
-		for _, frames := range s.Python {
-			for _, f := range frames {
-				if strings.Contains(f.File, "/pagekite/") && f.Function != "" && f.Line > 0 {
-					ownModule = true
-				}
-			}
-		}
-		if !ownModule || s.PythonCurrent == "" || !strings.HasPrefix(s.Faulthandler, "on:") {
-			t.Errorf("fh: python stacks %v (current %q, faulthandler %q); want frames in pagekite's modules", s.Python, s.PythonCurrent, s.Faulthandler)
-		}
-		if s.SignatureFrom != "threads" || len(s.Signature) != 32 {
-			t.Errorf("fh: signature %q from %q, want 32 hex digits from the threads (it was stopped)", s.Signature, s.SignatureFrom)
+		if len(s.PythonFaulthandler) != 0 || !strings.HasPrefix(s.Faulthandler, "off:") {
+			t.Errorf("plain: faulthandler %q with tracebacks %v; want off, none", s.Faulthandler, s.PythonFaulthandler)
 		}
 		sigs = append(sigs, s.Signature)
 	}
-	// A stopped process is signed by its threads' states, read while it
-	// was stopped: faulthandler writes the tracebacks after the kill
-	// thaws it, when a thread whose sleep or epoll ran out meanwhile has
-	// moved on (Loop to ProcessDead, _run to PingTunnels: it did, on CI).
+	// Read from memory while it was stopped, idle, the same wedge gives
+	// the same frames, and so the same signature.
 	if sigs[0] != sigs[1] {
-		for i, rep := range reports["fh"] {
-			t.Logf("fh report %d: python %v", i, rep.Stacks.Python)
+		for i, rep := range reports["plain"] {
+			t.Logf("plain report %d: python %v", i, rep.Stacks.Python)
 		}
 		t.Errorf("the same wedge twice gave signatures %q and %q, want one", sigs[0], sigs[1])
 	}
+	if strings.Contains(d.out.String(), "python stacks unreadable") {
+		t.Error("the daemon warned that python stacks are unreadable; it read them")
+	}
+}
 
-	p := reports["plain"][0].Stacks
-	switch {
-	case p == nil:
-		t.Fatal("plain: no stacks")
-	case len(p.Python) != 0 || !strings.Contains(p.PythonNote, "faulthandler is off") || !strings.Contains(p.PythonNote, "PYTHONFAULTHANDLER=1"):
-		t.Errorf("plain: python %v, note %q; want none, saying faulthandler is off and how to turn it on", p.Python, p.PythonNote)
-	case len(p.Threads) < 2 || p.Threads[0].State != "T":
-		t.Errorf("plain: threads %+v, want every thread, stopped", p.Threads)
-	case p.Signature == "":
-		t.Error("plain: no signature")
+// checkMemoryStacks checks a report's Python stacks were read from
+// pagekite.py's memory: every thread with its TID and frames, some in
+// pagekite's own modules, and the signature made from them.
+func checkMemoryStacks(t *testing.T, name string, rep stacksReport) {
+	t.Helper()
+	s := rep.Stacks
+	if s == nil {
+		t.Fatalf("%s: no stacks", name)
 	}
-	if !strings.Contains(d.out.String(), "python faulthandler is off") {
-		t.Error("the daemon did not warn that plain's faulthandler is off")
+	if s.PythonSource != "memory" || !strings.HasPrefix(s.PythonVersion, "3.") || len(s.Python) < 2 || len(s.Python) != len(s.Threads) {
+		t.Fatalf("%s: python from %q (CPython %q), %d threads of %d, note %q; want every thread read from memory",
+			name, s.PythonSource, s.PythonVersion, len(s.Python), len(s.Threads), s.PythonNote)
 	}
-	if strings.Count(d.out.String(), "python faulthandler is off") != 1 {
-		t.Errorf("the faulthandler warning came %d times, want once", strings.Count(d.out.String(), "python faulthandler is off"))
+	own := false
+	for _, th := range s.Python {
+		if th.NativeID <= 0 || len(th.Frames) == 0 {
+			t.Errorf("%s: thread %+v, want a TID and frames", name, th)
+		}
+		for _, f := range th.Frames {
+			own = own || strings.Contains(f.File, "/pagekite/") && f.Function != "" && f.Line > 0
+		}
+	}
+	if !own {
+		t.Errorf("%s: no frame in pagekite's own modules: %v", name, s.Python)
+	}
+	if s.SignatureFrom != "python" || len(s.Signature) != 32 {
+		t.Errorf("%s: signature %q from %q, want 32 hex digits from the python frames", name, s.Signature, s.SignatureFrom)
 	}
 }
 

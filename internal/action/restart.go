@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pagekite/pkwatchdogd/internal/pagekite"
+	"github.com/pagekite/pkwatchdogd/internal/stacks"
 )
 
 // respawnPoll is how often the respawn wait looks for a new PageKite.
@@ -167,6 +168,7 @@ func (r *Restarter) restartBySignal(ctx context.Context, log *zap.Logger, res Re
 	}
 	res.Started = time.Now()
 	if !exited {
+		stacks.MarkRan(res.Stacks)
 		if err := r.kill(ctx, log, h, res.Signal); err != nil {
 			res.Outcome, res.Reason = OutcomeFailed, err.Error()
 			if errors.Is(err, ErrNotPageKite) {

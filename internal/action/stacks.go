@@ -65,7 +65,7 @@ func (r *Restarter) readPython(ctx context.Context, log *zap.Logger, pid int, s 
 		log.Warn("python stacks not read", zap.Error(err))
 		return
 	}
-	s.Python, s.PythonVersion, s.PythonNote = ps.Threads, ps.Version, ps.Note
+	s.Python, s.PythonVersion, s.PythonNote, s.PythonRunTimes = ps.Threads, ps.Version, ps.Note, ps.RunTimes
 	log.Info("python stacks read", zap.String("python", ps.Version), zap.Int("threads", len(ps.Threads)),
 		zap.String("held", ps.Held), zap.Duration("took", ps.Took.Round(time.Microsecond)), zap.Int("bytes", ps.Bytes))
 }

@@ -129,9 +129,9 @@ type inst struct {
 	// raised: its PageKite was asked for more logging since its last
 	// restart (or since the desk started).
 	raised bool
-	// toldFaulthandler: that its pagekite.py runs without faulthandler
-	// was logged (once).
-	toldFaulthandler bool
+	// toldUnreadable: that its pagekite.py's Python stacks can be read
+	// neither from its memory nor from faulthandler was logged (once).
+	toldUnreadable bool
 }
 
 // New returns a desk. It does nothing until Run.
@@ -360,10 +360,11 @@ func (d *Desk) handle(ev event) {
 				if pid.kind != pagekite.Unknown {
 					in.kind = pid.kind
 				}
-				if fh := pid.faulthandler; fh != nil && !fh.On && !in.toldFaulthandler {
-					in.toldFaulthandler = true
-					d.log.Warn("python faulthandler is off: crash reports will have no python stacks",
-						zap.String("pagekite", name), zap.Int("pid", pid.pid), zap.String("why", fh.Why), zap.String("turn_on", stacks.DropIn))
+				if fh := pid.faulthandler; fh != nil && !fh.On && pid.unreadable != nil && !in.toldUnreadable {
+					in.toldUnreadable = true
+					d.log.Warn("python stacks unreadable: crash reports will have none",
+						zap.String("pagekite", name), zap.Int("pid", pid.pid), zap.NamedError("memory", pid.unreadable),
+						zap.String("faulthandler", fh.Why), zap.String("turn_on", stacks.DropIn))
 				}
 			}
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/pagekite"
+	"github.com/pagekite/pkwatchdogd/internal/pymem"
 	"github.com/pagekite/pkwatchdogd/internal/report"
 	"github.com/pagekite/pkwatchdogd/internal/stacks"
 )
@@ -43,8 +44,11 @@ type event struct {
 type process struct {
 	pid  int
 	kind pagekite.Kind
-	// faulthandler is a pagekite.py's (nil for pagekitec, or not found).
+	// faulthandler is a pagekite.py's (nil for pagekitec, or not found);
+	// unreadable says why its Python stacks cannot be read from its
+	// memory (nil: they can, or it is no pagekite.py).
 	faulthandler *stacks.Faulthandler
+	unreadable   error
 }
 
 // send gives ev to the loop; false when ctx ended first.
@@ -127,6 +131,7 @@ func (d *Desk) look(ctx context.Context, specs []Instance) {
 			if p.Kind == pagekite.Py {
 				fh := stacks.PythonFaulthandler(p.PID)
 				pr.faulthandler = &fh
+				_, pr.unreadable = pymem.Check(p.PID)
 			}
 			found[s.Name] = pr
 		} else {

@@ -28,6 +28,11 @@ const (
 // tracer, a seccomp filter, no CAP_SYS_PTRACE), the process is read
 // running, and how says so.
 //
+// A process that is pkwatchdogd's own child (a PageKite its
+// start_command started) is read running too: its ptrace stops would be
+// reported to pkwatchdogd's own wait for it, which would take them for
+// an exit.
+//
 // ptrace ties a tracee to the thread that seized it, so the whole of it
 // runs on one OS thread, which is let die afterwards rather than
 // returned to the Go runtime: whatever could not be detached is then
@@ -46,6 +51,10 @@ func holdLocked(pid int, deadline time.Time, read func()) string {
 	if allStopped(pid) {
 		read()
 		return HeldStopped
+	}
+	if parentOf(pid) == os.Getpid() {
+		read()
+		return "not held (it is pkwatchdogd's own child): read while it ran"
 	}
 	held := map[int]unix.Signal{} // tid → signal to hand back at detach
 	var refused error
@@ -71,6 +80,12 @@ func holdLocked(pid int, deadline time.Time, read func()) string {
 			break // no thread was born meanwhile
 		}
 	}
+	// A thread stops within microseconds of its interrupt, unless it
+	// sleeps uninterruptibly (then it cannot move either): the wait is
+	// short, so that the read has its time.
+	if d := time.Now().Add(maxStopWait); d.Before(deadline) {
+		deadline = d
+	}
 	stopped := waitStops(held, deadline)
 	start := time.Now()
 	read()
@@ -89,6 +104,9 @@ func holdLocked(pid int, deadline time.Time, read func()) string {
 	}
 	return fmt.Sprintf("%s, %d threads for %s", HeldPtrace, len(held), took.Round(time.Microsecond))
 }
+
+// maxStopWait bounds the wait for the threads' stops.
+const maxStopWait = 250 * time.Millisecond
 
 // waitStops waits until each seized thread reports its stop, or until
 // deadline; it returns those that stopped. A thread stopped by a signal
@@ -139,4 +157,47 @@ func allStopped(pid int) bool {
 		}
 	}
 	return len(tids) > 0
+}
+
+// parentOf is pid's parent (0 when unknown).
+func parentOf(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:]) // state, ppid, ...
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
+// settle waits (at most 5 ms) until no thread of pid runs: after the
+// detach each thread runs to re-enter the system call it was
+// interrupted in, which is not Python running.
+func settle(pid int) {
+	for i := 0; i < 50; i++ {
+		running := false
+		for tid := range taskIDs(pid) {
+			b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(tid) + "/stat")
+			if err != nil {
+				continue
+			}
+			s := string(b)
+			if j := strings.LastIndexByte(s, ')'); j >= 0 && j+2 < len(s) && s[j+2] == 'R' {
+				running = true
+				break
+			}
+		}
+		if !running {
+			return
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
 }

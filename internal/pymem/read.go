@@ -25,6 +25,10 @@ type Stacks struct {
 	// Held says how the process was held still: HeldPtrace,
 	// HeldStopped, or why it was read running.
 	Held string
+	// RunTimes are the threads' run times (stacks.RunTimes) read once the
+	// process was let go and its threads were back in their waits: which
+	// threads run afterwards can be told.
+	RunTimes map[int]uint64
 	// Took is the read's time, holding included; Bytes what it read.
 	Took  time.Duration
 	Bytes int
@@ -74,6 +78,8 @@ func Read(ctx context.Context, pid int) (*Stacks, error) {
 			s.Threads = append(s.Threads, t.PyThread)
 		}
 	})
+	settle(pid)
+	s.RunTimes = stacks.RunTimes(pid)
 	s.Took, s.Bytes = time.Since(start), r.read
 	if walkErr != nil {
 		return nil, walkErr

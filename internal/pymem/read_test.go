@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,9 +19,12 @@ import (
 
 // known is a started testdata/known.py, ready to be read.
 type known struct {
+	// cmd is the shell that started it: known.py is its child, not the
+	// test's, as PageKite is not pkwatchdogd's (pymem holds no process
+	// of its own children still).
 	cmd    *exec.Cmd
+	pid    int
 	stderr *bytes.Buffer
-	stdin  interface{ Close() error }
 }
 
 // startKnown starts testdata/known.py under python with faulthandler on,
@@ -28,14 +32,9 @@ type known struct {
 func startKnown(t *testing.T, python []string, depth int) *known {
 	t.Helper()
 	argv := append(append([]string{}, python...), "-X", "faulthandler", "testdata/known.py", fmt.Sprint(depth))
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := exec.Command("/bin/sh", append([]string{"-c", `"$@" & wait $!`, "sh"}, argv...)...)
 	k := &known{cmd: cmd, stderr: &bytes.Buffer{}}
 	cmd.Stderr = k.stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	k.stdin = stdin
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -43,12 +42,6 @@ func startKnown(t *testing.T, python []string, depth int) *known {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %v: %v", argv, err)
 	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
 	ready := make(chan string, 1)
 	go func() {
 		l, _ := bufio.NewReader(out).ReadString('\n')
@@ -56,14 +49,40 @@ func startKnown(t *testing.T, python []string, depth int) *known {
 	}()
 	select {
 	case l := <-ready:
-		if strings.TrimSpace(l) != "ready" {
-			t.Fatalf("%v said %q, want ready; stderr: %s", argv, l, k.stderr)
+		f := strings.Fields(l)
+		if len(f) == 2 && f[0] == "ready" {
+			k.pid, _ = strconv.Atoi(f[1])
+		}
+		if k.pid <= 0 {
+			_ = cmd.Process.Kill()
+			t.Fatalf("%v said %q, want ready PID; stderr: %s", argv, l, k.stderr)
 		}
 	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
 		t.Fatalf("%v not ready in 20 s", argv)
 	}
-	waitIdle(t, cmd.Process.Pid)
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = syscall.Kill(k.pid, syscall.SIGKILL)
+			_ = cmd.Wait()
+		}
+	})
+	waitIdle(t, k.pid)
 	return k
+}
+
+// dump kills known.py with SIGSEGV and returns faulthandler's threads.
+func (k *known) dump(t *testing.T) []stacks.PyThread {
+	t.Helper()
+	if err := syscall.Kill(k.pid, syscall.SIGSEGV); err != nil {
+		t.Fatal(err)
+	}
+	_ = k.cmd.Wait()
+	py := stacks.ParsePython(strings.Split(k.stderr.String(), "\n"))
+	if len(py) == 0 {
+		t.Fatalf("no faulthandler dump in: %s", k.stderr)
+	}
+	return py
 }
 
 // waitIdle waits (at most 10 s) until every thread of pid sleeps in a
@@ -110,20 +129,6 @@ func ranSince(before, after map[int]string) map[int]bool {
 	return ran
 }
 
-// dump kills the program with SIGSEGV and returns faulthandler's threads.
-func (k *known) dump(t *testing.T) []stacks.PyThread {
-	t.Helper()
-	if err := k.cmd.Process.Signal(syscall.SIGSEGV); err != nil {
-		t.Fatal(err)
-	}
-	_ = k.cmd.Wait()
-	py := stacks.ParsePython(strings.Split(k.stderr.String(), "\n"))
-	if len(py) == 0 {
-		t.Fatalf("no faulthandler dump in: %s", k.stderr)
-	}
-	return py
-}
-
 // TestReadMatchesFaulthandler reads known.py's stacks from memory under
 // Debian's python3.11 and every pyenv CPython, then kills it with
 // SIGSEGV and compares with the tracebacks faulthandler printed: the
@@ -135,7 +140,7 @@ func TestReadMatchesFaulthandler(t *testing.T) {
 	for _, py := range pktest.Pythons(t) {
 		t.Run(py.Name, func(t *testing.T) {
 			k := startKnown(t, []string{py.Path}, 80)
-			pid := k.cmd.Process.Pid
+			pid := k.pid
 			s, err := Read(context.Background(), pid)
 			if err != nil {
 				t.Fatalf("Read = %v", err)

@@ -29,6 +29,9 @@ type PyThread struct {
 	// past its bound).
 	FramesOmitted int    `json:"frames_omitted,omitempty"`
 	Note          string `json:"note,omitempty"`
+	// RanAfterRead: the thread ran between the read from memory and the
+	// kill signal (MarkRan), so faulthandler's dump may show it elsewhere.
+	RanAfterRead bool `json:"ran_after_read,omitempty"`
 }
 
 // faulthandler's lines (Python 3.x, Modules/faulthandler.c and

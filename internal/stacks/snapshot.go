@@ -18,6 +18,9 @@ type Snapshot struct {
 	Python        []PyThread
 	PythonVersion string
 	PythonNote    string
+	// PythonRunTimes are the threads' run times (RunTimes) read while the
+	// process was held for the read from memory, for MarkRan.
+	PythonRunTimes map[int]uint64
 	// Faulthandler is pagekite.py's (nil for pagekitec): on, its Python
 	// tracebacks come into the log with the SIGSEGV.
 	Faulthandler *Faulthandler

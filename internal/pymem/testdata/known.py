@@ -1,8 +1,9 @@
 # A program with known stacks, for pymem's tests: threads blocked in
 # named functions, a deep recursion, a generator, a thread in C code.
-# It prints "ready" when every thread is in place, then waits to be read
-# (and, with -X faulthandler, killed with SIGSEGV: faulthandler's dump is
-# what the read is compared with).
+# It prints "ready PID" when every thread is in place, then waits to be
+# read (and, with -X faulthandler, killed with SIGSEGV: faulthandler's
+# dump is what the read is compared with).
+import os
 import sys
 import threading
 import time
@@ -46,8 +47,8 @@ def main_wait():
     threading.Thread(target=recurse, args=(int(sys.argv[1]) if len(sys.argv) > 1 else 80,), daemon=True).start()
     while len(ready) < 4:
         time.sleep(0.01)
-    print("ready", flush=True)
-    sys.stdin.read()
+    print("ready", os.getpid(), flush=True)
+    stop.wait()
 
 
 main_wait()
