@@ -14,7 +14,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # keep it. bench/README.md has the figures.
 NOINLINE := crypto/... vendor/... regexp/... compress/... archive/... math/... mime/... \
             encoding/... fmt time reflect strings text/... os/exec os/user flag log sort \
-            hash/... unicode/... net/url go.uber.org/... github.com/BurntSushi/... \
+            hash/... unicode/... net/url debug/... internal/zstd go.uber.org/... github.com/BurntSushi/... \
             github.com/looplab/... github.com/coreos/... github.com/pagekite/...
 GCFLAGS := $(foreach p,$(NOINLINE),-gcflags=$(p)=-l)
 BIN     := bin/pkwatchdogd

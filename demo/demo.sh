@@ -186,10 +186,9 @@ supervise() {
 	ulimit -c 0 # the demo keeps no core: as root it would hold the secret in clear
 	while :; do
 		n=$((n + 1))
-		# PYTHONFAULTHANDLER=1: the SIGSEGV prints every thread's Python
-		# traceback into the log, for the report's stacks (the .deb ships
-		# the same as a drop-in example for pagekite.service).
-		PYTHONFAULTHANDLER=1 "$PAGEKITE" --clean --frontend="127.0.0.1:$RPORT" \
+		# No PYTHONFAULTHANDLER, as Debian's pagekite.service runs it:
+		# pkwatchdogd reads the Python stacks from the kite's memory.
+		"$PAGEKITE" --clean --frontend="127.0.0.1:$RPORT" \
 			--service_on="http:$KITE:127.0.0.1:$WPORT:$SECRET" \
 			--keepalive=1800 --nullui --logfile="$DIR/kite/pagekite.log" \
 			--pidfile="$DIR/kite/pagekite.pid" </dev/null >>"$DIR/kite/stdout.log" 2>&1 &
@@ -307,14 +306,14 @@ if [ -n "$FIRST" ]; then
 	STACKS=$(tar -xOf "$FIRST" report.json | python3 -c '
 import json, sys
 s = json.load(sys.stdin).get("stacks") or {}
-th, py = s.get("threads") or [], s.get("python") or {}
-print("  stacks:     %d threads (%s), %d Python tracebacks; signature %s (from %s)" % (
+th, py = s.get("threads") or [], s.get("python") or []
+print("  stacks:     %d threads (%s), %d Python stacks from %s (CPython %s); signature %s (from %s)" % (
     len(th), ", ".join(sorted(set("%s in %s" % (t["state"], t.get("syscall", "?")) for t in th))),
-    len(py), s.get("signature", "none"), s.get("signature_from", "nothing")))
-for tid, frames in sorted(py.items()):
-    top = frames[0] if frames else {}
-    print("    thread %s%s: %s (%s:%s)" % (tid, " (current)" if tid == s.get("python_current") else "",
-        top.get("function"), top.get("file", "").rsplit("/", 1)[-1], top.get("line")))
+    len(py), s.get("python_source", "nowhere"), s.get("python_version", "?"),
+    s.get("signature", "none"), s.get("signature_from", "nothing")))
+for t in py:
+    print("    thread %s (tid %s): %s" % (t["id"], t.get("native_id"), " < ".join(
+        "%s (%s:%s)" % (f["function"], f["file"].rsplit("/", 1)[-1], f["line"]) for f in t["frames"][:3])))
 ' 2>&1)
 	printf '%s\n' "$STACKS"
 fi
@@ -336,10 +335,10 @@ grep -q "kite pid $KITE1 exited .*SIGSEGV" "$DIR/supervisor.log" ||
 [ -n "$KITE2" ] && [ "$KITE2" != "$KITE1" ] || problems+=("no new kite process")
 kite_flying || problems+=("the new kite is not flying")
 [ -n "$BUNDLES" ] || problems+=("no crash report bundle under $DIR/state")
-# The kite was stopped: the signature is its threads' states, read while
-# it was stopped (its tracebacks come after the kill thaws it).
-grep -q '[1-9][0-9]* Python tracebacks; signature [0-9a-f]\{32\} (from threads)' <<<"$STACKS" ||
-	problems+=("the report has no Python stacks, or no signature of the stopped threads: $STACKS")
+# Read from the kite's memory while it was stopped, before the kill: the
+# Python frames, and the signature made from them.
+grep -q '[1-9][0-9]* Python stacks from memory (CPython 3[.0-9]*); signature [0-9a-f]\{32\} (from python)' <<<"$STACKS" ||
+	problems+=("the report has no Python stacks read from memory, or no signature of them: $STACKS")
 grep -q ' report 1: .*no planted secret found' "$DIR/collector/collector.log" ||
 	problems+=("the collector did not receive one clean report")
 ! grep -q 'SECRET LEAKED' "$DIR/collector/collector.log" || problems+=("the kite secret survived in a report")
