@@ -31,7 +31,9 @@ build:
 # pagekitec), elfutils' eu-stack and gdb; for pymem's CPython layouts,
 # CPython's headers (libpython3-dev) and what compiles for the 32-bit ABIs:
 # gcc -m32 with libc6-dev-i386 (amd64 only; not gcc-multilib, which Debian 12
-# will not install beside a cross gcc) and gcc-arm-linux-gnueabihf.
+# will not install beside a cross gcc) and gcc-arm-linux-gnueabihf; and
+# test/py32.sh's 32-bit CPythons for pymem's reads (Debian's i386 python3.11
+# unpacked to run, the armhf one's ELF file, under /var/cache/pkwatchdogd-py32).
 LIBC_I386 := $(if $(filter amd64,$(shell dpkg --print-architecture 2>/dev/null)),libc6-dev-i386)
 deps:
 	@command -v pagekite >/dev/null 2>&1 && command -v gcc >/dev/null 2>&1 && \
@@ -41,6 +43,7 @@ deps:
 	  echo "installing Debian's pagekite, gcc, elfutils, gdb, libpython3-dev and cross compilers (needs root)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pagekite gcc libc6-dev elfutils gdb \
 	    libpython3-dev $(LIBC_I386) gcc-arm-linux-gnueabihf; }
+	@bash test/py32.sh
 
 # deps-qemu installs what test-qemu runs: qemu-user for the router and Pi
 # binaries, curl for its checks of the relay.

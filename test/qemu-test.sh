@@ -162,3 +162,18 @@ done
 GOARCH=386 CGO_ENABLED=0 go test -count=1 -timeout 10m ./... >"$work/go386.out" 2>&1 ||
 	{ grep -v '^ok' "$work/go386.out" | tail -40 >&2; fail "GOARCH=386 go test ./..."; }
 pass "GOARCH=386 go test ./...: $(grep -c '^ok' "$work/go386.out") packages ok"
+
+# The 386 memory reader on Debian's i386 python3.11 (test/py32.sh) and on
+# the 64-bit CPythons: its figures, and proof that TestRead32 ran.
+GOARCH=386 CGO_ENABLED=0 go test -count=1 -timeout 5m -v -run '^(TestRead32|TestReadMatchesFaulthandler)$' \
+	./internal/pymem >"$work/pymem386.out" 2>&1 ||
+	{ tail -40 "$work/pymem386.out" >&2; fail "GOARCH=386 go test -run TestRead32 ./internal/pymem"; }
+grep -o 'CPython .* read by a 386 reader: .*' "$work/pymem386.out" | sed 's/^/    /' || true
+if grep -q -- '^--- PASS: TestRead32 ' "$work/pymem386.out"; then
+	pass "GOARCH=386: pymem reads the i386 and the 64-bit CPythons"
+else
+	# Skipped (not root, no test/py32.sh bed): a failure under CI.
+	[ "${PKWATCHDOGD_REQUIRE_ALL:-}" != 1 ] ||
+		fail "GOARCH=386: TestRead32 did not run: $(grep -B1 -- '--- SKIP: TestRead32' "$work/pymem386.out" | head -1)"
+	echo "SKIPPED: GOARCH=386 TestRead32: $(grep -B1 -- '--- SKIP: TestRead32' "$work/pymem386.out" | head -1 | sed 's/^ *//')"
+fi

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -139,26 +140,38 @@ func TestReadMatchesFaulthandler(t *testing.T) {
 	pktest.RequireRoot(t)
 	for _, py := range pktest.Pythons(t) {
 		t.Run(py.Name, func(t *testing.T) {
-			k := startKnown(t, []string{py.Path}, 80)
-			pid := k.pid
-			s, err := Read(context.Background(), pid)
-			if err != nil {
-				t.Fatalf("Read = %v", err)
-			}
-			before := runTimes(pid)
-			if !strings.HasPrefix(s.Held, HeldPtrace) {
-				t.Errorf("Read held it as %q, want %s", s.Held, HeldPtrace)
-			}
-			ran := ranSince(before, runTimes(pid))
-			want := k.dump(t)
-			// Every thread of known.py waits without a timeout: none runs
-			// between the read and the kill, and all are compared.
-			if n := compare(t, s.Threads, want, ran); n != len(want) {
-				t.Errorf("%d of %d threads compared: some ran after the read (%v)", n, len(want), ran)
-			}
-			t.Logf("CPython %s from %s: %d threads, %d bytes in %s (%s)", s.Version, s.File, len(s.Threads), s.Bytes, s.Took, s.Held)
+			readMatchesDump(t, startKnown(t, []string{py.Path}, 80))
 		})
 	}
+}
+
+// readMatchesDump reads k with Read, kills it with SIGSEGV and compares
+// the read with faulthandler's dump; it returns the read.
+func readMatchesDump(t *testing.T, k *known) *Stacks {
+	t.Helper()
+	pid := k.pid
+	s, err := Read(context.Background(), pid)
+	if err != nil {
+		t.Fatalf("Read = %v", err)
+	}
+	// A thread interrupted in a blocking call restarts it when detached,
+	// when the scheduler gets to it: that run is the read's, not the
+	// program's, so it must be over before the run times are taken.
+	waitIdle(t, pid)
+	before := runTimes(pid)
+	if !strings.HasPrefix(s.Held, HeldPtrace) {
+		t.Errorf("Read held it as %q, want %s", s.Held, HeldPtrace)
+	}
+	ran := ranSince(before, runTimes(pid))
+	want := k.dump(t)
+	// Every thread of known.py waits without a timeout: none runs
+	// between the read and the kill, and all are compared.
+	if n := compare(t, s.Threads, want, ran); n != len(want) {
+		t.Errorf("%d of %d threads compared: some ran after the read (%v)", n, len(want), ran)
+	}
+	t.Logf("CPython %s from %s, read by a %s reader: %d threads, %d bytes in %s (%s)",
+		s.Version, s.File, runtime.GOARCH, len(s.Threads), s.Bytes, s.Took, s.Held)
+	return s
 }
 
 // compare checks threads read from memory against faulthandler's dump;
