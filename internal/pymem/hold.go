@@ -19,7 +19,7 @@ const (
 )
 
 // holdWhile holds every thread of pid still while read runs, and lets
-// them go as they were. A process whose threads are all stopped already
+// them go as they were; held is how long that took, the read included. A process whose threads are all stopped already
 // (SIGSTOP, a debugger) is read as it is, and stays stopped. Otherwise
 // each thread is seized and interrupted with ptrace, which neither the
 // process nor its parent sees (no SIGSTOP, no job-control stop a shell
@@ -37,13 +37,20 @@ const (
 // runs on one OS thread, which is let die afterwards rather than
 // returned to the Go runtime: whatever could not be detached is then
 // detached by the kernel.
-func holdWhile(pid int, deadline time.Time, read func()) (how string) {
-	done := make(chan string, 1)
+func holdWhile(pid int, deadline time.Time, read func()) (how string, held time.Duration) {
+	type result struct {
+		how  string
+		held time.Duration
+	}
+	done := make(chan result, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		done <- holdLocked(pid, deadline, read)
+		start := time.Now()
+		how := holdLocked(pid, deadline, read)
+		done <- result{how, time.Since(start)}
 	}()
-	return <-done
+	r := <-done
+	return r.how, r.held
 }
 
 // holdLocked is holdWhile on its locked OS thread.

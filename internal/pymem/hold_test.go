@@ -125,3 +125,17 @@ func TestReadNotPython(t *testing.T) {
 		t.Error("Read(gone) = nil, want an error")
 	}
 }
+
+// TestReadNotDumpable: a pagekite.py that dropped root with --runas
+// (setuid in the process: not dumpable, as Debian's unit runs it) is read
+// all the same, by root.
+func TestReadNotDumpable(t *testing.T) {
+	pktest.RequireRoot(t)
+	py := pktest.Pythons(t)[0].Path
+	k := startKnown(t, []string{"/usr/bin/env", "KNOWN_RUNAS=daemon", py}, 80)
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(k.pid) + "/status")
+	if err != nil || !strings.Contains(string(b), "\nUid:\t1\t1\t1\t1\n") {
+		t.Fatalf("known.py's uids: %v, want daemon's (1)", err)
+	}
+	readMatchesDump(t, k)
+}

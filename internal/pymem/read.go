@@ -23,8 +23,10 @@ type Stacks struct {
 	// Note says why Threads is partial (a list that loops, a bound).
 	Note string
 	// Held says how the process was held still: HeldPtrace,
-	// HeldStopped, or why it was read running.
-	Held string
+	// HeldStopped, or why it was read running; HeldFor how long it was
+	// held, from the first thread seized to the last let go.
+	Held    string
+	HeldFor time.Duration
 	// RunTimes are the threads' run times (stacks.RunTimes) read once the
 	// process was let go and its threads were back in their waits: which
 	// threads run afterwards can be told.
@@ -68,7 +70,7 @@ func Read(ctx context.Context, pid int) (*Stacks, error) {
 	r := &reader{mem: mem, maps: maps, order: in.Order, ptrSize: in.PtrSize, budget: MaxBytes, deadline: deadline, now: time.Now}
 	s := &Stacks{PID: pid, Version: in.Version, File: in.File}
 	var walkErr error
-	s.Held = holdWhile(pid, deadline, func() {
+	s.Held, s.HeldFor = holdWhile(pid, deadline, func() {
 		var raw []rawThread
 		raw, s.Note, walkErr = walk(r, in.Runtime, base, s)
 		if walkErr == nil && base.TstateNativeThreadID < 0 {

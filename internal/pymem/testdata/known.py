@@ -11,6 +11,21 @@ import time
 ready = []
 stop = threading.Event()
 
+# KNOWN_RUNAS=USER: become USER first, as pagekite.py's --runas does
+# (setgid, setuid in the process), which leaves it not dumpable: its
+# memory is then readable with CAP_SYS_PTRACE only.
+if os.environ.get("KNOWN_RUNAS"):
+    import ctypes
+    import pwd
+
+    pw = pwd.getpwnam(os.environ["KNOWN_RUNAS"])
+    os.setgroups([])
+    os.setgid(pw.pw_gid)
+    os.setuid(pw.pw_uid)
+    PR_GET_DUMPABLE = 3
+    if ctypes.CDLL(None).prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0:
+        sys.exit("still dumpable after setuid")
+
 
 def blocked_in_wait():
     ready.append(1)
