@@ -14,14 +14,17 @@ import (
 )
 
 // evidenceOf maps a probe verdict onto what the state machine counts:
-// only kite-down is Down; flying and backend-down are Up; everything else
-// is Inconclusive.
+// only kite-down is Down; flying and backend-down are Up; rejected is
+// Rejected (it holds the machine, never counts); everything else is
+// Inconclusive.
 func evidenceOf(v probe.Verdict) fsm.Evidence {
 	switch {
 	case v.Down():
 		return fsm.Down
 	case v.Up():
 		return fsm.Up
+	case v == probe.Rejected:
+		return fsm.Rejected
 	}
 	return fsm.Inconclusive
 }
