@@ -47,9 +47,10 @@ func (l *kiteLoop) observe(ctx context.Context, res probe.Result) {
 
 	step := l.m.Observe(time.Now(), evidenceOf(res.Verdict), string(res.Verdict), res.Detail)
 	l.logStep(step, "")
-	if step.Changed && step.To == fsm.Suspect {
+	if step.Changed && step.To == fsm.Suspect && step.Event != fsm.EvReject {
 		// A pagekitec then logs everything, so that its log shows what
-		// comes before a restart (the desk asks it once per restart).
+		// comes before a restart (the desk asks it once per restart); a
+		// kite held because the relay refuses it is no such restart.
 		l.w.desk.Suspect(l.instance)
 	}
 	if step.Due {

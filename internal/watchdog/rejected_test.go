@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
+	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
@@ -60,6 +61,7 @@ func TestRejectedKiteNeverSitsInGrace(t *testing.T) {
 				s := testSettings(t, "a.kite.test")
 				s.Policy.FailureThreshold = 2
 				pk(s).Log = &pklog.Source{StatusFile: statusFile}
+				pk(s).Kind = pagekite.C
 				h := start(t, s, p, 1, nil)
 				defer h.stop()
 				if tt.rejectAt > 0 {
@@ -70,6 +72,7 @@ func TestRejectedKiteNeverSitsInGrace(t *testing.T) {
 					}
 					writePagekitecStatus(t, statusFile, "rejected")
 				}
+				raised := h.restart.raiseCount()
 				// 3 minutes rejected, the status file read every 10 s
 				// after the first probe that sees the rejection.
 				time.Sleep(20 * time.Second)
@@ -91,6 +94,10 @@ func TestRejectedKiteNeverSitsInGrace(t *testing.T) {
 				if n := len(h.restart.restartTimes()); n != 0 {
 					t.Errorf("restarts while rejected = %d, want 0", n)
 					return
+				}
+				// No restart is coming: pagekitec is not asked to log more.
+				if n := h.restart.raiseCount(); n != raised {
+					t.Errorf("pagekitec asked to log more %d times while rejected, want 0", n-raised)
 				}
 				// The refusal ends, the kite is still down: grace afresh
 				// (threshold 2, grace 30 s), then the restart.
