@@ -25,7 +25,8 @@ func TestPublicPortZeroAndSkippedKites(t *testing.T) {
 	tests := []struct {
 		name string
 		argv string // a running pagekitec's command line, or
-		rc   string // pagekite.py's rc file
+		rc   string // pagekite.py's rc file, or
+		uci  string // OpenWrt's /etc/config/pagekitec
 		want []probe.Target
 		// skipped: the kites a warning names, each with a word of its
 		// reason; when want is empty, the error says them too.
@@ -83,6 +84,18 @@ func TestPublicPortZeroAndSkippedKites(t *testing.T) {
 			rc:      "service_on = raw:r.kite.test:localhost:22:s\n",
 			skipped: map[string]string{"r.kite.test": "public port"},
 		},
+		{
+			// OpenWrt's init script gives PPORT 80 and 443, never 0:
+			// what it can get wrong is the name.
+			name: "UCI",
+			uci:  "config pagekitec 'pagekitec'\n\toption kitename 'router.kite.test'\n\toption kitesecret 'kitesecret'\n\toption simple_http '1'\n\toption simple_ssh '1'\n",
+			want: []probe.Target{{Name: "router.kite.test", Kind: probe.KindHTTP, URL: "http://router.kite.test/"}},
+		},
+		{
+			name:    "UCI: a kitename that is no host name",
+			uci:     "config pagekitec 'pagekitec'\n\toption kitename 'router..kite.test'\n\toption kitesecret 'kitesecret'\n\toption simple_http '1'\n",
+			skipped: map[string]string{"router..kite.test": "host name"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,11 +105,16 @@ func TestPublicPortZeroAndSkippedKites(t *testing.T) {
 			c.Discovery.UCIFile = ""
 			p := config.Pagekite{Name: "pk", Kind: pagekite.C}
 			var env Env
-			if tt.rc != "" {
+			switch {
+			case tt.rc != "":
 				p.Kind, p.RCDir = pagekite.Py, dir
 				writeRC(t, dir, "80_kites.rc", tt.rc)
 				env = standIn()
-			} else {
+			case tt.uci != "":
+				c.Discovery.UCIFile = filepath.Join(dir, "pagekitec")
+				writeRC(t, dir, "pagekitec", tt.uci)
+				env = standIn()
+			default:
 				env = standIn(strings.Fields(tt.argv))
 			}
 			c.Pagekites = []config.Pagekite{p}
@@ -117,26 +135,26 @@ func TestPublicPortZeroAndSkippedKites(t *testing.T) {
 			}
 			for kite, why := range tt.skipped {
 				if !strings.Contains(warned.String(), kite) || !strings.Contains(warned.String(), why) {
-					t.Errorf("Instances(%s%s) warned %q, want a warning naming %s and %q", tt.argv, tt.rc, warned.String(), kite, why)
+					t.Errorf("Instances(%s%s) warned %q, want a warning naming %s and %q", tt.argv+tt.uci, tt.rc, warned.String(), kite, why)
 				}
 				if len(tt.want) == 0 && (err == nil || !strings.Contains(err.Error(), kite) || !strings.Contains(err.Error(), why)) {
-					t.Errorf("Instances(%s%s) error = %v, want one naming %s and %q", tt.argv, tt.rc, err, kite, why)
+					t.Errorf("Instances(%s%s) error = %v, want one naming %s and %q", tt.argv+tt.uci, tt.rc, err, kite, why)
 				}
 			}
 			if len(tt.skipped) == 0 && warned.Len() > 0 {
-				t.Errorf("Instances(%s%s) warned %q, want no warning", tt.argv, tt.rc, warned.String())
+				t.Errorf("Instances(%s%s) warned %q, want no warning", tt.argv+tt.uci, tt.rc, warned.String())
 			}
 			if len(tt.want) == 0 {
 				if !errors.Is(err, ErrNoKites) {
-					t.Errorf("Instances(%s%s) error = %v, want ErrNoKites", tt.argv, tt.rc, err)
+					t.Errorf("Instances(%s%s) error = %v, want ErrNoKites", tt.argv+tt.uci, tt.rc, err)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("Instances(%s%s) error = %v", tt.argv, tt.rc, err)
+				t.Fatalf("Instances(%s%s) error = %v", tt.argv+tt.uci, tt.rc, err)
 			}
 			if got := ins[0].Targets; !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Instances(%s%s) targets = %+v, want %+v", tt.argv, tt.rc, got, tt.want)
+				t.Errorf("Instances(%s%s) targets = %+v, want %+v", tt.argv+tt.uci, tt.rc, got, tt.want)
 			}
 			if strings.Contains(warned.String()+errString(err), "kitesecret") {
 				t.Errorf("a warning or the error holds the secret: %q", warned.String())
