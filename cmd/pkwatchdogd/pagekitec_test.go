@@ -154,3 +154,73 @@ func TestOtherUsersPagekitecIgnored(t *testing.T) {
 		t.Errorf("validate = %d, want 0 with only root's pagekitec:\n%s%s", code, out, errOut)
 	}
 }
+
+// TestPagekitecPublicPortZero (#31): pagekitec started as libpagekite's
+// README starts it (`pagekitec 80 http NAME 0 SECRET`: public port 0, the
+// protocol's default) is watched, and validate names, on stderr, every kite
+// of the command line it does not watch, with the reason; a command line
+// left with no kite exits 78 saying why. The process is shaped like
+// pagekitec; its pid file pins discovery to it.
+func TestPagekitecPublicPortZero(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    string
+		code    int
+		watched []string // lines of validate's output
+		warned  []string // words of its stderr
+	}{
+		{
+			name:    "libpagekite's README",
+			args:    "80 http yourkite.kite.test 0 kitesecret",
+			code:    exitOK,
+			watched: []string{"1 kite(s)", "yourkite.kite.test (http: http://yourkite.kite.test/ through relay yourkite.kite.test:80 (the kite's name, by DNS))"},
+		},
+		{
+			name:    "the README's kite and an ssh kite",
+			args:    "80 http yourkite.kite.test 0 kitesecret 22 raw ssh.kite.test 22 kitesecret",
+			code:    exitOK,
+			watched: []string{"2 kite(s)", "yourkite.kite.test (http:", "ssh.kite.test (raw: CONNECT ssh.kite.test:22"},
+		},
+		{
+			name:    "a raw kite on port 0 beside it",
+			args:    "80 http yourkite.kite.test 0 kitesecret 22 raw ssh.kite.test 0 kitesecret",
+			code:    exitOK,
+			watched: []string{"1 kite(s)", "yourkite.kite.test (http:"},
+			warned:  []string{"ssh.kite.test", "public port 0 cannot be probed"},
+		},
+		{
+			name:   "a raw kite on port 0 alone",
+			args:   "22 raw ssh.kite.test 0 kitesecret",
+			code:   exitConfig,
+			warned: []string{"gives none", "ssh.kite.test", "public port 0 cannot be probed"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pid := startFakePagekitec(t, strings.Fields(tt.args)...)
+			pidFile := pktest.WriteFile(t, t.TempDir(), "pagekitec.pid", strconv.Itoa(pid)+"\n")
+			path := writeConfig(t, "[restart]\nunit = \"\"\npidfile = \""+pidFile+"\"\n[report]\nenabled = false\n")
+			code, out, errOut := runCmd(t, "validate", "--config", path)
+			if code != tt.code {
+				t.Errorf("validate = %d, want %d:\n%s%s", code, tt.code, out, errOut)
+			}
+			for _, want := range tt.watched {
+				if !strings.Contains(out, want) {
+					t.Errorf("validate output lacks %q:\n%s%s", want, out, errOut)
+				}
+			}
+			for _, want := range tt.warned {
+				if !strings.Contains(errOut, want) {
+					t.Errorf("validate's stderr lacks %q:\n%s", want, errOut)
+				}
+			}
+			t.Logf("validate:\n%s%s", out, errOut)
+			if len(tt.warned) == 0 && errOut != "" {
+				t.Errorf("validate's stderr = %q, want nothing", errOut)
+			}
+			if strings.Contains(out+errOut, "kitesecret") {
+				t.Errorf("validate shows the secret:\n%s%s", out, errOut)
+			}
+		})
+	}
+}

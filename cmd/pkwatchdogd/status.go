@@ -88,7 +88,15 @@ func printStatus(w io.Writer, f *status.File) {
 		if note == "" {
 			note = k.Detail
 		}
-		kt.row(k.Name, dash(k.Pagekite), k.State, dash(k.Since), dash(k.Verdict), strconv.Itoa(k.Count),
+		state := k.State
+		if k.Held != "" {
+			// No restart can come while it stays so; the note says why.
+			state += " (held)"
+			if note == "" || note == k.Detail {
+				note = "held: " + k.Held
+			}
+		}
+		kt.row(k.Name, dash(k.Pagekite), state, dash(k.Since), dash(k.Verdict), strconv.Itoa(k.Count),
 			dash(k.Deadline), strconv.Itoa(k.RestartsInWindow), note)
 	}
 	kt.write(w)

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"go.uber.org/zap"
+
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/config"
 	"github.com/pagekite/pkwatchdogd/internal/pagekite"
@@ -20,7 +22,7 @@ import (
 // before pagekitec runs. A -Y status file on the command line becomes the
 // instance's, unless it has one.
 func (d discoverer) pagekitec(in *config.Instance) error {
-	pc, from, err := d.findPagekitec(in)
+	pc, from, perr, err := d.findPagekitec(in)
 	if err != nil {
 		return fmt.Errorf("pagekite %s: %w", in.Name, err)
 	}
@@ -28,9 +30,18 @@ func (d discoverer) pagekitec(in *config.Instance) error {
 	if pc.Relay != "" {
 		via = "-F/-P of pagekitec"
 	}
-	in.Targets = d.targetsOf(in, pc.Kites, pc.Relay, via, from)
+	var skipped []string
+	if perr != nil {
+		// Problem texts never hold secrets; each names its kite.
+		d.log.Warn("pagekitec's kites have problems; skipped them",
+			zap.String("pagekite", in.Name), zap.String("from", from), zap.Int("problems", len(perr.Problems)), zap.Error(perr))
+		for _, p := range perr.Problems {
+			skipped = append(skipped, p.Msg)
+		}
+	}
+	in.Targets, skipped = d.targetsOf(in, pc.Kites, pc.Relay, via, from, skipped)
 	if len(in.Targets) == 0 {
-		return fmt.Errorf("pagekite %s: %w: %s gives none", in.Name, ErrNoKites, from)
+		return fmt.Errorf("pagekite %s: %w: %s gives none%s", in.Name, ErrNoKites, from, skippedNote(skipped))
 	}
 	if in.StatusFile == "" {
 		in.StatusFile = pc.StatusFile
@@ -43,8 +54,9 @@ func (d discoverer) pagekitec(in *config.Instance) error {
 	return nil
 }
 
-// findPagekitec returns pagekitec's configuration and where it came from.
-func (d discoverer) findPagekitec(in *config.Instance) (*pkconfig.Pagekitec, string, error) {
+// findPagekitec returns pagekitec's configuration, where it came from,
+// and the problems of the kite groups it skipped (nil when none).
+func (d discoverer) findPagekitec(in *config.Instance) (*pkconfig.Pagekitec, string, *pkconfig.Errors, error) {
 	procs, ignored, scanErr := d.env.Pagekitec(in.Restart.User)
 	if want := pidFromFile(in.Restart.PIDFile); want > 0 {
 		var mine []action.Process
@@ -60,31 +72,40 @@ func (d discoverer) findPagekitec(in *config.Instance) (*pkconfig.Pagekitec, str
 		pc, err := pkconfig.ParsePagekitec(procs[0].Cmdline[1:])
 		var perr *pkconfig.Errors
 		if err != nil && !errors.As(err, &perr) {
-			return nil, "", err
+			return nil, "", nil, err
 		}
-		return pc, fmt.Sprintf("pagekitec's command line (pid %d)", procs[0].PID), nil
+		return pc, fmt.Sprintf("pagekitec's command line (pid %d)", procs[0].PID), perr, nil
 	case len(procs) > 1:
 		pids := make([]string, len(procs))
 		for i, p := range procs {
 			pids[i] = strconv.Itoa(p.PID)
 		}
-		return nil, "", fmt.Errorf("%w: several pagekitec processes run (pids %s): give each a [[pagekite]] with its pidfile", ErrNoKites, strings.Join(pids, ", "))
+		return nil, "", nil, fmt.Errorf("%w: several pagekitec processes run (pids %s): give each a [[pagekite]] with its pidfile", ErrNoKites, strings.Join(pids, ", "))
 	}
 	uci := d.c.Discovery.UCIFile
 	if uci == "" {
-		return nil, "", fmt.Errorf("%w: no pagekitec runs (%v) and discovery.uci_file is empty", ErrNoKites, scanNote(scanErr, ignored))
+		return nil, "", nil, fmt.Errorf("%w: no pagekitec runs (%v) and discovery.uci_file is empty", ErrNoKites, scanNote(scanErr, ignored))
 	}
 	pc, err := pkconfig.ParseUCI(uci)
 	var perr *pkconfig.Errors
 	switch {
 	case errors.As(err, &perr):
-		return pc, "UCI file " + uci, nil
+		return pc, "UCI file " + uci, perr, nil
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, "", fmt.Errorf("%w: no pagekitec runs (%v), and no UCI file %s", ErrNoKites, scanNote(scanErr, ignored), uci)
+		return nil, "", nil, fmt.Errorf("%w: no pagekitec runs (%v), and no UCI file %s", ErrNoKites, scanNote(scanErr, ignored), uci)
 	case err != nil:
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	return pc, "UCI file " + uci, nil
+	return pc, "UCI file " + uci, nil, nil
+}
+
+// skippedNote is ": " and why kites were skipped, for the error of an
+// instance left with none; "" when none was.
+func skippedNote(skipped []string) string {
+	if len(skipped) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(skipped, "; ")
 }
 
 // scanNote is what the /proc scan said, for errors: failed, found none,

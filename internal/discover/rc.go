@@ -32,8 +32,12 @@ func (d discoverer) rc(in *config.Instance) error {
 		return fmt.Errorf("pagekite %s: discover kites in %s: %w (abort_not_configured is set): configure PageKite or add [[kite]] entries", in.Name, dir, ErrNotConfigured)
 	}
 	relay, via := relayOf(pk)
-	in.Targets = d.targetsOf(in, pk.Kites, relay, via, dir)
-	if len(in.Targets) == 0 {
+	var skipped []string
+	in.Targets, skipped = d.targetsOf(in, pk.Kites, relay, via, dir, nil)
+	switch {
+	case len(in.Targets) == 0 && len(skipped) > 0:
+		return fmt.Errorf("pagekite %s: discover kites in %s: %w%s", in.Name, dir, ErrNoKites, skippedNote(skipped))
+	case len(in.Targets) == 0:
 		return fmt.Errorf("pagekite %s: discover kites in %s: %w: no enabled service_on line", in.Name, dir, ErrNoKites)
 	}
 	in.Discovered, in.From = true, "rc files in "+dir

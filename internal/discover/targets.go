@@ -1,9 +1,11 @@
 package discover
 
 import (
+	"fmt"
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -13,22 +15,43 @@ import (
 )
 
 // targetsOf turns discovered kites into targets probed through relay
-// (ConnectTo; "" dials the kite's name), skipping names that are not host
-// names (with a warning naming from).
-func (d discoverer) targetsOf(in *config.Instance, kites []pkconfig.Kite, relay, via, from string) []probe.Target {
+// (ConnectTo; "" dials the kite's name). A kite it cannot watch (a name
+// that is not a host name, no service a probe can reach) is skipped with a
+// warning naming it, from and the reason; the reasons are appended to
+// skipped, for the error of an instance left with no kite.
+func (d discoverer) targetsOf(in *config.Instance, kites []pkconfig.Kite, relay, via, from string, skipped []string) ([]probe.Target, []string) {
 	var out []probe.Target
 	for _, k := range kites {
 		if !config.ValidHostname(k.Name) {
 			d.log.Warn("pagekite config names a kite that is not a host name; skipped it",
 				zap.String("pagekite", in.Name), zap.String("from", from), zap.String("kite", k.Name))
+			skipped = append(skipped, fmt.Sprintf("kite %q: not a host name; not watched", k.Name))
 			continue
 		}
-		if t, s, ok := discoveredTarget(k, d.c.Discovery.TLSProbe); ok {
-			t.ConnectTo, t.Via = onPublicPort(t, s, relay, via)
-			out = append(out, t)
+		t, s, ok := discoveredTarget(k, d.c.Discovery.TLSProbe)
+		if !ok {
+			why := unprobeable(k)
+			d.log.Warn("pagekite config names a kite no probe can reach; skipped it",
+				zap.String("pagekite", in.Name), zap.String("from", from), zap.String("kite", k.Name), zap.String("reason", why))
+			skipped = append(skipped, fmt.Sprintf("kite %q: %s; not watched", k.Name, why))
+			continue
 		}
+		t.ConnectTo, t.Via = onPublicPort(t, s, relay, via)
+		out = append(out, t)
 	}
-	return out
+	return out, skipped
+}
+
+// unprobeable says why discoveredTarget makes no target of k.
+func unprobeable(k pkconfig.Kite) string {
+	protos := make([]string, len(k.Services))
+	for i, s := range k.Services {
+		if s.Base() == "raw" && s.Port == 0 {
+			return "a raw kite without a public port (or on port 0) cannot be probed: the relay serves it on no port a probe can name"
+		}
+		protos[i] = s.Proto
+	}
+	return "no http, https, websocket or raw service with a public port (it has " + strings.Join(protos, ", ") + ")"
 }
 
 // onPublicPort is the relay address a web kite is probed through, and

@@ -18,6 +18,14 @@
 // suspect (Down). Any Up in suspect or grace returns to healthy. With
 // FailureThreshold ≤ 1 the first Down goes straight from healthy to grace.
 //
+// Rejected evidence (the relay refuses the kite: no restart can fix it)
+// holds the machine (Held): healthy, grace and an expired cooldown go to
+// suspect, suspect stays, and no restart can be due while it lasts (a
+// grace deadline would pass with nothing due). It keeps the count; the
+// next Up or Down ends the hold, and a Down then counts on, so grace, if it
+// comes back, starts afresh. Restarting and a running cooldown are only
+// marked held.
+//
 // The transition table (state.go) is interpreted once, at start, by
 // github.com/looplab/fsm into immutable data that every Machine reads
 // without a lock; a Machine keeps its own state, count, deadlines and last

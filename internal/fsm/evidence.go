@@ -16,6 +16,11 @@ const (
 	// Down: the relay itself says the kite is not connected. The only
 	// evidence that counts toward a restart.
 	Down
+	// Rejected: the relay says the kite is not connected, and PageKite's
+	// own log or status says the relay refuses it: a restart cannot fix
+	// that. It neither counts nor resets the count, and it holds the
+	// machine (see Machine.Held) until conclusive evidence comes.
+	Rejected
 )
 
 // String names the evidence, for notes.
@@ -25,6 +30,8 @@ func (e Evidence) String() string {
 		return "up"
 	case Down:
 		return "down"
+	case Rejected:
+		return "rejected"
 	}
 	return "inconclusive"
 }

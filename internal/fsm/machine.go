@@ -25,6 +25,10 @@ type Machine struct {
 	relapse bool
 	coolLen time.Duration
 
+	// held: Rejected evidence came after the last conclusive evidence
+	// (HeldRejected), "" otherwise.
+	held string
+
 	// last is the last transition; ok once there is one.
 	last   Transition
 	lastOK bool
@@ -93,6 +97,18 @@ func (m *Machine) Count() int { return m.count }
 // other states.
 func (m *Machine) Deadline() time.Time { return m.deadline }
 
+// HeldRejected is what Held returns while the relay refuses the kite.
+// No restart can be due while the relay refuses the kite: a restart cannot
+// fix that.
+const HeldRejected = "rejected by the relay"
+
+// Held says why the machine is held (HeldRejected), or "" when it is not:
+// Rejected evidence came after the last Up or Down. A held machine is in
+// suspect (or restarting, or in cooldown before its deadline) and never
+// makes a restart decision due; the next Down counts on from the count it
+// had, the next Up makes it healthy.
+func (m *Machine) Held() string { return m.held }
+
 // Relapse reports whether the kite's instance was restarted and the kite
 // has not been healthy since for a whole cooldown: a restart asked for now
 // follows one that did not help, and the desk doubles its cooldown.
@@ -115,11 +131,17 @@ func (m *Machine) Observe(now time.Time, ev Evidence, verdict, detail string) St
 	if st.From == Healthy && m.relapse && now.Sub(m.since) >= m.coolLen {
 		m.relapse = false
 	}
+	if ev == Up || ev == Down {
+		m.held = ""
+	}
 	switch st.From {
 	case Healthy:
-		if ev == Down {
+		switch ev {
+		case Down:
 			m.count = 1
 			return m.countDown(now, st)
+		case Rejected:
+			return m.reject(now, st)
 		}
 	case Suspect:
 		switch ev {
@@ -128,9 +150,13 @@ func (m *Machine) Observe(now time.Time, ev Evidence, verdict, detail string) St
 		case Down:
 			m.count++
 			return m.countDown(now, st)
+		case Rejected:
+			return m.reject(now, st)
 		}
 	case Grace:
 		switch ev {
+		case Rejected:
+			return m.reject(now, st)
 		case Up:
 			return m.fire(now, st, EvUp, "")
 		case Down:
@@ -145,17 +171,46 @@ func (m *Machine) Observe(now time.Time, ev Evidence, verdict, detail string) St
 		}
 	case Restarting:
 		st.Note = "restart in progress"
+		if ev == Rejected {
+			m.held = HeldRejected
+			st.Note += "; held: " + HeldRejected
+		}
 	case Cooldown:
-		if now.Before(m.deadline) || (ev != Up && ev != Down) {
+		if now.Before(m.deadline) || (ev != Up && ev != Down && ev != Rejected) {
 			st.Note = "cooldown until " + m.deadline.Format(time.RFC3339)
+			if ev == Rejected {
+				m.held = HeldRejected
+				st.Note += "; held: " + HeldRejected
+			}
 			return st
 		}
-		if ev == Up {
+		switch ev {
+		case Up:
 			return m.fire(now, st, EvUp, "")
+		case Rejected:
+			m.count = 0 // the restart spent the Downs before it
+			return m.reject(now, st)
 		}
 		m.count = 1
 		return m.fire(now, st, EvRelapse, "")
 	}
+	return st
+}
+
+// reject holds the machine on Rejected evidence: healthy, grace and an
+// expired cooldown go to suspect (a grace deadline would pass with no
+// restart due, and a rejected kite is not healthy); suspect stays. The
+// count is kept: once the refusal ends, a Down counts on from it, and
+// grace, if it comes back, starts afresh.
+func (m *Machine) reject(now time.Time, st Step) Step {
+	m.held = HeldRejected
+	note := "held: " + HeldRejected
+	if st.From == Suspect {
+		st.Note = note
+		return st
+	}
+	st = m.fire(now, st, EvReject, note)
+	m.held = HeldRejected // fire clears it on the way
 	return st
 }
 
@@ -250,6 +305,7 @@ func (m *Machine) fire(now time.Time, st Step, ev Event, note string) Step {
 	st.Changed = st.To != st.From
 	st.Note = note
 	m.since = now
+	m.held = "" // reject sets it again after a transition it makes
 	switch st.To {
 	case Healthy:
 		m.count = 0

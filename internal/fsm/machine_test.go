@@ -16,7 +16,7 @@ func testPolicy() Policy {
 	return Policy{FailureThreshold: 3, GracePeriod: 10 * time.Minute}
 }
 
-var allEvidence = []Evidence{Up, Down, Inconclusive}
+var allEvidence = []Evidence{Up, Down, Inconclusive, Rejected}
 
 // machineIn returns a machine driven into state s, and the time of its
 // last input.
@@ -59,10 +59,12 @@ func machineIn(t *testing.T, s State) (*Machine, time.Time) {
 
 // spec is the machine's semantics for Observe, written out independently
 // of the code, for a machine prepared by machineIn.
+// Rejected evidence holds: healthy, grace and an expired cooldown go to
+// suspect, never to a restart.
 func spec(from State, e Evidence, afterDeadline bool) (to State, due bool) {
 	switch from {
 	case Healthy:
-		if e == Down {
+		if e == Down || e == Rejected {
 			return Suspect, false
 		}
 	case Suspect:
@@ -73,6 +75,8 @@ func spec(from State, e Evidence, afterDeadline bool) (to State, due bool) {
 		switch {
 		case e == Up:
 			return Healthy, false
+		case e == Rejected:
+			return Suspect, false
 		case e == Down && afterDeadline:
 			return Grace, true
 		}
@@ -80,7 +84,7 @@ func spec(from State, e Evidence, afterDeadline bool) (to State, due bool) {
 		if afterDeadline && e == Up {
 			return Healthy, false
 		}
-		if afterDeadline && e == Down {
+		if afterDeadline && (e == Down || e == Rejected) {
 			return Suspect, false
 		}
 	}
@@ -117,8 +121,11 @@ func TestObserveTable(t *testing.T) {
 					switch {
 					case want == Healthy && m.Count() != 0:
 						t.Errorf("Count() in healthy = %d, want 0", m.Count())
-					case from == Cooldown && want == Suspect && m.Count() != 1:
+					case from == Cooldown && e == Down && want == Suspect && m.Count() != 1:
 						t.Errorf("Count() after relapse = %d, want 1", m.Count())
+					}
+					if held := m.Held() != ""; held != (e == Rejected) {
+						t.Errorf("Held() = %q after %s, want held only after rejected", m.Held(), e)
 					}
 				})
 			}

@@ -44,12 +44,16 @@ const (
 	EvRelapse Event = "relapse"
 	// EvRebaseline: the machine slept; suspect and grace start over.
 	EvRebaseline Event = "rebaseline"
+	// EvReject: the relay refuses the kite (Rejected evidence) while it
+	// is healthy, in grace or past its cooldown: it waits in suspect,
+	// held, since no restart can be due while the refusal stands.
+	EvReject Event = "reject"
 )
 
 // AllEvents returns every event.
 func AllEvents() []Event { return slices.Clone(allEvents[:]) }
 
-var allEvents = [...]Event{EvSuspect, EvThreshold, EvUp, EvExpire, EvSuppress, EvRestarted, EvRelapse, EvRebaseline}
+var allEvents = [...]Event{EvSuspect, EvThreshold, EvUp, EvExpire, EvSuppress, EvRestarted, EvRelapse, EvRebaseline, EvReject}
 
 // transition is one row of the table handed to looplab.
 type transition struct {
@@ -70,5 +74,6 @@ func transitions() []transition {
 		{EvRestarted, []State{Healthy, Suspect, Grace, Restarting}, Cooldown},
 		{EvRelapse, []State{Cooldown}, Suspect},
 		{EvRebaseline, []State{Suspect, Grace}, Healthy},
+		{EvReject, []State{Healthy, Grace, Cooldown}, Suspect},
 	}
 }

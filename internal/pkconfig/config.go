@@ -51,9 +51,10 @@ type Service struct {
 	// pagekite.py's own HTTP server.
 	Backend string
 	// PublicPort is the one port the relay serves the service on, when
-	// the config fixes it: pagekite.py's http/8080 (8080), or any PPORT
-	// of pagekitec (which always names one: 80 included); 0 when the
-	// relay serves it on each of its ports.
+	// the config fixes it: pagekite.py's http/8080 (8080), or a PPORT
+	// of pagekitec other than 0 (80 included); 0 when the relay serves it
+	// on each of its ports (pagekite.py's http, http/0; pagekitec's
+	// PPORT 0).
 	PublicPort int
 }
 

@@ -13,8 +13,10 @@ import (
 // groups of five, LPORT PROTO NAME PPORT SECRET.
 type Pagekitec struct {
 	// Kites are its kites, grouped by name in order of appearance: proto
-	// "http" (PPORT 80 → Port 0, another port → "http-PPORT"), "https",
-	// or "raw-PPORT".
+	// "http" (PPORT 80 or 0 → Port 0, another port → "http-PPORT"),
+	// "https" (likewise with 443), or "raw-PPORT". A group that gives no
+	// kite (a raw kite on PPORT 0, an unknown protocol) is a problem that
+	// names the kite.
 	Kites []Kite
 	// Secrets are the kite secrets. Never log them.
 	Secrets []string
@@ -114,30 +116,20 @@ func ParsePagekitec(args []string) (*Pagekitec, error) {
 		}
 		lp, err1 := strconv.Atoi(lport)
 		pp, err2 := strconv.Atoi(pport)
-		if err1 != nil || err2 != nil || lp <= 0 || pp <= 0 || lp > 65535 || pp > 65535 {
-			bad(i+g, "kite %q: LPORT and PPORT must be port numbers", name)
+		if err1 != nil || err2 != nil || lp <= 0 || pp < 0 || lp > 65535 || pp > 65535 {
+			bad(i+g, "kite %q: LPORT and PPORT must be port numbers (PPORT 0: the protocol's default); not watched", name)
 			continue
 		}
 		if name == "" {
 			bad(i+g, "a kite without a name")
 			continue
 		}
-		svc := Service{Proto: proto, Backend: net.JoinHostPort("localhost", lport), PublicPort: pp}
-		switch proto {
-		case "http", "websocket":
-			if pp != 80 {
-				svc.Proto, svc.Port = proto+"-"+pport, pp
-			}
-		case "https":
-			if pp != 443 {
-				svc.Proto, svc.Port = proto+"-"+pport, pp
-			}
-		case "raw":
-			svc.Proto, svc.Port = "raw-"+pport, pp
-		default:
-			bad(i+g, "kite %q: unknown protocol %q", name, proto)
+		svc, msg := pagekitecService(proto, pp)
+		if msg != "" {
+			bad(i+g, "kite %q: %s; not watched", name, msg)
 			continue
 		}
+		svc.Backend = net.JoinHostPort("localhost", lport)
 		k, ok := index[name]
 		if !ok {
 			k = len(pc.Kites)
@@ -150,4 +142,42 @@ func ParsePagekitec(args []string) (*Pagekitec, error) {
 		return pc, &Errors{Problems: problems}
 	}
 	return pc, nil
+}
+
+// pagekitecService is the service of a kite group's PROTO and PPORT as
+// libpagekite registers it (pkm_add_kite): PPORT 0 is the protocol's
+// default, the relay serving it on each of its ports, unless PROTO names
+// the port ("http-8080", "raw-22"); a raw kite needs a public port. msg
+// says why a group has no service (pagekitec refuses to start with it).
+func pagekitecService(proto string, pp int) (svc Service, msg string) {
+	base, named, hasPort := strings.Cut(proto, "-")
+	if hasPort {
+		n, err := strconv.Atoi(named)
+		switch {
+		case err != nil || n <= 0 || n > 65535:
+			return Service{}, fmt.Sprintf("protocol %q names no public port", proto)
+		case pp != 0:
+			return Service{}, fmt.Sprintf("protocol %q names a public port and PPORT is %d, not 0", proto, pp)
+		}
+		pp = n
+	}
+	svc = Service{Proto: base, PublicPort: pp}
+	switch base {
+	case "http", "websocket", "https":
+		def := 80
+		if base == "https" {
+			def = 443
+		}
+		if pp != 0 && pp != def {
+			svc.Proto, svc.Port = base+"-"+strconv.Itoa(pp), pp
+		}
+	case "raw":
+		if pp == 0 {
+			return Service{}, "a raw kite on public port 0 cannot be probed (pagekitec refuses it too: raw needs a public port)"
+		}
+		svc.Proto, svc.Port = "raw-"+strconv.Itoa(pp), pp
+	default:
+		return Service{}, fmt.Sprintf("unknown protocol %q", proto)
+	}
+	return svc, ""
 }

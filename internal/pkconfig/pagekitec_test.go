@@ -49,6 +49,47 @@ func TestParsePagekitec(t *testing.T) {
 			},
 		},
 		{
+			// libpagekite's README: PPORT 0 is the protocol's default,
+			// and pagekitec registers the kite without a port, so the
+			// relay serves it on each of its ports.
+			name: "libpagekite's README: public port 0",
+			args: "80 http yourkite.pagekite.me 0 kitesecret",
+			want: Pagekitec{
+				Kites:   []Kite{{Name: "yourkite.pagekite.me", Services: []Service{{Proto: "http", Backend: "localhost:80"}}}},
+				Secrets: []string{"kitesecret"},
+			},
+		},
+		{
+			name: "public port 0 for https and websocket, and a port named in the protocol",
+			args: "-F relay.example.net 443 https a.example.net 0 s1 8080 websocket b.example.net 0 s2 8080 http-8080 c.example.net 0 s3 22 raw-2222 d.example.net 0 s4 80 HTTP-80 e.example.net 0 s5",
+			want: Pagekitec{
+				Kites: []Kite{
+					{Name: "a.example.net", Services: []Service{{Proto: "https", Backend: "localhost:443"}}},
+					{Name: "b.example.net", Services: []Service{{Proto: "websocket", Backend: "localhost:8080"}}},
+					{Name: "c.example.net", Services: []Service{{Proto: "http-8080", Port: 8080, Backend: "localhost:8080", PublicPort: 8080}}},
+					{Name: "d.example.net", Services: []Service{{Proto: "raw-2222", Port: 2222, Backend: "localhost:22", PublicPort: 2222}}},
+					{Name: "e.example.net", Services: []Service{{Proto: "http", Backend: "localhost:80", PublicPort: 80}}},
+				},
+				Secrets: []string{"s1", "s2", "s3", "s4", "s5"}, Relay: "relay.example.net:443",
+			},
+		},
+		{
+			name: "a raw kite on public port 0", args: "80 http a.example.net 0 s 22 raw b.example.net 0 s",
+			problem: `kite "b.example.net": a raw kite on public port 0 cannot be probed`,
+		},
+		{
+			name: "a port in the protocol and in PPORT", args: "80 http-8080 a.example.net 80 s",
+			problem: `kite "a.example.net": protocol "http-8080" names a public port and PPORT is 80`,
+		},
+		{
+			name: "unknown protocol", args: "80 gopher a.example.net 0 s",
+			problem: `kite "a.example.net": unknown protocol "gopher"; not watched`,
+		},
+		{
+			name: "negative public port", args: "80 http a.example.net -1 s",
+			problem: `kite "a.example.net": LPORT and PPORT must be port numbers`,
+		},
+		{
 			name: "missing secret", args: "80 http a.example.net 80",
 			problem: "groups of five",
 		},

@@ -61,10 +61,13 @@ func (p *parser) service(at pos, name, arg string, enabled bool) {
 				bp = "22"
 			}
 		case strings.Contains(proto, "-"):
-			var ok bool
-			proto, port, ok = strings.Cut(proto, "-")
-			if !ok || strings.Contains(port, "-") || !isPort(port) {
-				p.problem(at, "%s: bad public port in protocol for %s", name, domain)
+			proto, port, _ = strings.Cut(proto, "-")
+			if port == "0" || port == "" {
+				// http/0 and http/ are pagekite.py's http: the
+				// protocol's default, the relay's every port.
+				port = ""
+			} else if strings.Contains(port, "-") || !isPort(port) {
+				p.problem(at, "%s: bad public port %q in protocol for %s; not watched", name, port, domain)
 				continue
 			}
 		}

@@ -24,7 +24,17 @@ func TestServiceForms(t *testing.T) {
 		{line: "service_on = ssh:a.test", want: []Kite{{"a.test", []Service{{"raw-22", 22, "localhost:22", 22}}}}},
 		{line: "service_on = raw/22,http:a.test:::x", want: []Kite{{"a.test", []Service{{"http", 0, "localhost:80", 0}}}}, wantProblem: true},
 		{line: "service_on = raw-2222:a.test:10.0.0.1:22", want: []Kite{{"a.test", []Service{{"raw-2222", 2222, "10.0.0.1:22", 2222}}}}},
+		// http/0 and http/ are pagekite.py's http (its ArgToBackendSpecs
+		// keeps no port 0 and no empty port), served on the relay's every
+		// port; raw/0 is a raw kite without a public port (discovery says
+		// it cannot be probed).
+		{line: "service_on = http/0:a.test:localhost:80:s", want: []Kite{{"a.test", []Service{{"http", 0, "localhost:80", 0}}}}},
+		{line: "service_on = http/:a.test:localhost:80", want: []Kite{{"a.test", []Service{{"http", 0, "localhost:80", 0}}}}},
+		{line: "service_on = https/0:a.test:localhost:443", want: []Kite{{"a.test", []Service{{"https", 0, "localhost:443", 0}}}}},
+		{line: "service_on = raw/0:a.test:localhost:22", want: []Kite{{"a.test", []Service{{"raw", 0, "localhost:22", 0}}}}},
+		{line: "service_on = http/0,http/8080:a.test:localhost:80", want: []Kite{{"a.test", []Service{{"http", 0, "localhost:80", 0}, {"http-8080", 8080, "localhost:80", 8080}}}}},
 		{line: "service_on = http-x:a.test:localhost:80", wantProblem: true},
+		{line: "service_on = http/-1:a.test:localhost:80", wantProblem: true},
 		{line: "service_on = http:a.test:localhost:99999", wantProblem: true},
 		{line: "service_on = http::localhost:80", wantProblem: true},
 		{line: "service_off = http:a.test:localhost:80"},

@@ -78,6 +78,10 @@ type Kite struct {
 	Note        string `json:"note,omitempty"`
 	LastRestart string `json:"last_restart,omitempty"`
 	LastOutcome string `json:"last_outcome,omitempty"`
+	// Held says why no restart can be due for the kite while it stays as
+	// it is ("rejected by the relay": the kite waits in suspect, or its
+	// restart or cooldown runs on); "" when nothing holds it.
+	Held string `json:"held,omitempty"`
 }
 
 // FormatTime renders t for the status file: RFC 3339 in UTC, "" for zero.

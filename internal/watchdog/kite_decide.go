@@ -14,14 +14,17 @@ import (
 )
 
 // evidenceOf maps a probe verdict onto what the state machine counts:
-// only kite-down is Down; flying and backend-down are Up; everything else
-// is Inconclusive.
+// only kite-down is Down; flying and backend-down are Up; rejected is
+// Rejected (it holds the machine, never counts); everything else is
+// Inconclusive.
 func evidenceOf(v probe.Verdict) fsm.Evidence {
 	switch {
 	case v.Down():
 		return fsm.Down
 	case v.Up():
 		return fsm.Up
+	case v == probe.Rejected:
+		return fsm.Rejected
 	}
 	return fsm.Inconclusive
 }
@@ -44,9 +47,10 @@ func (l *kiteLoop) observe(ctx context.Context, res probe.Result) {
 
 	step := l.m.Observe(time.Now(), evidenceOf(res.Verdict), string(res.Verdict), res.Detail)
 	l.logStep(step, "")
-	if step.Changed && step.To == fsm.Suspect {
+	if step.Changed && step.To == fsm.Suspect && step.Event != fsm.EvReject {
 		// A pagekitec then logs everything, so that its log shows what
-		// comes before a restart (the desk asks it once per restart).
+		// comes before a restart (the desk asks it once per restart); a
+		// kite held because the relay refuses it is no such restart.
 		l.w.desk.Suspect(l.instance)
 	}
 	if step.Due {

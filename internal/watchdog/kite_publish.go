@@ -72,12 +72,12 @@ func (l *kiteLoop) publish(ctx context.Context, force bool) {
 // significant is what of a kite's status line makes the status file be
 // rewritten soon when it changes (and the count, up to the threshold).
 type significant struct {
-	state, verdict, deadline, note, outcome string
-	restarts                                int
+	state, verdict, deadline, note, outcome, held string
+	restarts                                      int
 }
 
 func significantOf(k *status.Kite) significant {
-	return significant{k.State, k.Verdict, k.Deadline, k.Note, k.LastOutcome, k.RestartsInWindow}
+	return significant{k.State, k.Verdict, k.Deadline, k.Note, k.LastOutcome, k.Held, k.RestartsInWindow}
 }
 
 // snapshot is the kite's line in the status file. The restart budget is
@@ -96,6 +96,7 @@ func (l *kiteLoop) snapshot(now time.Time, s *Settings) kiteUpdate {
 		LastProbe:        status.FormatTime(l.evidence.last.Start),
 		LastFlying:       status.FormatTime(l.evidence.lastFlying),
 		Note:             l.note,
+		Held:             l.m.Held(),
 		LastRestart:      status.FormatTime(l.restartAt),
 		LastOutcome:      l.outcome,
 	}
