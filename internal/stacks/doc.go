@@ -1,5 +1,6 @@
 // Package stacks reads where a wedged PageKite was stuck, for the crash
-// report, without its memory: every thread's kernel-side state from
+// report (pagekite.py's Python stacks from its memory are internal/pymem's,
+// kept here in Snapshot and signed by Sign): every thread's kernel-side state from
 // /proc/PID/task (ReadThreads), the Python tracebacks that faulthandler
 // writes on SIGSEGV (ParsePython, and Faulthandler to know whether it is
 // on), native frames from eu-stack, gdb or systemd-coredump's journal
