@@ -10,7 +10,7 @@
 
 GO          ?= go
 VERSION     ?= dev
-LDFLAGS     ?= -s -w -X main.version=$(VERSION)
+LDFLAGS     ?= -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 GCFLAGS     ?=
 DESTDIR     ?=
 PREFIX      ?= /usr
