@@ -20,7 +20,7 @@ NOINLINE := crypto/... vendor/... regexp/... compress/... archive/... math/... m
 GCFLAGS := $(foreach p,$(NOINLINE),-gcflags=$(p)=-l)
 BIN     := bin/pkwatchdogd
 
-.PHONY: all build test test-go test-ipk test-qemu test-systemd demo bench deps deps-qemu vet fmt clean
+.PHONY: all build test test-go test-ipk test-qemu test-systemd test-lint test-prometheus demo bench deps deps-qemu vet fmt clean
 
 all: build
 
@@ -29,12 +29,16 @@ build:
 
 # deps installs what the tests and the demo run for real: Debian's pagekite,
 # and for the crash report's stacks gcc (the deadlocked C stand-in for
-# pagekitec), elfutils' eu-stack and gdb.
+# pagekitec), elfutils' eu-stack and gdb; for the packaging's checks mandoc
+# (the manual pages' lint and rendering), zsh (its completion parses),
+# lintian (the .deb) and prometheus (promtool and a real server scraping
+# the daemon, for the alert rules and the Grafana dashboard's queries).
+DEPS_PROGRAMS := pagekite gcc eu-stack gdb mandoc zsh lintian prometheus promtool
+DEPS_PACKAGES := pagekite gcc libc6-dev elfutils gdb mandoc zsh lintian prometheus bash-completion
 deps:
-	@command -v pagekite >/dev/null 2>&1 && command -v gcc >/dev/null 2>&1 && \
-	  command -v eu-stack >/dev/null 2>&1 && command -v gdb >/dev/null 2>&1 || { \
-	  echo "installing Debian's pagekite, gcc, elfutils and gdb (needs root)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pagekite gcc libc6-dev elfutils gdb; }
+	@(for p in $(DEPS_PROGRAMS); do command -v $$p >/dev/null 2>&1 || exit 1; done) || { \
+	  echo "installing Debian's $(DEPS_PACKAGES) (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEPS_PACKAGES); }
 
 # deps-qemu installs what test-qemu runs: qemu-user for the router and Pi
 # binaries, curl for its checks of the relay.
@@ -43,7 +47,7 @@ deps-qemu:
 	  echo "installing Debian's qemu-user and curl (needs root)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user curl; }
 
-test: deps test-go test-ipk test-qemu test-systemd
+test: deps test-go test-lint test-prometheus test-ipk test-qemu test-systemd
 
 # The fault-injection suite runs last and verbose: its table of expected and
 # seen restarts and uploads is part of the output.
@@ -53,6 +57,19 @@ test-go:
 	$(GO) test -race -count=1 -timeout 10m $$($(GO) list ./... | grep -v /internal/faults)
 	$(GO) test -race -count=1 -timeout 5m -v -run TestFaults ./internal/faults 2>&1 | \
 	  grep -v -e '^=== ' -e '^    logger.go' -e '^        logger.go'; exit $${PIPESTATUS[0]}
+
+# Debian's lintian on the .deb for this machine's architecture: no error, no
+# warning (packaging/deb/lintian-overrides says why each override is right).
+test-lint: deps
+	arch=$$(dpkg --print-architecture) && \
+	  $(MAKE) --no-print-directory deb DEB_ARCHES=$$arch VERSION='$(VERSION)' && \
+	  lintian --fail-on error,warning dist/pkwatchdogd_$(DEB_VERSION)_$$arch.deb
+
+# Debian's prometheus scraping a running daemon (a real relay and kite, one
+# kite down and restarted): every panel of the Grafana dashboard and every
+# alert rule returns series; promtool checks the rules and a live scrape.
+test-prometheus: deps build
+	bash test/prometheus-test.sh
 
 # The OpenWrt package: built for mipsel_24kc and checked (layout, control,
 # modes, the procd init script under a stub procd).

@@ -50,11 +50,27 @@ FORCE:
 
 dist: $(addprefix $(DISTDIR)/pkwatchdogd-linux-,$(DEB_ARCHES))
 
-deb: dist
+# deb-doc: what the .deb installs besides the binary and the unit, in the
+# forms Debian's policy wants: the manual pages and the changelog gzipped
+# with -9n (no name or time stamp: the same bytes every build), the
+# copyright file. The changelog's one entry is this build's version, dated
+# by its commit.
+DEB_DOC     := $(DISTDIR)/deb-doc
+DEB_DATE    := $(shell git log -1 --format=%aD 2>/dev/null || date -R)
+
+.PHONY: deb-doc
+deb-doc:
+	@rm -rf $(DEB_DOC) && mkdir -p $(DEB_DOC)
+	gzip -9n -c cmd/pkwatchdogd/man/pkwatchdogd.8 >$(DEB_DOC)/pkwatchdogd.8.gz
+	gzip -9n -c cmd/pkwatchdogd/man/pkwatchdogd.toml.5 >$(DEB_DOC)/pkwatchdogd.toml.5.gz
+	printf 'pkwatchdogd (%s) unstable; urgency=medium\n\n  * Built from %s.\n\n -- PageKite <info@pagekite.net>  %s\n' \
+	  '$(DEB_VERSION)' '$(VERSION)' '$(DEB_DATE)' | gzip -9n >$(DEB_DOC)/changelog.gz
+
+deb: dist deb-doc
 	@for a in $(DEB_ARCHES); do \
 	  rm -f $(DISTDIR)/pkwatchdogd_*_$$a.deb; \
 	  echo "nfpm: $(DISTDIR)/pkwatchdogd_$(DEB_VERSION)_$$a.deb"; \
-	  sed -e "s|@ARCH@|$$a|" -e 's|@VERSION@|$(DEB_VERSION)|' -e "s|@BINARY@|$(DISTDIR)/pkwatchdogd-linux-$$a|" \
+	  sed -e "s|@ARCH@|$$a|" -e 's|@VERSION@|$(DEB_VERSION)|' -e "s|@BINARY@|$(DISTDIR)/pkwatchdogd-linux-$$a|" -e "s|@DOC@|$(DEB_DOC)|" \
 	    packaging/nfpm.yaml >$(DISTDIR)/nfpm-$$a.yaml && \
 	  $(NFPM) package --config $(DISTDIR)/nfpm-$$a.yaml --packager deb \
 	    --target $(DISTDIR)/pkwatchdogd_$(DEB_VERSION)_$$a.deb || exit 1; \

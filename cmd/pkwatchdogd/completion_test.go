@@ -38,7 +38,7 @@ printf '%s\n' "${COMPREPLY[@]}"
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(pktest.Program(t, "bash", "bash"), append([]string{"-c", script, "bash", abs}, words...)...)
+	cmd := exec.Command(pktest.RequireProgram(t, "bash", "apt-get install -y bash"), append([]string{"-c", script, "bash", abs}, words...)...)
 	cmd.Dir = dir
 	out, err := cmd.Output()
 	if err != nil {
@@ -133,7 +133,7 @@ pagekite = "router"
 
 // TestZshCompletionParses: zsh reads the zsh completion without an error.
 func TestZshCompletionParses(t *testing.T) {
-	zsh := pktest.Program(t, "zsh", "zsh")
+	zsh := pktest.RequireProgram(t, "zsh", "apt-get install -y zsh, or make deps")
 	if out, err := exec.Command(zsh, "-n", zshCompletion).CombinedOutput(); err != nil {
 		t.Errorf("zsh -n %s: %v\n%s", zshCompletion, err, out)
 	}

@@ -278,7 +278,7 @@ func TestManPagesNameEveryConfigKey(t *testing.T) {
 // renderMan renders a page with mandoc as plain text, lines unwrapped.
 func renderMan(t *testing.T, path string) string {
 	t.Helper()
-	mandoc := pktest.Program(t, "mandoc", "mandoc")
+	mandoc := pktest.RequireProgram(t, "mandoc", "apt-get install -y mandoc, or make deps")
 	out, err := exec.Command(mandoc, "-Tascii", "-Owidth=300", path).Output()
 	if err != nil {
 		t.Fatalf("mandoc -Tascii %s: %v", path, err)
@@ -291,7 +291,7 @@ func renderMan(t *testing.T, path string) string {
 // in either page (its style notes are left out: they name the pages that
 // this machine has not installed, such as pagekite(1)).
 func TestManPagesLint(t *testing.T) {
-	mandoc := pktest.Program(t, "mandoc", "mandoc")
+	mandoc := pktest.RequireProgram(t, "mandoc", "apt-get install -y mandoc, or make deps")
 	for _, p := range []string{manPage8, manPage5} {
 		t.Run(p, func(t *testing.T) {
 			out, err := exec.Command(mandoc, "-Tlint", "-Wwarning", p).CombinedOutput()

@@ -39,14 +39,3 @@ func RequireRoot(t testing.TB) {
 		missing(t, "root", "run the tests as root (sudo make test)")
 	}
 }
-
-// Program returns the path of a program the test runs, or skips/fails the
-// test when it is not installed; pkg is the Debian package that has it.
-func Program(t testing.TB, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		missing(t, name+" (Debian's "+pkg+")", "apt-get install -y "+pkg+", or make deps")
-	}
-	return p
-}
