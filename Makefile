@@ -20,7 +20,7 @@ NOINLINE := crypto/... vendor/... regexp/... compress/... archive/... math/... m
 GCFLAGS := $(foreach p,$(NOINLINE),-gcflags=$(p)=-l)
 BIN     := bin/pkwatchdogd
 
-.PHONY: all build test test-go test-ipk test-qemu test-systemd test-lint test-prometheus demo bench deps deps-qemu vet fmt clean
+.PHONY: all build test test-go test-ipk test-qemu test-systemd test-lint demo bench deps deps-qemu vet fmt clean
 
 all: build
 
@@ -47,7 +47,7 @@ deps-qemu:
 	  echo "installing Debian's qemu-user and curl (needs root)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user curl; }
 
-test: deps test-go test-lint test-prometheus test-ipk test-qemu test-systemd
+test: deps test-go test-lint test-ipk test-qemu test-systemd
 
 # The fault-injection suite runs last and verbose: its table of expected and
 # seen restarts and uploads is part of the output.
@@ -64,12 +64,6 @@ test-lint: deps
 	arch=$$(dpkg --print-architecture) && \
 	  $(MAKE) --no-print-directory deb DEB_ARCHES=$$arch VERSION='$(VERSION)' && \
 	  lintian --fail-on error,warning dist/pkwatchdogd_$(DEB_VERSION)_$$arch.deb
-
-# Debian's prometheus scraping a running daemon (a real relay and kite, one
-# kite down and restarted): every panel of the Grafana dashboard and every
-# alert rule returns series; promtool checks the rules and a live scrape.
-test-prometheus: deps build
-	bash test/prometheus-test.sh
 
 # The OpenWrt package: built for mipsel_24kc and checked (layout, control,
 # modes, the procd init script under a stub procd).
