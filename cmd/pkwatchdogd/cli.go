@@ -57,8 +57,9 @@ type command struct {
 }
 
 // commands is every command, in the order usage lists them. A new command
-// is one entry here (and its pages in docs/, which TestManPageNamesEvery
-// checks).
+// is one entry here; TestManPagesNameEveryCommandFlagAndExitStatus and
+// TestBashCompletion then ask for it and its flags in man/pkwatchdogd.8
+// and packaging/completion.
 func commands() []command {
 	return []command{
 		{name: "run", summary: "run the watchdog (the default command)", setup: setupRun},
