@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -131,10 +132,65 @@ pagekite = "router"
 	}
 }
 
-// TestZshCompletionParses: zsh reads the zsh completion without an error.
-func TestZshCompletionParses(t *testing.T) {
+// TestZshCompletion: zsh reads the zsh completion without an error, and
+// the .deb installs it in a directory of Debian's zsh's fpath.
+func TestZshCompletion(t *testing.T) {
 	zsh := pktest.RequireProgram(t, "zsh", "apt-get install -y zsh, or make deps")
 	if out, err := exec.Command(zsh, "-n", zshCompletion).CombinedOutput(); err != nil {
 		t.Errorf("zsh -n %s: %v\n%s", zshCompletion, err, out)
 	}
+	dst := debInstallPath(t, zshCompletion)
+	out, err := exec.Command(zsh, "-c", `print -l $fpath`).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fpath := strings.Fields(string(out)); !slices.Contains(fpath, filepath.Dir(dst)) {
+		t.Errorf("the .deb installs %s in %s, which is not in zsh's fpath %v", zshCompletion, dst, fpath)
+	}
+}
+
+// TestBashCompletionInstalled: bash-completion's own loader, asked for
+// pkwatchdogd's completion as on its first Tab in a new shell, finds the
+// script where the .deb installs it (XDG_DATA_DIRS standing for /usr/share).
+func TestBashCompletionInstalled(t *testing.T) {
+	const loader = "/usr/share/bash-completion/bash_completion"
+	if _, err := os.Stat(loader); err != nil {
+		pktest.RequireProgram(t, "bash-completion's "+loader, "apt-get install -y bash-completion, or make deps")
+	}
+	dst := debInstallPath(t, bashCompletion)
+	share, ok := strings.CutPrefix(dst, "/usr/share/")
+	if !ok {
+		t.Fatalf("the .deb installs %s in %s, not under /usr/share", bashCompletion, dst)
+	}
+	root := t.TempDir()
+	data, err := os.ReadFile(bashCompletion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, filepath.Dir(share)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pktest.WriteFile(t, filepath.Join(root, filepath.Dir(share)), filepath.Base(share), string(data))
+	cmd := exec.Command("bash", "-c", `source "$1" && __load_completion pkwatchdogd && complete -p pkwatchdogd`, "bash", loader)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + root, "XDG_DATA_DIRS=" + root}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "complete -F _pkwatchdogd pkwatchdogd") {
+		t.Errorf("bash-completion loading pkwatchdogd from %s = %v: %q", dst, err, out)
+	}
+}
+
+// debInstallPath is where packaging/nfpm.yaml installs src (a path
+// relative to this directory).
+func debInstallPath(t *testing.T, src string) string {
+	t.Helper()
+	data, err := os.ReadFile("../../packaging/nfpm.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel := strings.TrimPrefix(src, "../../")
+	m := regexp.MustCompile(`(?m)^\s*- src: ` + regexp.QuoteMeta(rel) + `\n\s*dst: (\S+)`).FindStringSubmatch(string(data))
+	if m == nil {
+		t.Fatalf("packaging/nfpm.yaml does not install %s", rel)
+	}
+	return m[1]
 }
