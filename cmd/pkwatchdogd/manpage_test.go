@@ -42,7 +42,7 @@ func mdocItems(t *testing.T, path, macro string, bySub bool) (names map[string][
 	for line := range strings.SplitSeq(string(data), "\n") {
 		switch {
 		case strings.HasPrefix(line, ".Sh "), bySub && strings.HasPrefix(line, ".Ss "):
-			section, current = strings.Trim(line[4:], `"`), ""
+			section, current = strings.TrimSuffix(strings.Trim(line[4:], `"`), `\&`), ""
 			continue
 		case strings.HasPrefix(line, ".It "+macro+" "):
 			f := strings.Fields(line)
@@ -287,16 +287,24 @@ func renderMan(t *testing.T, path string) string {
 	return regexp.MustCompile(".\b").ReplaceAllString(string(out), "")
 }
 
-// TestManPagesLint: mandoc -Tlint finds nothing of level warning or above
-// in either page (its style notes are left out: they name the pages that
-// this machine has not installed, such as pagekite(1)).
+// TestManPagesLint: mandoc -Tlint finds nothing in either page, style
+// notes included, but for its look-ups of the pages they refer to
+// (pagekite(1), journalctl(1), each other), whose answer depends on what
+// this machine has installed and indexed, not on the pages.
 func TestManPagesLint(t *testing.T) {
 	mandoc := pktest.RequireProgram(t, "mandoc", "apt-get install -y mandoc, or make deps")
+	lookup := regexp.MustCompile(`STYLE: referenced manual not found|mandoc\.db`)
 	for _, p := range []string{manPage8, manPage5} {
 		t.Run(p, func(t *testing.T) {
-			out, err := exec.Command(mandoc, "-Tlint", "-Wwarning", p).CombinedOutput()
-			if err != nil || len(out) > 0 {
-				t.Errorf("mandoc -Tlint -Wwarning %s = %v:\n%s", p, err, out)
+			out, _ := exec.Command(mandoc, "-Tlint", p).CombinedOutput()
+			var notes []string
+			for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
+				if line != "" && !lookup.MatchString(line) {
+					notes = append(notes, line)
+				}
+			}
+			if len(notes) > 0 {
+				t.Errorf("mandoc -Tlint %s:\n%s", p, strings.Join(notes, "\n"))
 			}
 		})
 	}
