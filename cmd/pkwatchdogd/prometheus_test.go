@@ -47,12 +47,12 @@ type dashboard struct {
 // grafanaVars are the values the test gives the dashboard's variables, as
 // Grafana would substitute them: every pkwatchdogd, a rate window that
 // holds the whole test.
-var grafanaVars = strings.NewReplacer("$__rate_interval", "1m", "$__range", "5m", "$instance", ".+")
+var grafanaVars = strings.NewReplacer("$__rate_interval", "3m", "$__range", "5m", "$instance", ".+")
 
 // nonZeroPanels are the panels that must show the test's events, not only
 // series: the restart, the held-back restart, the report, the pings.
 var nonZeroPanels = []string{"Restarts per PageKite instance", "Suppressed restarts per PageKite instance",
-	"Crash reports by outcome", "Watchdog pings", "Kites by verdict", "Kites by state"}
+	"Crash reports by outcome", "Watchdog pings", "Kites by verdict", "Kites by state", "State changes since start"}
 
 // promSeries is one series of a Prometheus instant query.
 type promSeries struct {
