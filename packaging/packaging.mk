@@ -1,7 +1,8 @@
 # packaging.mk: install, static release binaries and .deb packages.
 # Included by the top-level Makefile, which defines GO, VERSION and LDFLAGS.
 #
-#   make install     [DESTDIR=] [PREFIX=/usr]: binary, unit, config (kept if present)
+#   make install     [DESTDIR=] [PREFIX=/usr]: binary, unit, config (kept if present),
+#                    manual pages, bash and zsh completion
 #   make uninstall   the same files, except the config and the state
 #   make dist        static binaries dist/pkwatchdogd-linux-{amd64,arm64,armhf}
 #   make deb         dist/pkwatchdogd_VERSION_{amd64,arm64,armhf}.deb (with nfpm)
@@ -105,6 +106,10 @@ packages: deb ipk
 install: $(DISTDIR)/pkwatchdogd-linux-host
 	install -D -m 0755 $(DISTDIR)/pkwatchdogd-linux-host $(DESTDIR)$(PREFIX)/bin/pkwatchdogd
 	install -D -m 0644 packaging/systemd/pkwatchdogd.service $(DESTDIR)$(UNITDIR)/pkwatchdogd.service
+	install -D -m 0644 cmd/pkwatchdogd/man/pkwatchdogd.8 $(DESTDIR)$(PREFIX)/share/man/man8/pkwatchdogd.8
+	install -D -m 0644 cmd/pkwatchdogd/man/pkwatchdogd.toml.5 $(DESTDIR)$(PREFIX)/share/man/man5/pkwatchdogd.toml.5
+	install -D -m 0644 packaging/completion/pkwatchdogd.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pkwatchdogd
+	install -D -m 0644 packaging/completion/_pkwatchdogd $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_pkwatchdogd
 	@if [ "$(PREFIX)" != /usr ]; then \
 	  sed -i 's|/usr/bin/pkwatchdogd|$(PREFIX)/bin/pkwatchdogd|' $(DESTDIR)$(UNITDIR)/pkwatchdogd.service; fi
 	@if [ "$(SYSCONFDIR)" != /etc ]; then \
@@ -118,6 +123,8 @@ install: $(DISTDIR)/pkwatchdogd-linux-host
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/pkwatchdogd $(DESTDIR)$(UNITDIR)/pkwatchdogd.service
+	rm -f $(DESTDIR)$(PREFIX)/bin/pkwatchdogd $(DESTDIR)$(UNITDIR)/pkwatchdogd.service \
+	  $(DESTDIR)$(PREFIX)/share/man/man8/pkwatchdogd.8 $(DESTDIR)$(PREFIX)/share/man/man5/pkwatchdogd.toml.5 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pkwatchdogd $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_pkwatchdogd
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/pkwatchdogd/ and /var/lib/pkwatchdogd/ (remove them by hand if wanted)"
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
