@@ -1,7 +1,8 @@
 # packaging.mk: install, static release binaries and .deb packages.
 # Included by the top-level Makefile, which defines GO, VERSION and LDFLAGS.
 #
-#   make install     [DESTDIR=] [PREFIX=/usr]: binary, unit, config (kept if present)
+#   make install     [DESTDIR=] [PREFIX=/usr]: binary, unit, config (kept if present),
+#                    manual pages, bash and zsh completion
 #   make uninstall   the same files, except the config and the state
 #   make dist        static binaries dist/pkwatchdogd-linux-{amd64,arm64,armhf}
 #   make deb         dist/pkwatchdogd_VERSION_{amd64,arm64,armhf}.deb (with nfpm)
@@ -10,7 +11,7 @@
 
 GO          ?= go
 VERSION     ?= dev
-LDFLAGS     ?= -s -w -X main.version=$(VERSION)
+LDFLAGS     ?= -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 GCFLAGS     ?=
 DESTDIR     ?=
 PREFIX      ?= /usr
@@ -50,11 +51,27 @@ FORCE:
 
 dist: $(addprefix $(DISTDIR)/pkwatchdogd-linux-,$(DEB_ARCHES))
 
-deb: dist
+# deb-doc: what the .deb installs besides the binary and the unit, in the
+# forms Debian's policy wants: the manual pages and the changelog gzipped
+# with -9n (no name or time stamp: the same bytes every build), the
+# copyright file. The changelog's one entry is this build's version, dated
+# by its commit.
+DEB_DOC     := $(DISTDIR)/deb-doc
+DEB_DATE    := $(shell git log -1 --format=%aD 2>/dev/null || date -R)
+
+.PHONY: deb-doc
+deb-doc:
+	@rm -rf $(DEB_DOC) && mkdir -p $(DEB_DOC)
+	gzip -9n -c cmd/pkwatchdogd/man/pkwatchdogd.8 >$(DEB_DOC)/pkwatchdogd.8.gz
+	gzip -9n -c cmd/pkwatchdogd/man/pkwatchdogd.toml.5 >$(DEB_DOC)/pkwatchdogd.toml.5.gz
+	printf 'pkwatchdogd (%s) unstable; urgency=medium\n\n  * Built from %s.\n\n -- PageKite <info@pagekite.net>  %s\n' \
+	  '$(DEB_VERSION)' '$(VERSION)' '$(DEB_DATE)' | gzip -9n >$(DEB_DOC)/changelog.gz
+
+deb: dist deb-doc
 	@for a in $(DEB_ARCHES); do \
 	  rm -f $(DISTDIR)/pkwatchdogd_*_$$a.deb; \
 	  echo "nfpm: $(DISTDIR)/pkwatchdogd_$(DEB_VERSION)_$$a.deb"; \
-	  sed -e "s|@ARCH@|$$a|" -e 's|@VERSION@|$(DEB_VERSION)|' -e "s|@BINARY@|$(DISTDIR)/pkwatchdogd-linux-$$a|" \
+	  sed -e "s|@ARCH@|$$a|" -e 's|@VERSION@|$(DEB_VERSION)|' -e "s|@BINARY@|$(DISTDIR)/pkwatchdogd-linux-$$a|" -e "s|@DOC@|$(DEB_DOC)|" \
 	    packaging/nfpm.yaml >$(DISTDIR)/nfpm-$$a.yaml && \
 	  $(NFPM) package --config $(DISTDIR)/nfpm-$$a.yaml --packager deb \
 	    --target $(DISTDIR)/pkwatchdogd_$(DEB_VERSION)_$$a.deb || exit 1; \
@@ -89,6 +106,10 @@ packages: deb ipk
 install: $(DISTDIR)/pkwatchdogd-linux-host
 	install -D -m 0755 $(DISTDIR)/pkwatchdogd-linux-host $(DESTDIR)$(PREFIX)/bin/pkwatchdogd
 	install -D -m 0644 packaging/systemd/pkwatchdogd.service $(DESTDIR)$(UNITDIR)/pkwatchdogd.service
+	install -D -m 0644 cmd/pkwatchdogd/man/pkwatchdogd.8 $(DESTDIR)$(PREFIX)/share/man/man8/pkwatchdogd.8
+	install -D -m 0644 cmd/pkwatchdogd/man/pkwatchdogd.toml.5 $(DESTDIR)$(PREFIX)/share/man/man5/pkwatchdogd.toml.5
+	install -D -m 0644 packaging/completion/pkwatchdogd.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pkwatchdogd
+	install -D -m 0644 packaging/completion/_pkwatchdogd $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_pkwatchdogd
 	@if [ "$(PREFIX)" != /usr ]; then \
 	  sed -i 's|/usr/bin/pkwatchdogd|$(PREFIX)/bin/pkwatchdogd|' $(DESTDIR)$(UNITDIR)/pkwatchdogd.service; fi
 	@if [ "$(SYSCONFDIR)" != /etc ]; then \
@@ -102,6 +123,8 @@ install: $(DISTDIR)/pkwatchdogd-linux-host
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/pkwatchdogd $(DESTDIR)$(UNITDIR)/pkwatchdogd.service
+	rm -f $(DESTDIR)$(PREFIX)/bin/pkwatchdogd $(DESTDIR)$(UNITDIR)/pkwatchdogd.service \
+	  $(DESTDIR)$(PREFIX)/share/man/man8/pkwatchdogd.8 $(DESTDIR)$(PREFIX)/share/man/man5/pkwatchdogd.toml.5 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pkwatchdogd $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_pkwatchdogd
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/pkwatchdogd/ and /var/lib/pkwatchdogd/ (remove them by hand if wanted)"
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi

@@ -10,7 +10,7 @@ set -euo pipefail
 
 suite=bookworm
 include=systemd,systemd-sysv,dbus
-extra="pagekite python3 procps"
+extra="pagekite python3 procps man-db"
 cache=${PKWD_E2E_CACHE:-/var/cache/pkwatchdogd-e2e}
 
 log() { printf 'e2e-root: %s\n' "$*" >&2; }

@@ -26,6 +26,8 @@
 #      state (stopped) and its Python frames read from pagekite.py's
 #      memory (running as daemon: not dumpable), naming pagekite's modules,
 #      and a signature made from them
+#   8. (only from the .deb) `man pkwatchdogd` and `man pkwatchdogd.toml`
+#      show the package's manual pages
 # From the .deb, the test config is in place before `apt-get install`, so
 # that the postinst's start runs it, not the example; the test then stops and
 # disables the unit, so that check 1 starts from a stopped, disabled unit.
@@ -368,6 +370,16 @@ check_package() {
 	else
 		fail "6. apt-get install ./$(basename "$DEB"): dpkg '$DPKG_STATUS', is-enabled $DEB_ENABLED, $DEB_ACTIVE after the postinst, config $DEB_CONFIG"
 		sed 's/^/    /' "$WORK/apt.log"
+	fi
+	local man8 man5
+	man8=$(inside env MANWIDTH=100 man -P cat pkwatchdogd 2>&1 || true)
+	man5=$(inside env MANWIDTH=100 man -P cat pkwatchdogd.toml 2>&1 || true)
+	if grep -q 'SIGHUP' <<<"$man8" && grep -q 'pkwatchdogd.toml(5)' <<<"$man8" && grep -q 'state_dir = "/var/lib/pkwatchdogd"' <<<"$man5"; then
+		pass "8. man pkwatchdogd ($(wc -l <<<"$man8") lines) and man pkwatchdogd.toml ($(wc -l <<<"$man5") lines) show the package's pages"
+	else
+		fail "8. man pkwatchdogd / man pkwatchdogd.toml:"
+		head -5 <<<"$man8" | sed 's/^/    /'
+		head -5 <<<"$man5" | sed 's/^/    /'
 	fi
 }
 # summary: the closing line alone, as test runners print it; the time before.

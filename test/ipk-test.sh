@@ -57,8 +57,10 @@ cmp -s "$work/data/etc/pkwatchdogd/pkwatchdogd.toml" configs/openwrt.toml || fai
 hdr=$(od -An -tx1 -N20 "$work/data/usr/bin/pkwatchdogd" | tr -d ' \n')
 [ "${hdr:0:8}" = 7f454c46 ] && [ "${hdr:8:2}" = 01 ] && [ "${hdr:10:2}" = 01 ] && [ "${hdr:36:4}" = 0800 ] ||
 	fail "usr/bin/pkwatchdogd is not a MIPS32 little-endian ELF (header $hdr)"
+# OpenWrt has no man, bash-completion or lintian: none of the .deb's docs.
+[ ! -e "$work/data/usr/share" ] || fail "the .ipk has /usr/share: $(cd "$work/data" && find usr/share -type f | tr '\n' ' ')"
 size=$(stat -c %s "$work/data/usr/bin/pkwatchdogd")
-pass "data: /usr/bin/pkwatchdogd 0755 (MIPS32 LE ELF, $size bytes stripped), /etc/init.d/pkwatchdogd 0755, /etc/pkwatchdogd/pkwatchdogd.toml 0640"
+pass "data: /usr/bin/pkwatchdogd 0755 (MIPS32 LE ELF, $size bytes stripped), /etc/init.d/pkwatchdogd 0755, /etc/pkwatchdogd/pkwatchdogd.toml 0640, no /usr/share (no man pages)"
 # What a router downloads and keeps in its flash: at most 3 MiB (#21).
 ipk_size=$(stat -c %s "$ipk")
 [ "$ipk_size" -le $((3 << 20)) ] || fail "$ipk is $ipk_size bytes, over 3 MiB"

@@ -15,16 +15,19 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 )
 
-// runCheck probes every configured kite once, concurrently, prints one line
-// per kite (or a JSON array) and exits 0, 1 or 2 by the verdicts.
-func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+// setupCheck defines the flags of `pkwatchdogd check`.
+func setupCheck(fs *flag.FlagSet) runFunc {
 	path := fs.String("config", defaultConfig, "config `file`")
 	asJSON := fs.Bool("json", false, "print a JSON array of results")
-	if code, ok := parseFlags(fs, args, stderr); !ok {
-		return code
+	return func(ctx context.Context, _ []string, stdout, stderr io.Writer) int {
+		return runCheck(ctx, *path, *asJSON, stdout, stderr)
 	}
-	cfg, code := loadConfig(*path, stderr)
+}
+
+// runCheck probes every configured kite once, concurrently, prints one line
+// per kite (or a JSON array) and exits 0, 1 or 2 by the verdicts.
+func runCheck(ctx context.Context, path string, asJSON bool, stdout, stderr io.Writer) int {
+	cfg, code := loadConfig(path, stderr)
 	if cfg == nil {
 		return code
 	}
@@ -54,7 +57,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			advice = append(advice, fmt.Sprintf("%s: the relay rejects this kite (%s): %s", results[i].Kite, r.Describe(), r.Advice()))
 		}
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(results); err != nil {

@@ -19,19 +19,22 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/watchdog"
 )
 
-// runDaemon is `pkwatchdogd run`: the watchdog, until SIGTERM or SIGINT.
-func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+// setupRun defines the flags of `pkwatchdogd run`.
+func setupRun(fs *flag.FlagSet) runFunc {
 	path := fs.String("config", defaultConfig, "config `file`")
 	forceDry := fs.Bool("dry-run", false, "signal and upload nothing, whatever the config says")
-	if code, ok := parseFlags(fs, args, stderr); !ok {
-		return code
+	return func(ctx context.Context, _ []string, _, stderr io.Writer) int {
+		return runDaemon(ctx, *path, *forceDry, stderr)
 	}
-	cfg, code := loadConfig(*path, stderr)
+}
+
+// runDaemon is `pkwatchdogd run`: the watchdog, until SIGTERM or SIGINT.
+func runDaemon(ctx context.Context, path string, forceDry bool, stderr io.Writer) int {
+	cfg, code := loadConfig(path, stderr)
 	if cfg == nil {
 		return code
 	}
-	if *forceDry {
+	if forceDry {
 		cfg.ForceDryRun()
 	}
 	log, closeLog, err := newLogger(cfg, stderr)
@@ -43,7 +46,7 @@ func runDaemon(ctx context.Context, args []string, _, stderr io.Writer) int {
 	for _, w := range cfg.Warnings() {
 		log.Warn("config warning", zap.String("key", w.Key), zap.String("problem", w.Msg))
 	}
-	if err := serve(ctx, log, cfg, *path, *forceDry); err != nil {
+	if err := serve(ctx, log, cfg, path, forceDry); err != nil {
 		log.Error("pkwatchdogd failed", zap.Error(err))
 		if errors.Is(err, errUnusableConfig) {
 			return exitConfig

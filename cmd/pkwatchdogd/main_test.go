@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -129,14 +130,23 @@ func TestCommandLineErrors(t *testing.T) {
 		want []string // in stdout+stderr
 	}{
 		{[]string{"frobnicate"}, exitUsage, []string{`unknown command "frobnicate"`}},
-		{[]string{"check", "--bogus"}, exitUsage, []string{"flag provided but not defined"}},
-		{[]string{"check", "--config", good, "extra"}, exitUsage, []string{"unexpected argument"}},
+		{[]string{"check", "--bogus"}, exitUsage, []string{"flag provided but not defined", "usage: pkwatchdogd check [--config FILE] [--json]"}},
+		{[]string{"report", "-x"}, exitUsage, []string{"flag provided but not defined", "usage: pkwatchdogd report "}},
+		{[]string{"check", "--config", good, "extra"}, exitUsage, []string{"unexpected argument", "usage: pkwatchdogd check "}},
+		{[]string{"help", "check"}, exitOK, []string{"usage: pkwatchdogd check", "--config FILE", "--json", `(default "/etc/pkwatchdogd/pkwatchdogd.toml")`}},
+		{[]string{"check", "--help"}, exitOK, []string{"usage: pkwatchdogd check", "--config FILE", "--json", `(default "/etc/pkwatchdogd/pkwatchdogd.toml")`}},
+		{[]string{"report", "-h"}, exitOK, []string{"--kite NAME", "--dry-run"}},
+		{[]string{"help", "frobnicate"}, exitUsage, []string{`unknown command "frobnicate"`}},
+		{[]string{"help", "check", "status"}, exitUsage, []string{`unexpected argument "status"`}},
+		{[]string{"help"}, exitOK, []string{"commands:", "validate [--config FILE]"}},
+		{[]string{"--help"}, exitOK, []string{"commands:", "validate [--config FILE]"}},
+		{[]string{"--version"}, exitOK, []string{"pkwatchdogd ", "commit:", "go version: " + runtime.Version(), "platform:   linux/" + runtime.GOARCH}},
+		{[]string{"version"}, exitOK, []string{"pkwatchdogd ", "commit:", "go version: " + runtime.Version(), "platform:   linux/" + runtime.GOARCH}},
 		{[]string{"validate", "--config", good}, exitOK, []string{"valid", "a.kite.test"}},
 		{[]string{"validate", "--config", bad}, exitConfig, []string{"probe.interval", "probe.jitter", "kite[0].conect_to"}},
 		{[]string{"validate", "--config", syntax}, exitConfig, []string{syntax + ":"}},
 		{[]string{"check", "--config", filepath.Join(t.TempDir(), "missing.toml")}, exitConfig, []string{"missing.toml"}},
 		{[]string{"report", "--config", good}, exitUsage, []string{"--dry-run is required"}},
-		{[]string{"version"}, exitOK, []string{"pkwatchdogd "}},
 		{[]string{"status", "--config", good}, exitNotRunning, []string{"not running"}},
 		// Nothing to watch: EX_CONFIG, which the unit does not restart.
 		{[]string{"validate", "--config", unconfigured}, exitConfig, []string{"not configured"}},

@@ -15,23 +15,26 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/report"
 )
 
+// setupReport defines the flags of `pkwatchdogd report`.
+func setupReport(fs *flag.FlagSet) runFunc {
+	path := fs.String("config", defaultConfig, "config `file`")
+	kite := fs.String("kite", "", "the `name` of the kite the report is about (default: the first one)")
+	dry := fs.Bool("dry-run", false, "build the bundle locally; required: reports are only sent by the daemon")
+	return func(ctx context.Context, _ []string, stdout, stderr io.Writer) int {
+		return runReport(ctx, *path, *kite, *dry, stdout, stderr)
+	}
+}
+
 // runReport builds a crash report bundle from the current logs, signalling
 // and uploading nothing, and prints its path and a listing so that a user
 // can read exactly what would be sent. The bundle is written to a new
 // temporary directory (printed); state_dir is not touched.
-func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	path := fs.String("config", defaultConfig, "config `file`")
-	kite := fs.String("kite", "", "the kite the report is about (default: the first one)")
-	dry := fs.Bool("dry-run", false, "build the bundle locally; required: reports are only sent by the daemon")
-	if code, ok := parseFlags(fs, args, stderr); !ok {
-		return code
-	}
-	if !*dry {
+func runReport(ctx context.Context, path, kite string, dry bool, stdout, stderr io.Writer) int {
+	if !dry {
 		fmt.Fprintln(stderr, "pkwatchdogd report: --dry-run is required: crash reports are only sent by the daemon after a restart")
 		return exitUsage
 	}
-	cfg, code := loadConfig(*path, stderr)
+	cfg, code := loadConfig(path, stderr)
 	if cfg == nil {
 		return code
 	}
@@ -42,9 +45,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "pkwatchdogd: %v\n", err)
 		return exitConfig
 	}
-	owner, target, ok := pickTarget(instances, *kite)
+	owner, target, ok := pickTarget(instances, kite)
 	if !ok {
-		fmt.Fprintf(stderr, "pkwatchdogd report: no kite %q in the config\n", *kite)
+		fmt.Fprintf(stderr, "pkwatchdogd report: no kite %q in the config\n", kite)
 		return exitUsage
 	}
 	// The bundle goes to a directory of its own: a dry run changes nothing

@@ -15,38 +15,33 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/stacks"
 )
 
-// runStacks prints the Python stacks of a running CPython, read from its
-// memory, as py-spy dump does: given a PID any CPython process, without
-// reading the config; else the running pagekite.py of --pagekite NAME,
-// or of the config's only instance. The process is held still for the
-// read only. Exit: 0 read; 1 nothing could be read (the reason on
-// stderr); 64 usage; 78 config.
-func runStacks(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("stacks", flag.ContinueOnError)
+// setupStacks defines the stacks command's flags.
+func setupStacks(fs *flag.FlagSet) runFunc {
 	path := fs.String("config", defaultConfig, "config `file`")
 	asJSON := fs.Bool("json", false, "print JSON")
 	name := fs.String("pagekite", "", "the PageKite instance `NAME` (default: the only one)")
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return exitOK
-		}
-		return exitUsage
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		return runStacks(ctx, *path, *name, *asJSON, args, stdout, stderr)
 	}
+}
+
+// runStacks prints the Python stacks of a running CPython, read from its
+// memory, as py-spy dump does: given a PID any CPython process, without
+// reading the config; else the running pagekite.py of the instance name,
+// or of the config's only instance. The process is held still for the
+// read only. Exit: 0 read; 1 nothing could be read (the reason on
+// stderr); 64 usage; 78 config.
+func runStacks(ctx context.Context, path, name string, asJSON bool, args []string, stdout, stderr io.Writer) int {
 	pid := 0
-	switch {
-	case fs.NArg() > 1:
-		fmt.Fprintf(stderr, "pkwatchdogd stacks: unexpected argument %q\n", fs.Arg(1))
-		return exitUsage
-	case fs.NArg() == 1:
-		n, err := strconv.Atoi(fs.Arg(0))
-		if err != nil || n <= 0 || *name != "" {
-			fmt.Fprintf(stderr, "pkwatchdogd stacks: give a PID or --pagekite NAME, not %q\n", fs.Arg(0))
+	if len(args) == 1 {
+		n, err := strconv.Atoi(args[0])
+		if err != nil || n <= 0 || name != "" {
+			fmt.Fprintf(stderr, "pkwatchdogd stacks: give a PID or --pagekite NAME, not %q\n", args[0])
 			return exitUsage
 		}
 		pid = n
-	default:
-		p, code := instancePID(ctx, *path, *name, stderr)
+	} else {
+		p, code := instancePID(ctx, path, name, stderr)
 		if p == 0 {
 			return code
 		}
@@ -57,7 +52,7 @@ func runStacks(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "pkwatchdogd stacks: pid %d: %v\n", pid, err)
 		return exitDown
 	}
-	if *asJSON {
+	if asJSON {
 		out := struct {
 			PID     int               `json:"pid"`
 			Python  string            `json:"python"`

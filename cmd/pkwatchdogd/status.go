@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -17,16 +18,19 @@ import (
 // the daemon rewrites it at least every minute.
 const staleAfter = 3 * time.Minute
 
-// runStatus prints the running daemon's status file as a table or JSON, and
-// says plainly when the daemon is not running or the file is stale.
-func runStatus(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+// setupStatus defines the flags of `pkwatchdogd status`.
+func setupStatus(fs *flag.FlagSet) runFunc {
 	path := fs.String("config", defaultConfig, "config `file` (for status_file)")
 	asJSON := fs.Bool("json", false, "print the status file's JSON")
-	if code, ok := parseFlags(fs, args, stderr); !ok {
-		return code
+	return func(_ context.Context, _ []string, stdout, stderr io.Writer) int {
+		return runStatus(*path, *asJSON, stdout, stderr)
 	}
-	cfg, code := loadConfig(*path, stderr)
+}
+
+// runStatus prints the running daemon's status file as a table or JSON, and
+// says plainly when the daemon is not running or the file is stale.
+func runStatus(path string, asJSON bool, stdout, stderr io.Writer) int {
+	cfg, code := loadConfig(path, stderr)
 	if cfg == nil {
 		return code
 	}
@@ -47,7 +51,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "warning: the status file is stale (updated %s): the daemon may be stuck\n", f.Updated)
 		code = exitDown
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(f)

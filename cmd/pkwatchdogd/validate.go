@@ -13,16 +13,19 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 )
 
+// setupValidate defines the flags of `pkwatchdogd validate`.
+func setupValidate(fs *flag.FlagSet) runFunc {
+	path := fs.String("config", defaultConfig, "config `file`")
+	return func(_ context.Context, _ []string, stdout, stderr io.Writer) int {
+		return runValidate(*path, stdout, stderr)
+	}
+}
+
 // runValidate loads and validates the config, reports every problem at once
 // and, when it is valid, which PageKite instances it restarts and the kites
 // each flies.
-func runValidate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	path := fs.String("config", defaultConfig, "config `file`")
-	if code, ok := parseFlags(fs, args, stderr); !ok {
-		return code
-	}
-	cfg, code := loadConfig(*path, stderr)
+func runValidate(path string, stdout, stderr io.Writer) int {
+	cfg, code := loadConfig(path, stderr)
 	if cfg == nil {
 		return code
 	}
@@ -30,7 +33,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	defer closeLog()
 	instances, err := discover.Instances(log, cfg, discover.System())
 	if err != nil {
-		fmt.Fprintf(stderr, "pkwatchdogd: %s: %v\n", *path, err)
+		fmt.Fprintf(stderr, "pkwatchdogd: %s: %v\n", path, err)
 		return exitConfig
 	}
 	kites := 0
@@ -40,13 +43,13 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		kites += len(in.Targets)
 	}
 	if _, err := newBuilder(log, cfg); err != nil {
-		fmt.Fprintf(stderr, "pkwatchdogd: %s: %v\n", *path, err)
+		fmt.Fprintf(stderr, "pkwatchdogd: %s: %v\n", path, err)
 		return exitConfig
 	}
 	for _, w := range cfg.Warnings() {
-		fmt.Fprintf(stderr, "pkwatchdogd: %s: warning: %s: %s\n", *path, w.Key, w.Msg)
+		fmt.Fprintf(stderr, "pkwatchdogd: %s: warning: %s: %s\n", path, w.Key, w.Msg)
 	}
-	fmt.Fprintf(stdout, "%s: valid; %d PageKite instance(s), %d kite(s) to watch:\n", *path, len(instances), kites)
+	fmt.Fprintf(stdout, "%s: valid; %d PageKite instance(s), %d kite(s) to watch:\n", path, len(instances), kites)
 	for i, in := range instances {
 		fmt.Fprintf(stdout, "  pagekite %s (%s)\n", in.Name, describeInstance(in))
 		for _, t := range in.Targets {

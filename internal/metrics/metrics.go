@@ -101,8 +101,11 @@ func (m *Metrics) seeLocked(kite string) *kiteSeries {
 	return k
 }
 
-// Pagekites makes the suppressed-restart counter of each instance exist at
-// 0, so that increase() notices the first suppression.
+// Pagekites makes the suppressed-restart counter and the restarted
+// outcome's restart counter of each instance exist at 0, so that
+// increase() notices the first suppression and the first restart (a
+// series born at 1 shows no increase: the dashboard's restarts panel
+// missed an instance's first restart).
 func (m *Metrics) Pagekites(names []string) {
 	if m == nil {
 		return
@@ -111,6 +114,7 @@ func (m *Metrics) Pagekites(names []string) {
 	defer m.mu.Unlock()
 	for _, name := range names {
 		m.suppressed[name] += 0
+		m.restarts[restartKey(name, action.OutcomeRestarted)] += 0
 	}
 }
 

@@ -139,11 +139,17 @@ func TestFirstSightIsHealthy(t *testing.T) {
 			t.Errorf("kite_state{state=%q} after first probe = %v, want %v", s, got, want)
 		}
 	}
-	// The suppressed counter of each instance exists at 0 so that
-	// increase() sees the first.
+	// The suppressed counter and the restarted outcome's counter of each
+	// instance exist at 0 so that increase() sees the first.
 	m.Pagekites([]string{"main"})
 	if got := count(t, m, "restarts_suppressed_total"); got != 1 {
 		t.Errorf("series of restarts_suppressed_total = %d, want 1", got)
+	}
+	if got := read(t, m, "restarts_total", "pagekite", "main", "outcome", action.OutcomeRestarted); got != 0 {
+		t.Errorf("restarts_total{pagekite=main,outcome=restarted} before any restart = %v, want 0", got)
+	}
+	if got := count(t, m, "restarts_total"); got != 1 {
+		t.Errorf("series of restarts_total = %d, want 1", got)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -62,18 +61,17 @@ func (r *Reader) Release() {
 	r.br = nil
 }
 
-// WriteRequest writes req to w as HTTP/1.1 through a pooled buffer: the
-// request line (req.URL's path and query), Host (req.Host, else the URL's),
-// req.Header (values with line breaks turned into spaces, as net/http
-// does), Content-Length when req.ContentLength > 0, "Connection: close"
-// when req.Close, then req.Body, if any. It writes what pkwatchdogd sends
-// (a GET of a kite, the report's POST) by hand: Request.Write would bring
-// net/http's IDNA tables (45 KB of binary) for host names that are ASCII
-// here, always. No chunked encoding: a body needs its ContentLength.
+// WriteRequest writes req to w as HTTP/1.1 with net/http's Request.Write
+// (request line, Host, User-Agent, req.Header with line breaks in values
+// turned into spaces, Content-Length, "Connection: close" when req.Close,
+// the body) through a pooled buffer, and flushes it. No chunked encoding:
+// a body needs its ContentLength.
 func WriteRequest(w io.Writer, req *http.Request) error {
 	if req.Body != nil && req.ContentLength <= 0 {
 		return errors.New("oneshot: a request body needs its ContentLength")
 	}
+	// Request.Write would send an invalid Host as an empty one: refused
+	// here, as the relay routes by Host.
 	host := req.Host
 	if host == "" {
 		host = req.URL.Host
@@ -87,28 +85,8 @@ func WriteRequest(w io.Writer, req *http.Request) error {
 		bw.Reset(nil)
 		writers.Put(bw)
 	}()
-	bw.WriteString(req.Method)
-	bw.WriteByte(' ')
-	bw.WriteString(req.URL.RequestURI())
-	bw.WriteString(" HTTP/1.1\r\nHost: ")
-	bw.WriteString(host)
-	bw.WriteString("\r\n")
-	if req.ContentLength > 0 {
-		bw.WriteString("Content-Length: " + strconv.FormatInt(req.ContentLength, 10) + "\r\n")
-	}
-	if req.Close {
-		bw.WriteString("Connection: close\r\n")
-	}
-	if err := req.Header.Write(bw); err != nil {
+	if err := req.Write(bw); err != nil {
 		return err
-	}
-	if _, err := bw.WriteString("\r\n"); err != nil {
-		return err
-	}
-	if req.Body != nil {
-		if _, err := io.CopyN(bw, req.Body, req.ContentLength); err != nil {
-			return err
-		}
 	}
 	return bw.Flush()
 }

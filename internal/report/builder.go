@@ -1,6 +1,7 @@
 package report
 
 import (
+	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -325,10 +326,12 @@ func (b *Builder) writeTar(dir string, in Input, js, logGz []byte, core *os.File
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	tw := &tarWriter{w: tmp}
+	tw := tar.NewWriter(tmp)
 	var members []Member
 	add := func(name string, size int64, r io.Reader) error {
-		if err := tw.header(name, size, in.At); err != nil {
+		h := &tar.Header{Typeflag: tar.TypeReg, Name: name, Size: size, Mode: 0o600,
+			ModTime: in.At.Truncate(time.Second), Format: tar.FormatUSTAR}
+		if err := tw.WriteHeader(h); err != nil {
 			return err
 		}
 		if _, err := io.Copy(tw, r); err != nil {
@@ -352,7 +355,7 @@ func (b *Builder) writeTar(dir string, in Input, js, logGz []byte, core *os.File
 			return Bundle{}, fmt.Errorf("write bundle: %w", err)
 		}
 	}
-	if err := tw.close(); err != nil {
+	if err := tw.Close(); err != nil {
 		return Bundle{}, fmt.Errorf("write bundle: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {

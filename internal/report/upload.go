@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
@@ -301,22 +300,24 @@ type multipartBody struct {
 
 // newMultipartBody frames f as curl -F data=@FILE does: one part, field
 // "data", file name UploadName(kite), application/octet-stream. The
-// framing is written here (RFC 7578) rather than by mime/multipart, whose
-// reader side the binary does not need: 20 KB less.
+// framing before and after the file is written once by mime/multipart;
+// the file itself is streamed for each try.
 func newMultipartBody(f *os.File, size int64, kite string) (*multipartBody, error) {
-	var rnd [30]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		return nil, fmt.Errorf("multipart boundary: %w", err)
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	if _, err := mw.CreateFormFile("data", UploadName(kite)); err != nil {
+		return nil, fmt.Errorf("multipart: %w", err)
 	}
-	boundary := hex.EncodeToString(rnd[:])
-	head := []byte("--" + boundary + "\r\n" +
-		`Content-Disposition: form-data; name="data"; filename="` + UploadName(kite) + "\"\r\n" +
-		"Content-Type: application/octet-stream\r\n\r\n")
-	tail := []byte("\r\n--" + boundary + "--\r\n")
+	head := bytes.Clone(buf.Bytes())
+	buf.Reset()
+	if err := mw.Close(); err != nil {
+		return nil, fmt.Errorf("multipart: %w", err)
+	}
+	tail := bytes.Clone(buf.Bytes())
 	return &multipartBody{
 		head: head, tail: tail, file: f, fileSize: size,
 		size:        int64(len(head)) + size + int64(len(tail)),
-		contentType: "multipart/form-data; boundary=" + boundary,
+		contentType: mw.FormDataContentType(),
 	}, nil
 }
 
