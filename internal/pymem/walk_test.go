@@ -142,11 +142,11 @@ func TestWalkHostile(t *testing.T) {
 // without a panic. The seeds are a well-formed image and broken ones;
 // the fuzzer mutates their bytes and where _PyRuntime is.
 func FuzzWalk(f *testing.F) {
-	good := newFake(1 << 14)
+	good := newFake(2048)
 	inner := good.frame(good.code("pk.py", "Epoll", 10), 0)
 	rt := good.runtime(good.thread(0x1234, good.frame(good.code("pk.py", "Loop", 20), inner), 0))
 	f.Add(good.mem, uint32(rt-good.base))
-	f.Add(make([]byte, 4096), uint32(0))
+	f.Add(make([]byte, 256), uint32(0))
 	f.Fuzz(func(t *testing.T, mem []byte, at uint32) {
 		if len(mem) > 1<<16 {
 			return
