@@ -53,6 +53,11 @@ func FindSecrets(text string) []string {
 	return found
 }
 
+// maxFound bounds a secret FindSecrets returns: a longer value is no
+// PageKite secret (the key=value rules still remove its first word), and
+// each secret costs String time in proportion to its length.
+const maxFound = 1024
+
 // optionSecrets returns the secrets in the value of one option.
 func optionSecrets(name, value string) []string {
 	value = strings.Trim(strings.TrimRight(value, `;,`), ` '"`)
@@ -108,7 +113,7 @@ func optionSecrets(name, value string) []string {
 	}
 	kept := out[:0]
 	for _, s := range out {
-		if s != "" && !strings.Contains(s, Marker) && !strings.Contains(s, IPMarker) && !slices.Contains(kept, s) {
+		if s != "" && len(s) <= maxFound && !strings.Contains(s, Marker) && !strings.Contains(s, IPMarker) && !slices.Contains(kept, s) {
 			kept = append(kept, s) // not nothing, nor already redacted
 		}
 	}
