@@ -60,6 +60,11 @@ const maxFound = 1024
 
 // optionSecrets returns the secrets in the value of one option.
 func optionSecrets(name, value string) []string {
+	if len(value) > 1 && (value[0] == '"' || value[0] == '\'') {
+		if end := strings.IndexByte(value[1:], value[0]); end >= 0 {
+			value = value[1 : 1+end] // "a quoted value"; what follows is not it
+		}
+	}
 	value = strings.Trim(strings.TrimRight(value, `;,`), ` '"`)
 	switch name {
 	case "backend":

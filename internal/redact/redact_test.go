@@ -74,7 +74,7 @@ func TestString(t *testing.T) {
 		{
 			name:     "secret, session, data fields",
 			in:       "builtin_httpd=x; secret=hUnter2; session=Zm9vYmFy; dyndns=ok; data=https://u:p4ss@up.example/?h=x",
-			wantText: "builtin_httpd=x; secret=[REDACTED]; session=[REDACTED]; dyndns=ok; data=[REDACTED]",
+			wantText: "builtin_httpd=x; secret=[REDACTED]; session=[REDACTED]; dyndns=ok; data=https://[REDACTED]@up.example/?[REDACTED]",
 		},
 		{
 			name:     "URL password",
