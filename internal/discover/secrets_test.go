@@ -111,3 +111,27 @@ func write(t *testing.T, path, data string) {
 		t.Fatal(err)
 	}
 }
+
+// TestSecretsOfConfigURLs: the config's URLs are known secrets too (#30
+// item 2): report.url's and the kites' passwords, query values and
+// fragments, so that a report loses them in any shape.
+func TestSecretsOfConfigURLs(t *testing.T) {
+	c := config.Default()
+	c.Discovery.PagekiteDir = filepath.Join(t.TempDir(), "none")
+	c.Report.URL = "https://collector.example/up?key=kEy7secret&v=1#fRag7frag"
+	c.Kites = []config.Kite{{Name: "a.kite.test", URL: "http://uSer:pAss8word@a.kite.test/x?tok=t0kenValue8"}}
+	got := Secrets(&c, standIn())
+	for _, want := range []string{"kEy7secret", "fRag7frag", "pAss8word", "t0kenValue8"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("Secrets() = %q, want it to hold %q", got, want)
+		}
+	}
+	if slices.Contains(got, "1") {
+		t.Errorf("Secrets() = %q, holds the short value \"1\" (it would match ordinary text)", got)
+	}
+	text := "note: KEY7SECRET, t0kenValue8%21 and p&#65;ss8word\n"
+	if out := redact.New(redact.Options{Secrets: got}).String(text); strings.Contains(strings.ToLower(out), "key7secret") ||
+		strings.Contains(out, "t0kenValue8") || strings.Contains(out, "ss8word") {
+		t.Errorf("String(%q) = %q, kept a URL secret", text, out)
+	}
+}

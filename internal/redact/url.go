@@ -117,3 +117,41 @@ func URLs(s string) string {
 func isSchemeByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'
 }
+
+// URLSecrets returns what URL removes from raw that is worth looking for
+// elsewhere as a known secret: the password (or a lone user, a token),
+// and the query values and fragment of minDerived bytes or more (a
+// shorter one would match ordinary text).
+func URLSecrets(raw string) []string {
+	rest, frag, _ := strings.Cut(raw, "#")
+	var out []string
+	add := func(s string) {
+		if len(s) >= minDerived {
+			out = append(out, s)
+		}
+	}
+	add(frag)
+	start := 0
+	if i := strings.Index(rest, "://"); i >= 0 {
+		start = i + 3
+	}
+	hostEnd := len(rest)
+	if q := strings.IndexByte(rest[start:], '?'); q >= 0 {
+		hostEnd = start + q
+	}
+	if at := userinfoEnd(rest[start:hostEnd]); at > 0 {
+		user, pass, ok := strings.Cut(rest[start:start+at], ":")
+		if ok {
+			add(pass)
+		} else {
+			add(user)
+		}
+	}
+	if _, query, ok := strings.Cut(rest[start:], "?"); ok {
+		for _, pair := range strings.Split(query, "&") {
+			_, value, _ := strings.Cut(pair, "=")
+			add(value)
+		}
+	}
+	return out
+}

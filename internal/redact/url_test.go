@@ -50,3 +50,21 @@ func TestURLs(t *testing.T) {
 		t.Errorf("URLs(repeated) kept user information")
 	}
 }
+
+// TestURLSecrets: the parts of a URL that URL removes, as known secrets,
+// save those too short to look for elsewhere.
+func TestURLSecrets(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []string
+	}{
+		{"https://user:pa55word@host/p?key=k3yvalue&x=1#fragment7", []string{"fragment7", "pa55word", "k3yvalue"}},
+		{"https://ghp_T0KEN123@host/", []string{"ghp_T0KEN123"}},
+		{"https://host/p", nil},
+		{"", nil},
+	} {
+		if got := URLSecrets(tt.in); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("URLSecrets(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
