@@ -19,6 +19,7 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
+	"github.com/pagekite/pkwatchdogd/internal/redact"
 	"github.com/pagekite/pkwatchdogd/internal/report"
 )
 
@@ -343,11 +344,12 @@ func (c *Config) kiteProblems(ps *problems, key string, k Kite) {
 		u, err := url.Parse(k.URL)
 		switch {
 		case err != nil:
-			ps.add(key+".url", "bad URL: %v", err)
+			// url.Parse's error quotes the URL whole: say it redacted.
+			ps.add(key+".url", "bad URL: %q does not parse", redact.URL(k.URL))
 		case u.Scheme != "http" && u.Scheme != "https":
-			ps.add(key+".url", "must be an http:// or https:// URL, got %q", k.URL)
+			ps.add(key+".url", "must be an http:// or https:// URL, got %q", redact.URL(k.URL))
 		case u.Hostname() == "":
-			ps.add(key+".url", "has no host: %q", k.URL)
+			ps.add(key+".url", "has no host: %q", redact.URL(k.URL))
 		}
 	}
 	if k.ConnectTo != "" {

@@ -26,6 +26,11 @@ func (p *parser) option(at pos, name, arg string, hasArg bool) {
 		p.cfg.NotConfigured = true
 		return
 	}
+	if hasArg && strings.Contains(name, "secret") {
+		// What was written where a secret goes is a secret, whether or
+		// not the option is known or the line valid (#30).
+		p.secret(arg)
+	}
 	takesArg, known := lookupOption(name)
 	switch {
 	case !known && isName(name):
@@ -40,9 +45,6 @@ func (p *parser) option(at pos, name, arg string, hasArg bool) {
 	case !takesArg && hasArg:
 		p.problem(at, "option %s takes no value", name)
 		return
-	}
-	if strings.Contains(name, "secret") {
-		p.secret(arg)
 	}
 	switch name {
 	case "kitename":
@@ -61,11 +63,14 @@ func (p *parser) option(at pos, name, arg string, hasArg bool) {
 		p.dyndns(arg)
 	case "domain":
 		parts := strings.Split(arg, ":")
+		if len(parts) >= 3 {
+			// The secret may hold colons: everything after DOMAIN.
+			p.secret(strings.Join(parts[2:], ":"))
+		}
 		if len(parts) != 3 {
 			p.problem(at, "%s: want PROTOS:DOMAIN:SECRET", name)
 			return
 		}
-		p.secret(parts[2])
 	case "frontend":
 		p.cfg.Frontends = append(p.cfg.Frontends, arg)
 	case "frontends":

@@ -20,11 +20,19 @@ func (p *parser) service(at pos, name, arg string, enabled bool) {
 
 	var protos, domain, bhost, bport, secret string
 	parts := strings.Split(arg, ":")
+	if len(parts) > 5 {
+		// pagekite.py ignores such a spec, but what was written where
+		// the secret goes, everything after BPORT, is one (#30).
+		p.secret(strings.Join(parts[4:], ":"))
+	}
 	switch len(parts) {
 	case 5:
 		protos, domain, bhost, bport, secret = parts[0], parts[1], parts[2], parts[3], parts[4]
 	case 4:
 		protos, domain, bhost, bport = parts[0], parts[1], parts[2], parts[3]
+		if bport != "builtin" && !isPort(bport) {
+			p.secret(bport) // a secret where BPORT goes: keep it out of reports
+		}
 	case 3:
 		protos, domain, bport = parts[0], parts[1], parts[2]
 	case 2:

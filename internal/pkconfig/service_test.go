@@ -77,6 +77,14 @@ func TestParseArgs(t *testing.T) {
 			wantProblem: true, // the missing optfile
 		},
 		{
+			// What was written where a secret goes is one, though
+			// pagekite.py ignores the spec (#30 item 1).
+			name:        "secret with colons, and a secret option pagekite.py lacks",
+			args:        []string{"--service_on=http:c.kite.test:localhost:80:Abc:def/1,2=3 4", "--fe_secret=x:y=z"},
+			wantSecrets: []string{"Abc:def/1,2=3 4", "x:y=z"},
+			wantProblem: true,
+		},
+		{
 			name:        "quick-start spec",
 			args:        []string{"80", "foo.pagekite.me"},
 			wantProblem: true,

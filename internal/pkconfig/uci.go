@@ -43,7 +43,13 @@ func ParseUCI(path string) (*Pagekitec, error) {
 		args = append(args, "22", "raw", name, "443", secret)
 	}
 	if len(args) == 0 {
-		return &Pagekitec{}, nil // no simple_http, no simple_ssh: no kites
+		// No simple_http, no simple_ssh: no kites, but the secret is
+		// one all the same.
+		pc := &Pagekitec{}
+		if secret != "" {
+			pc.Secrets = []string{secret}
+		}
+		return pc, nil
 	}
 	pc, perr := ParsePagekitec(args)
 	if perr != nil {
@@ -57,8 +63,10 @@ func ParseUCI(path string) (*Pagekitec, error) {
 	return pc, perr
 }
 
-// uciFields splits a UCI line into words, unquoting '...' and "...";
-// comments (#) end it.
+// uciFields splits a UCI line into words, unquoting '...' and "..." and
+// taking the character after a backslash as it is (outside quotes and
+// inside "..."), as libuci does (a quote within a quoted word is written
+// as quote, backslash, quote, quote); comments (#) end it.
 func uciFields(line string) []string {
 	var out []string
 	var cur strings.Builder
@@ -66,6 +74,10 @@ func uciFields(line string) []string {
 	for i := 0; i < len(line); i++ {
 		c := line[i]
 		switch {
+		case c == '\\' && quote != '\'' && i+1 < len(line):
+			i++
+			cur.WriteByte(line[i])
+			inWord = true
 		case quote != 0 && c == quote:
 			quote = 0
 		case quote != 0:

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+
+	"github.com/pagekite/pkwatchdogd/internal/redact"
 )
 
 // Kind is how a kite is probed.
@@ -80,13 +82,13 @@ func (t Target) pageURL() (*url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("parse kite url: %w", err)
+		return nil, fmt.Errorf("parse kite url %q: does not parse", redact.URL(raw))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("kite url scheme %q: want http or https", u.Scheme)
 	}
 	if u.Hostname() == "" {
-		return nil, fmt.Errorf("kite url %q has no host", u.Redacted())
+		return nil, fmt.Errorf("kite url %q has no host", redact.URL(raw))
 	}
 	return u, nil
 }
@@ -136,7 +138,7 @@ func (t Target) connectLine() string {
 // Describe says how t is probed, for validate and check: what is asked of
 // the relay, and which relay, from where.
 func (t Target) Describe() string {
-	where := t.URL
+	where := redact.URL(t.URL)
 	switch {
 	case t.Kind == KindRaw:
 		where = fmt.Sprintf("CONNECT %s:%d", t.Name, t.Port)

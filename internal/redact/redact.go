@@ -86,24 +86,29 @@ func newReplacer(secrets []string) *strings.Replacer {
 
 // String returns s with every private datum replaced by Marker (IPMarker
 // for addresses). Secrets that s itself reveals in pagekite.py's argv= line
-// or in config lines (see FindSecrets) are removed too, everywhere in s.
+// or in config lines (see FindSecrets) are removed too, everywhere in s,
+// as are the known secrets' encoded and case-changed forms
+// (redactDecoded).
 func (r *Redactor) String(s string) string {
 	rep, secrets := r.replacer, r.secrets
 	if found := FindSecrets(s); len(found) > 0 {
 		w := r.With(found...)
 		rep, secrets = w.replacer, w.secrets
 	}
+	// Decoded and case-folded first: the replacer would cut a piece of
+	// a secret (a part between colons) out of its encoded form.
+	s = r.redactDecoded(s, newKnown(secrets))
 	s = rep.Replace(s)
 	s = splitSecrets(s, secrets)
 	low := strings.ToLower(s)
 	for _, ru := range rules() {
 		if ru.span && containsAny(low, ru.any) {
-			s = replaceGroups(ru.re, s, Marker)
+			s = replaceGroups(ru, s)
 		}
 	}
 	s = r.lines(s)
 	for _, re := range r.extra {
-		s = replaceGroups(re, s, Marker)
+		s = replaceGroups(rule{re: re}, s)
 	}
 	return s
 }
@@ -120,10 +125,11 @@ func (r *Redactor) lines(s string) string {
 		low := strings.ToLower(line)
 		for _, ru := range rules() {
 			if !ru.span && containsAny(low, ru.any) {
-				line = replaceGroups(ru.re, line, Marker)
+				line = replaceGroups(ru, line)
 				low = strings.ToLower(line)
 			}
 		}
+		line = cutAll(line, tokenCuts(nil, line, 0))
 		if r.ips {
 			line = redactIPs(line)
 		}
@@ -150,35 +156,39 @@ func (r *Redactor) Bytes(b []byte) []byte {
 	return []byte(r.String(string(b)))
 }
 
-// replaceGroups replaces what re matches in s with marker: every capture
-// group that took part in a match, or the whole match when re has no
-// groups.
-func replaceGroups(re *regexp.Regexp, s, marker string) string {
-	matches := re.FindAllStringSubmatchIndex(s, -1)
-	if matches == nil {
-		return s
-	}
-	var b strings.Builder
-	last := 0
-	for _, m := range matches {
-		spans := [][2]int{{m[0], m[1]}}
-		if len(m) > 2 {
-			spans = spans[:0]
-			for i := 2; i+1 < len(m); i += 2 {
-				if m[i] >= 0 && m[i] >= last && m[i+1] > m[i] {
-					spans = append(spans, [2]int{m[i], m[i+1]})
-				}
+// replaceGroups replaces what ru matches in s with Marker: every capture
+// group that took part in a match (and that ru.keep keeps, when set), or
+// the whole match when ru has no groups.
+func replaceGroups(ru rule, s string) string {
+	return cutAll(s, groupCuts(nil, ru, s, 0))
+}
+
+// groupCuts appends to cuts, at off, what replaceGroups replaces.
+func groupCuts(cuts []cut, ru rule, s string, off int) []cut {
+	for _, m := range ru.re.FindAllStringSubmatchIndex(s, -1) {
+		if len(m) == 2 {
+			if m[1] > m[0] {
+				cuts = append(cuts, cut{off + m[0], off + m[1]})
+			}
+			continue
+		}
+		for i := 2; i+1 < len(m); i += 2 {
+			if m[i] >= 0 && m[i+1] > m[i] && (ru.keep == nil || ru.keep(s[m[i]:m[i+1]])) {
+				cuts = append(cuts, cut{off + m[i], off + m[i+1]})
 			}
 		}
-		for _, sp := range spans {
-			if sp[0] < last || sp[1] <= sp[0] {
-				continue // empty, or nested in a group already replaced
-			}
-			b.WriteString(s[last:sp[0]])
-			b.WriteString(marker)
-			last = sp[1]
+	}
+	return cuts
+}
+
+// ruleCuts appends to cuts the values that the single-line rules and the
+// opaque-token scan would remove from line (a decoded form of one).
+func ruleCuts(cuts []cut, line string) []cut {
+	low := strings.ToLower(line)
+	for _, ru := range rules() {
+		if !ru.span && containsAny(low, ru.any) {
+			cuts = groupCuts(cuts, ru, line, 0)
 		}
 	}
-	b.WriteString(s[last:])
-	return b.String()
+	return tokenCuts(cuts, line, 0)
 }

@@ -74,7 +74,7 @@ func TestString(t *testing.T) {
 		{
 			name:     "secret, session, data fields",
 			in:       "builtin_httpd=x; secret=hUnter2; session=Zm9vYmFy; dyndns=ok; data=https://u:p4ss@up.example/?h=x",
-			wantText: "builtin_httpd=x; secret=[REDACTED]; session=[REDACTED]; dyndns=ok; data=[REDACTED]",
+			wantText: "builtin_httpd=x; secret=[REDACTED]; session=[REDACTED]; dyndns=ok; data=https://[REDACTED]@up.example/?[REDACTED]",
 		},
 		{
 			name:     "URL password",
@@ -187,6 +187,17 @@ func TestFindSecrets(t *testing.T) {
 		{"argv=--domain=http,raw:foo.kite.test:relayS3c --httppass=hp", []string{"relayS3c", "hp"}},
 		{"nothing here", nil},
 		{"domain=foo.kite.test; proto=http", nil},
+		// What was written where a secret goes, separators and all (#30).
+		{"argv=--clean --service_on=http:colon.kite.test:localhost:83:Abc:def123 --x", []string{"Abc:def123"}},
+		{"argv=--domain=http:foo.kite.test:Abc:def:123", []string{"Abc:def:123"}},
+		{"argv=--kitesecret=two words --clean; x=1", []string{"two words", "two"}},
+		{"argv=--secret=a=b,c/d", []string{"a=b,c/d"}},
+		{"argv=--backend=http:foo:localhost:80:be:secret", []string{"be:secret"}},
+		{"secret = \"two words\"", []string{"two words"}},
+		{"service_on = http : foo : localhost : 80 : Abc : def", []string{"Abc:def", "Abc : def"}},
+		{"dyndns = bob:se/cr@t:x@pagekite.net", []string{"se/cr@t:x"}},
+		{"argv=--dyndns=https://bob:pw/x@up.example/", []string{"pw/x"}},
+		{"argv=--service_on=http:foo:localhost:builtin", nil},
 	}
 	for _, tt := range tests {
 		got := FindSecrets(tt.in)

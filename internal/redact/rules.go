@@ -5,9 +5,18 @@ import (
 	"sync"
 )
 
-// secretKeys are the names of fields whose values are secret or personal,
-// in any of the forms rules knows.
-const secretKeys = `secret|password|passwd|pass|pwd|passphrase|httppass|session|sessionid|token|access_token|refresh_token|auth|apikey|api_key|api-key|cookie|credentials?|data`
+// secretKeys are the names of fields whose values are secret, quoted or
+// not, whatever they hold (kitesecret, password, auth_token, ...).
+const secretKeys = `secret|password|passwd|pass|pwd|passphrase|httppass|token|access_token|refresh_token|auth|apikey|api_key|api-key|cookie|credentials?`
+
+// sessionKeys are the names of fields whose values are removed only when
+// they are opaque tokens (isOpaque): a session id goes, but pagekitec's
+// "session=new", "DATA: 137 bytes" and "[sid=7]" stay (#31 item 3).
+const sessionKeys = `session[ _-]?id(?:[ \t]+is)?|session|sid|data`
+
+// quotedValue is a value in double or single quotes, escapes and all: a
+// secret="two words" goes whole.
+const quotedValue = `"(?:[^"\\\r\n]|\\.)*"|'(?:[^'\\\r\n]|\\.)*'`
 
 // rule is a pattern always redacted: it removes its capture groups (the
 // value), keeping the key so that the log still reads.
@@ -20,10 +29,15 @@ type rule struct {
 	// span: the rule may match across a line break, so it runs on the
 	// whole text (when the text holds one of any).
 	span bool
+	// keep, when set, says which captured values go: the others stay.
+	keep func(value string) bool
 }
 
 // keyTriggers are the words of secretKeys, for rule.any.
-var keyTriggers = []string{"secret", "pass", "pwd", "session", "token", "auth", "api", "cookie", "credential", "data"}
+var keyTriggers = []string{"secret", "pass", "pwd", "token", "auth", "api", "cookie", "credential"}
+
+// sessionTriggers are the words of sessionKeys, for rule.any.
+var sessionTriggers = []string{"session", "sid", "data"}
 
 // headerTriggers are the credential headers, for rule.any.
 var headerTriggers = []string{"authorization", "cookie", "x-api-key", "x-auth-token", "x-pagekite-auth"}
@@ -34,11 +48,12 @@ var headerTriggers = []string{"authorization", "cookie", "x-api-key", "x-auth-to
 var rules = sync.OnceValue(func() []rule {
 	return []rule{
 		// pagekite.py log fields (`key=value; `), and key=value anywhere
-		// (query strings, shell, config): the value runs to the next `;`, `&`,
-		// space or the end of the line. `secret` also catches kitesecret,
-		// `data` dyndns updates.
+		// (query strings, shell, config): the value is quoted, or runs to
+		// the next `;`, `&`, space or the end of the line. `secret` also
+		// catches kitesecret.
 		// Also KEY: VALUE, as pagekitec's state dump writes fe_0/fe_session: X.
-		{re: regexp.MustCompile(`(?i)(?:` + secretKeys + `)\s*(?:=|:[ \t])\s*([^;&\s]+)`), any: keyTriggers},
+		{re: regexp.MustCompile(`(?i)(?:` + secretKeys + `)\s*(?:=|:[ \t])\s*(` + quotedValue + `|[^;&\s]+)`), any: keyTriggers},
+		{re: regexp.MustCompile(`(?i)(?:\b|_)(?:` + sessionKeys + `)\s*(?:=|:[ \t])\s*["']?([^;&\s,)\]"']+)`), any: sessionTriggers, keep: isOpaque},
 		// The same keys in JSON ("pass": "x"), Python repr ('pass': 'x') and
 		// YAML (pass: x) forms.
 		{re: regexp.MustCompile(`(?i)"(?:[\w-]*(?:` + secretKeys + `))"\s*:\s*"((?:[^"\\]|\\.)*)"`), any: keyTriggers},
@@ -67,3 +82,28 @@ var rules = sync.OnceValue(func() []rule {
 		{re: regexp.MustCompile(`([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})`), any: []string{"@"}},
 	}
 })
+
+// isOpaque reports whether a session-like value is an opaque token (a
+// session id: eight or more token characters mixing letters and digits,
+// or twelve or more with letters), not a word or a number such as "new"
+// or "137", nor a URL (whose credentials and query the URL rules remove).
+func isOpaque(v string) bool {
+	letters, digits := 0, 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			letters++
+		case !isTokenByte(c):
+			return false
+		}
+	}
+	return len(v) >= 12 && letters > 0 || len(v) >= 8 && letters > 0 && digits > 0
+}
+
+// isTokenByte reports whether c may be part of an opaque token: base64
+// (both alphabets, with padding), hex, JWT and most session id alphabets.
+func isTokenByte(c byte) bool {
+	return isWord(c) || c == '+' || c == '/' || c == '=' || c == '_' || c == '-' || c == '.' || c == '~'
+}

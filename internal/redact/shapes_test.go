@@ -110,8 +110,16 @@ func FuzzSecretEncodings(f *testing.F) {
 
 // BenchmarkRedactLog scrubs a 2000-line PageKite log, as a crash report
 // does.
-func BenchmarkRedactLog(b *testing.B) {
-	data, err := os.ReadFile("testdata/pagekite-kite.log")
+func BenchmarkRedactLog(b *testing.B) { benchmarkRedact(b, "testdata/pagekite-kite.log") }
+
+// BenchmarkRedactEscapedLog scrubs 2000 lines that each hold percent
+// escapes, HTML entities and backslash escapes (pagekitec's log, its
+// lines encoded): every line is decoded, the worst case of the decoded
+// search (#30 item 2).
+func BenchmarkRedactEscapedLog(b *testing.B) { benchmarkRedact(b, "testdata/escaped.log") }
+
+func benchmarkRedact(b *testing.B, file string) {
+	data, err := os.ReadFile(file)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -127,5 +135,55 @@ func BenchmarkRedactLog(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		_ = r.String(text)
+	}
+}
+
+// TestCredentialShapes: values no one told the redactor of go by what
+// they are (#30 item 2): a credential-like key's value whole, quoted or
+// not, also when only a decoded form shows the key; long opaque tokens in
+// value position. What is neither stays (#31 item 3).
+func TestCredentialShapes(t *testing.T) {
+	hex40 := "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"
+	b64 := "QWxhZGRpbjpvcGVuIHNlc2FtZQ9xZmF3ZXJ0eXVpb3BBU0RGR0hKS0xaWENWQk5NcXdl" // 68 characters
+	for _, tt := range []struct {
+		name string
+		in   string
+		gone []string
+		kept []string
+	}{
+		{"quoted secret, two words", `ts=1; kitesecret="two w0rds here"; x=1`, []string{"w0rds", "here"}, []string{"kitesecret=", "; x=1"}},
+		{"single-quoted password", `password='pa55 phrase' next`, []string{"pa55", "phrase"}, []string{"next"}},
+		{"quoted, HTML-escaped", `ts=1; secret=&quot;two w0rds&quot; done`, []string{"w0rds"}, []string{"done"}},
+		{"percent-encoded query", "GET /x%3Ftoken%3Dabc123xyz HTTP/1.1", []string{"abc123xyz"}, []string{"GET /x", "HTTP/1.1"}},
+		{"percent-encoded query, twice", "GET /x%253Fkey%253Dk3yV4lue%2526a%253Db HTTP/1.1", []string{"k3yV4lue"}, []string{"GET /x"}},
+		{"JSON inside a JSON string", `{"msg": "{\"password\": \"p4ss w0rd\"}"}`, []string{"p4ss", "w0rd"}, []string{`"msg"`}},
+		{"percent-encoded JSON", "body=%7B%22password%22%3A%22pw9xyz%22%7D", []string{"pw9xyz"}, []string{"body="}},
+		{"Python escapes", `'cookie\x3d c00kieval'`, []string{"c00kieval"}, nil},
+		{"40 hex after id=", "id=" + hex40 + "; ok", []string{hex40}, []string{"; ok"}},
+		{"40 hex after client_id:", `"client_id": "` + hex40 + `"`, []string{hex40}, nil},
+		{"60+ base64 after key=", "key=" + b64 + " ok", []string{b64}, []string{" ok"}},
+		{"60+ base64 after any name", "blob=" + b64 + "==; ok", []string{b64}, []string{"; ok"}},
+		{"signature in a query-less line", "sig: " + hex40 + hex40[:24], []string{hex40}, nil},
+		{"nonce", "nonce=" + hex40[:32], []string{hex40[:32]}, nil},
+		{"session id after Session ID is:", "msg=Session ID is: 9b7e61f03ac24d58e1", []string{"9b7e61f03ac24d58e1"}, []string{"Session ID is: "}},
+		{"relay uuid stays", "uuid=" + hex40 + "; wanted_by=config", nil, []string{"uuid=" + hex40}},
+		{"a commit stays", "sha=" + hex40, nil, []string{hex40}},
+		{"a long path stays", "file=/usr/lib/python3/dist-packages/pagekite/proto/conns.py:1234 in ProcessData", nil, []string{"/usr/lib/python3/dist-packages/pagekite/proto/conns.py"}},
+		{"versions and counts stay", "version=1.5.2.201011; DATA: 137 bytes; data=512; session=new, x", nil, []string{"version=1.5.2.201011", "DATA: 137 bytes", "data=512", "session=new,"}},
+		{"escaped text without a secret stays", `msg=line one\nline two \u00e9t\u00e9 100%25 &amp; more`, nil, []string{`line one\nline two \u00e9t\u00e9 100%25 &amp; more`}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := New(Options{}).String(tt.in)
+			for _, g := range tt.gone {
+				if strings.Contains(got, g) {
+					t.Errorf("String(%q) = %q, kept %q", tt.in, got, g)
+				}
+			}
+			for _, k := range tt.kept {
+				if !strings.Contains(got, k) {
+					t.Errorf("String(%q) = %q, lost %q", tt.in, got, k)
+				}
+			}
+		})
 	}
 }

@@ -25,8 +25,8 @@ func splitSecrets(s string, secrets []string) string {
 		line := strings.TrimSuffix(s[start:end], "\r")
 		lineEnd := start + len(line)
 		for _, sec := range secrets {
-			for k := len(sec) - 1; k >= 1; k-- {
-				if !strings.HasSuffix(line, sec[:k]) {
+			for k := min(len(sec)-1, len(line)); k >= 1; k-- {
+				if line[len(line)-1] != sec[k-1] || !strings.HasSuffix(line, sec[:k]) {
 					continue
 				}
 				if nl >= 0 {

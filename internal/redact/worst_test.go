@@ -23,7 +23,7 @@ func TestWorstCasesLinear(t *testing.T) {
 		}
 		return best
 	}
-	for _, unit := range []string{"a@", "?a", "a.b@c.de ", "1.1.1.", "::", "1:", "ff::1%", "secret=", "/x?", "token ", "\n", "authorization:\n", "\"pass\": \"", "%3D1.", "abc:"} {
+	for _, unit := range []string{"a@", "?a", "a.b@c.de ", "1.1.1.", "::", "1:", "ff::1%", "secret=", "/x?", "token ", "\n", "authorization:\n", "\"pass\": \"", "%3D1.", "abc:", "%25", "&amp;", `\u0041`, "&#x6b;1te", "id=", "a=b%3Fc "} {
 		small := timeOf(strings.Repeat(unit, 4<<10/len(unit)))
 		big := timeOf(strings.Repeat(unit, 64<<10/len(unit)))
 		if big > 10*time.Second || (!raceEnabled && big > 50*time.Millisecond && big > 64*small) {

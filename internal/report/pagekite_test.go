@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pagekite/pkwatchdogd/internal/pkconfig"
 	"github.com/pagekite/pkwatchdogd/internal/pktest"
 	"github.com/pagekite/pkwatchdogd/internal/redact"
 )
@@ -100,6 +102,89 @@ func TestBundleFromRealPagekite(t *testing.T) {
 	}
 	if rep.PageKite.Source != "log" || !strings.HasPrefix(rep.PageKite.Version, "1.5") {
 		t.Errorf("report.json pagekite = %+v, want a 1.5 version from the log", rep.PageKite)
+	}
+}
+
+// TestBundleFromRealPagekiteColonSecrets runs Debian's pagekite with a
+// service_on whose secret holds ':' on its command line and one in its rc
+// file (six and more fields: pagekite.py ignores both specs, but logs its
+// argv), learns the rc file's secrets as discovery does (pkconfig), and
+// builds a bundle whose report.json also quotes both secrets in another
+// letter case and percent-encoded: no piece of either may survive (#30
+// items 1 and 2).
+func TestBundleFromRealPagekiteColonSecrets(t *testing.T) {
+	bin := pktest.PagekiteBinary(t)
+	const (
+		argvSecret = "Abc:def123"
+		rcSecret   = "Rc1x:k9lon/sec=9"
+	)
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "pagekite.log")
+	rc := filepath.Join(dir, "10_kite.rc")
+	if err := os.WriteFile(rc, []byte("service_on = http:rc.kite.test:localhost:83:"+rcSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "--clean", "--frontend="+relay, "--optfile="+rc,
+		"--service_on=http:colon.kite.test:127.0.0.1:1:"+argvSecret, "--logfile="+logFile)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HOME="+dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start pagekite: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		data, _ := os.ReadFile(logFile)
+		if strings.Contains(string(data), "started=") && strings.HasSuffix(string(data), "\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pagekite wrote no log in 20s: %q", data)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if raw, _ := os.ReadFile(logFile); !strings.Contains(string(raw), argvSecret) {
+		t.Fatalf("pagekite's log lacks the argv secret: the test would prove nothing:\n%s", raw)
+	}
+	pk, _ := pkconfig.ParseFile(rc) // the spec is a problem; its secret is learned all the same
+	if pk == nil {
+		t.Fatal("ParseFile(rc) = nil")
+	}
+	red := redact.New(redact.Options{Secrets: pk.Secrets, RedactIPs: true})
+	b := newTestBuilder(t, Options{LogFile: logFile}, red)
+	bundle, err := b.Build(context.Background(), Input{Kite: "colon.kite.test", LastFlying: time.Now().Add(-time.Minute),
+		Probes: []string{"rc line: service_on = http:rc.kite.test:localhost:83:" + rcSecret,
+			"upper: " + strings.ToUpper(argvSecret) + " " + strings.ToUpper(rcSecret),
+			"query: /x?note=" + url.QueryEscape(rcSecret) + "&again=" + url.PathEscape(argvSecret)}})
+	if err != nil {
+		t.Fatalf("Build() error = %v", err)
+	}
+	members, _ := readBundle(t, bundle.Path)
+	for _, piece := range []string{"Abc", "def123", "Rc1x", "k9lon", "sec=9", "DEF123", "RC1X", "K9LON"} {
+		for name, data := range members {
+			if strings.Contains(string(data), piece) {
+				t.Errorf("bundle member %s holds %q:\n%s", name, piece, data)
+			}
+		}
+	}
+	if !strings.Contains(string(members[JSONMember]), "rc.kite.test") {
+		t.Errorf("report.json lost the kite name:\n%s", members[JSONMember])
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pagekite/pkwatchdogd/internal/oneshot"
+	"github.com/pagekite/pkwatchdogd/internal/redact"
 	"github.com/pagekite/pkwatchdogd/internal/safefile"
 )
 
@@ -112,7 +113,7 @@ func NewUploader(log *zap.Logger, opts UploadOptions, lim Limiter) (*Uploader, e
 	}
 	pu, err := url.Parse(opts.URL)
 	if err != nil {
-		return nil, fmt.Errorf("upload url: %w", err)
+		return nil, fmt.Errorf("upload url %q: does not parse", redact.URL(opts.URL))
 	}
 	u := &Uploader{log: log, opts: opts, lim: lim, now: time.Now, sleep: sleepCtx}
 	port := pu.Port()
@@ -200,7 +201,7 @@ func (u *Uploader) Upload(ctx context.Context, b Bundle) (UploadResult, error) {
 		u.log.Warn("upload attempt not recorded", zap.Error(err))
 	}
 	if !res.Uploaded {
-		return res, fmt.Errorf("upload to %s failed after %d tries: %w", u.opts.URL, res.Tries, lastErr)
+		return res, fmt.Errorf("upload to %s failed after %d tries: %w", redact.URL(u.opts.URL), res.Tries, lastErr)
 	}
 	return res, nil
 }

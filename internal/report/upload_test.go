@@ -369,6 +369,37 @@ func TestValidateURL(t *testing.T) {
 	}
 }
 
+// TestValidateURLRedacts: ValidateURL's errors, which validate, check,
+// report and run print and a reload logs and puts in the status file,
+// quote the URL without its user information, query values and fragment
+// (#30 item 3).
+func TestValidateURLRedacts(t *testing.T) {
+	for _, raw := range []string{
+		"https://uSer7:pAss7@collector.example/path?key=kEy7#fRag7",
+		"https://uSer7:pAss7@collector.example/path?kEy7",
+		"http://collector.example/path?key=kEy7#fRag7",
+		"ftp://uSer7@collector.example/?key=kEy7",
+		"https://uSer7:pA/ss7@collector.example/x?key=kEy7",
+		"https://uSer7:pAss7@collector.example:bad/?key=kEy7",
+		"https://collector.example/%zz?key=kEy7#fRag7",
+		"https:///x?key=kEy7",
+	} {
+		err := ValidateURL(raw)
+		if err == nil {
+			t.Errorf("ValidateURL(%q) = nil, want an error", raw)
+			continue
+		}
+		for _, private := range []string{"uSer7", "pAss7", "pA/ss7", "kEy7", "fRag7"} {
+			if strings.Contains(err.Error(), private) {
+				t.Errorf("ValidateURL(%q) = %v, quotes %q", raw, err, private)
+			}
+		}
+		if !strings.Contains(err.Error(), "collector.example") && !strings.Contains(raw, ":///") {
+			t.Errorf("ValidateURL(%q) = %v, want the host named", raw, err)
+		}
+	}
+}
+
 func TestRetryAfter(t *testing.T) {
 	tests := []struct {
 		in     string
