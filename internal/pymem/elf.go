@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // ErrNotPython says the process maps no CPython interpreter.
@@ -91,18 +92,24 @@ func fromFile(maps []mapping, name, open string) (in interpreter, err error) {
 			err = fmt.Errorf("malformed ELF file: %v", p)
 		}
 	}()
-	st, err := os.Stat(open)
+	// Opened without blocking, then checked: a FIFO put where the process
+	// maps its library must not hang the read.
+	file, err := os.OpenFile(open, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return in, err
+	}
+	defer file.Close()
+	st, err := file.Stat()
 	if err != nil {
 		return in, err
 	}
 	if !st.Mode().IsRegular() || st.Size() > maxELF {
 		return in, errNoRuntime
 	}
-	f, err := elf.Open(open)
+	f, err := elf.NewFile(file)
 	if err != nil {
 		return in, errNoRuntime
 	}
-	defer f.Close()
 	sym, ok := symbol(f, "_PyRuntime")
 	if !ok {
 		return in, errNoRuntime
