@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/discover"
@@ -68,7 +69,7 @@ func runStacks(ctx context.Context, path, name string, asJSON bool, args []strin
 		return exitOK
 	}
 	fmt.Fprintf(stdout, "Process %d: CPython %s (%s)\n", s.PID, s.Version, s.File)
-	fmt.Fprintf(stdout, "Read %d threads in %s, %s\n", len(s.Threads), s.Took.Round(10_000), s.Held)
+	fmt.Fprintf(stdout, "Read %d threads in %s, %s\n", len(s.Threads), s.Took.Round(10*time.Microsecond), s.Held)
 	for _, t := range s.Threads {
 		fmt.Fprintf(stdout, "\nThread %s (native %d)\n", t.ID, t.NativeID)
 		for _, f := range t.Frames {
