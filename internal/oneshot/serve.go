@@ -67,7 +67,8 @@ func (l Limits) withDefaults() Limits {
 // each (bounded by l.MaxRequest and l.ReadTimeout; at most l.MaxPending
 // connections wait for theirs, the oldest cut first), answers it with h
 // (l.MaxConns at once) and closes the connection ("Connection: close"; no keep-alive, no HTTP/2).
-// A request that cannot be read gets 400. The handler's answer is written
+// A request not sent within l.ReadTimeout is closed unanswered; one that is
+// malformed or too long gets 400 at once, without a slot. The handler's answer is written
 // as HTTP/1.1, its body ended by the close; for HEAD, without the body.
 //
 // Serve closes ln. It returns nil once ctx ended and the connections in
@@ -75,7 +76,8 @@ func (l Limits) withDefaults() Limits {
 // error.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, l Limits) error {
 	l = l.withDefaults()
-	s := &server{h: h, l: l, conns: make(map[net.Conn]struct{}), slots: make(chan struct{}, l.MaxConns)}
+	s := &server{h: h, l: l, conns: make(map[net.Conn]struct{}), slots: make(chan struct{}, l.MaxConns),
+		lingering: make(chan struct{}, l.MaxPending)}
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer stop()
 	err := s.accept(ctx, ln)
@@ -91,7 +93,9 @@ type server struct {
 	h     http.Handler
 	l     Limits
 	slots chan struct{}
-	wg    sync.WaitGroup
+	// lingering bounds the connections lingering after their answer.
+	lingering chan struct{}
+	wg        sync.WaitGroup
 
 	mu    sync.Mutex // guards conns and pending
 	conns map[net.Conn]struct{}
@@ -219,28 +223,41 @@ func (s *server) serve(ctx context.Context, c net.Conn) {
 	if !s.read(c) {
 		return // cut to make room for a newer connection
 	}
-	if n == 0 && !isTimeout(err) {
-		return // closed by the client before a byte
-	}
-	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
-	case <-ctx.Done():
+	if n == 0 || isTimeout(err) {
+		// Closed, or not sent in time (idle, slowloris): closed
+		// unanswered, as net/http's server does. An answer here would
+		// take a slot and linger, and a flood's expiring connections
+		// then kept every prompt scrape waiting (#30).
 		return
 	}
 	_ = c.SetDeadline(time.Now().Add(s.l.WriteTimeout))
 	w := newAnswer(c, req)
 	if err != nil {
+		// A request that is not HTTP: answered at once, no handler, no
+		// slot.
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = io.WriteString(w, "bad request\n")
-	} else {
-		req.RemoteAddr = c.RemoteAddr().String()
-		s.h.ServeHTTP(w, req)
+	} else if !s.handle(ctx, w, c, req) {
+		return
 	}
 	if w.finish() == nil {
-		lingerClose(c)
+		s.lingerClose(c)
 	}
+}
+
+// handle answers req with the handler, in one of the l.MaxConns slots; it
+// reports false when ctx ended first.
+func (s *server) handle(ctx context.Context, w http.ResponseWriter, c net.Conn, req *http.Request) bool {
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-ctx.Done():
+		return false
+	}
+	req.RemoteAddr = c.RemoteAddr().String()
+	s.h.ServeHTTP(w, req)
+	return true
 }
 
 func isTimeout(err error) bool {
@@ -257,7 +274,15 @@ const (
 
 // lingerClose ends the writing side and reads what the client still
 // sends, for lingerTime or lingerBytes at most; the caller then closes c.
-func lingerClose(c net.Conn) {
+// It holds no answer slot, and at most l.MaxPending connections linger at
+// once: past that, c is closed at once.
+func (s *server) lingerClose(c net.Conn) {
+	select {
+	case s.lingering <- struct{}{}:
+		defer func() { <-s.lingering }()
+	default:
+		return
+	}
 	cw, ok := c.(interface{ CloseWrite() error })
 	if !ok || cw.CloseWrite() != nil {
 		return
