@@ -16,6 +16,7 @@ import (
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
+	"github.com/pagekite/pkwatchdogd/internal/pktest"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/report"
 )
@@ -199,9 +200,9 @@ func TestServeScrapeUnderFlood(t *testing.T) {
 		name  string
 		flood func(addr string, stop <-chan struct{})
 	}{
-		{"300 slowloris", func(addr string, stop <-chan struct{}) { slowloris(addr, 300, stop) }},
-		{"2000 idle burst", func(addr string, stop <-chan struct{}) { idleBurst(addr, 2000, stop) }},
-		{"100 garbage senders", func(addr string, stop <-chan struct{}) { garbage(addr, 100, stop) }},
+		{"300 slowloris", func(addr string, stop <-chan struct{}) { pktest.Slowloris(addr, 300, stop) }},
+		{"2000 idle burst", func(addr string, stop <-chan struct{}) { pktest.IdleBurst(addr, 2000, stop) }},
+		{"100 garbage senders", func(addr string, stop <-chan struct{}) { pktest.Garbage(addr, 100, stop) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -253,82 +254,4 @@ func timedScrape(t *testing.T, addr, when string) time.Duration {
 		t.Errorf("scrape %s the flood = %.30q, %v after %v; want a 200 within 1s", when, b, err, took)
 	}
 	return took
-}
-
-// slowloris keeps n connections sending a header byte every 300 ms,
-// reconnecting each one the server cuts, until stop; then it closes them.
-func slowloris(addr string, n int, stop <-chan struct{}) {
-	done := make(chan struct{}, n)
-	for i := 0; i < n; i++ {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			for conn := 0; conn < 100; conn++ { // bounded: reconnects
-				c, err := net.Dial("tcp", addr)
-				if err != nil {
-					return
-				}
-				_, err = io.WriteString(c, "GET /metrics HTTP/1.1\r\nHost: a\r\n")
-				for j := 0; j < 100 && err == nil; j++ {
-					select {
-					case <-stop:
-						c.Close()
-						return
-					case <-time.After(300 * time.Millisecond):
-					}
-					_, err = io.WriteString(c, "X")
-				}
-				c.Close()
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		<-done
-	}
-}
-
-// garbage keeps n clients sending what is not HTTP (a TLS hello's first
-// bytes, then more), each on a new connection once the last was
-// answered or cut, until stop.
-func garbage(addr string, n int, stop <-chan struct{}) {
-	done := make(chan struct{}, n)
-	for i := 0; i < n; i++ {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			for conn := 0; conn < 1000; conn++ { // bounded
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				c, err := net.Dial("tcp", addr)
-				if err != nil {
-					return
-				}
-				_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-				_, _ = io.WriteString(c, "\x16\x03\x01\x02\x00 not http\r\n\r\n")
-				_, _ = io.Copy(io.Discard, c)
-				c.Close()
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		<-done
-	}
-}
-
-// idleBurst opens n connections at once that send nothing, holds them
-// until stop and closes them.
-func idleBurst(addr string, n int, stop <-chan struct{}) {
-	var conns []net.Conn
-	for i := 0; i < n; i++ {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			break
-		}
-		conns = append(conns, c)
-	}
-	<-stop
-	for _, c := range conns {
-		c.Close()
-	}
 }
