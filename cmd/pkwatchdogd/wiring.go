@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -189,7 +188,9 @@ func assemble(log *zap.Logger, cfg *config.Config) (*parts, error) {
 		}
 	}()
 	if cfg.StatusFile != "" {
-		if err := os.MkdirAll(filepath.Dir(cfg.StatusFile), 0o755); err != nil {
+		// Its directory is trusted as the state dir is (config checked it
+		// too): status.Write will not write through another user's.
+		if err := safefile.MkdirTrustedPerm(filepath.Dir(cfg.StatusFile), 0o755); err != nil {
 			return nil, fmt.Errorf("status file dir: %w", err)
 		}
 	}

@@ -17,10 +17,18 @@ var ErrUntrustedDir = errors.New("directory not trusted")
 // MkdirTrusted makes dir (mode 0700) when it is missing, and then checks
 // it as TrustDir does. It never follows a symlink in dir's place and never
 // changes the mode of a directory it did not make.
-func MkdirTrusted(dir string) error {
+func MkdirTrusted(dir string) error { return MkdirTrustedPerm(dir, 0o700) }
+
+// MkdirTrustedPerm is MkdirTrusted making dir with perm (0755 for the
+// status file's, which other users read); perm must not let group or
+// others write. Nothing is made under parents CheckDir refuses.
+func MkdirTrustedPerm(dir string, perm os.FileMode) error {
+	if err := CheckDir(dir); err != nil {
+		return err
+	}
 	// MkdirAll leaves an existing directory (or a symlink to one) as it
 	// is; TrustDir then refuses what is not ours.
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(dir, perm); err != nil {
 		if _, lerr := os.Lstat(dir); lerr == nil {
 			return TrustDir(dir) // a file in its place: TrustDir says what
 		}
