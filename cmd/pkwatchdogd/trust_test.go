@@ -98,3 +98,26 @@ func TestValidateSaysWhatRunRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateRefusesWhatRunRefuses: a report.ca_file without a
+// certificate, which run refuses at start (exit 78), fails validate too,
+// with the same words (#30 item 7: validate said "valid").
+func TestValidateRefusesWhatRunRefuses(t *testing.T) {
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, []byte("not a certificate\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := writeConfig(t, fmt.Sprintf("[restart]\nunit = \"\"\n[report]\nenabled = true\nurl = \"https://127.0.0.1:1/\"\nca_file = %q\n%s", ca, kiteEntry("a.kite.test", "127.0.0.1:1")))
+	const want = "no PEM certificate in it"
+	code, out, errOut := runCmd(t, "validate", "--config", path)
+	if code != exitConfig || !strings.Contains(errOut, want) {
+		t.Errorf("validate = %d, %q%q; want %d saying %q", code, out, errOut, exitConfig, want)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var rout, rerr bytes.Buffer
+	if rcode := run(ctx, []string{"run", "--config", path}, &rout, &rerr); rcode != exitConfig || !strings.Contains(rerr.String(), want) {
+		t.Errorf("run = %d, %q; want %d saying %q", rcode, rerr.String(), exitConfig, want)
+	}
+}

@@ -44,6 +44,12 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pkwatchdogd: %s: %v\n", *path, err)
 		return exitConfig
 	}
+	// What run refuses at start (exit 78), validate refuses too: the
+	// uploader checks report.url and report.ca_file (#30).
+	if _, err := newUploader(log, cfg, storeLimiter{}); err != nil {
+		fmt.Fprintf(stderr, "pkwatchdogd: %s: %v\n", *path, err)
+		return exitConfig
+	}
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintf(stderr, "pkwatchdogd: %s: warning: %s: %s\n", *path, w.Key, w.Msg)
 	}
