@@ -121,3 +121,53 @@ func TestValidateRefusesWhatRunRefuses(t *testing.T) {
 		t.Errorf("run = %d, %q; want %d saying %q", rcode, rerr.String(), exitConfig, want)
 	}
 }
+
+// TestPlantedPagekitecStatusIgnored: pagekitec's -Y status file in a
+// world-writable sticky directory, planted by nobody and saying
+// "rejected", is no verdict (#30 item 5: it gave 7 "rejected" verdicts
+// and no restart for a wedged pagekitec): check says kite-down, and
+// validate says why the file is ignored. The same file of root's is
+// believed. The relay is Debian's real one (the kite is not connected to
+// it: down); the pagekitec instance is named in the config, with no
+// process (the real pagekitec is not packaged by Debian).
+func TestPlantedPagekitecStatusIgnored(t *testing.T) {
+	pktest.RequireRoot(t)
+	relay := pktest.StartRelay(t)
+	shared := filepath.Join(t.TempDir(), "shared")
+	if err := os.Mkdir(shared, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, os.ModeSticky|0o777); err != nil { // as /tmp
+		t.Fatal(err)
+	}
+	status := filepath.Join(shared, "pagekitec.status")
+	body := fmt.Sprintf("{\"pagekitec_status\": \"rejected\", \"pagekitec_update_min_interval\": 240, \"pagekitec_update_ts\": %d}\n", time.Now().Unix())
+	if err := os.WriteFile(status, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	name := "wedged." + relay.Domain
+	path := writeConfig(t, fmt.Sprintf("[probe]\ntimeout = \"4s\"\n[restart]\nunit = \"\"\n[report]\nenabled = false\n"+
+		"[[pagekite]]\nname = \"pkc\"\nkind = \"pagekitec\"\npidfile = %q\nlog_file = %q\nstatus_file = %q\n"+
+		"[[kite]]\nname = %q\nurl = \"http://%s/\"\nconnect_to = %q\npagekite = \"pkc\"\n",
+		filepath.Join(shared, "none.pid"), filepath.Join(shared, "none.log"), "json:"+status, name, name, relay.Addr))
+	for _, tt := range []struct {
+		owner int
+		want  string
+	}{
+		{65534, "kite-down"},
+		{0, "rejected"},
+	} {
+		if err := os.Chown(status, tt.owner, tt.owner); err != nil {
+			t.Fatal(err)
+		}
+		_, results, errOut := checkJSON(t, path)
+		if len(results) != 1 || string(results[0].Verdict) != tt.want {
+			t.Errorf("check with the status file of uid %d = %+v, %s; want %s", tt.owner, results, errOut, tt.want)
+		}
+		code, out, errOut := runCmd(t, "validate", "--config", path)
+		warned := strings.Contains(errOut, "pagekite pkc: ignored for verdicts: "+status+": file not trusted: owned by uid 65534")
+		if code != exitOK || warned != (tt.owner != 0) {
+			t.Errorf("validate with the status file of uid %d = %d, %s%s; want 0, saying why it is ignored when it is nobody's", tt.owner, code, out, errOut)
+		}
+	}
+}

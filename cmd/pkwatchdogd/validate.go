@@ -53,6 +53,15 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintf(stderr, "pkwatchdogd: %s: warning: %s: %s\n", *path, w.Key, w.Msg)
 	}
+	// A status file or log another user could have written is no
+	// verdict: run ignores it and warns once; validate says why.
+	for _, in := range instances {
+		if err := logSource(in).Trust(); err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				fmt.Fprintf(stderr, "pkwatchdogd: %s: warning: pagekite %s: ignored for verdicts: %s\n", *path, in.Name, line)
+			}
+		}
+	}
 	fmt.Fprintf(stdout, "%s: valid; %d PageKite instance(s), %d kite(s) to watch:\n", *path, len(instances), kites)
 	for i, in := range instances {
 		fmt.Fprintf(stdout, "  pagekite %s (%s)\n", in.Name, describeInstance(in))
