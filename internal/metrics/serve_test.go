@@ -202,7 +202,6 @@ func TestServeScrapeUnderFlood(t *testing.T) {
 	}{
 		{"300 slowloris", func(addr string, stop <-chan struct{}) { pktest.Slowloris(addr, 300, stop) }},
 		{"2000 idle burst", func(addr string, stop <-chan struct{}) { pktest.IdleBurst(addr, 2000, stop) }},
-		{"100 garbage senders", func(addr string, stop <-chan struct{}) { pktest.Garbage(addr, 100, stop) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

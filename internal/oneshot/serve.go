@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -148,10 +149,49 @@ func (s *server) admit(c net.Conn) {
 	s.conns[c] = struct{}{}
 	s.pending = append(s.pending, c)
 	if len(s.pending) > s.l.MaxPending {
-		old := s.pending[0]
-		s.pending = append(s.pending[:0], s.pending[1:]...)
+		i := s.idlestLocked()
+		old := s.pending[i]
+		s.pending = slices.Delete(s.pending, i, i+1)
 		_ = old.SetDeadline(time.Now()) // its read fails; it is closed unanswered
 	}
+}
+
+// cutScan is how many of the oldest pending connections a cut looks at
+// for one that sent nothing.
+const cutScan = 16
+
+// idlestLocked picks the pending connection to cut: the oldest of the
+// cutScan oldest whose request has not come (nothing waits to be read),
+// else the oldest. A prompt request whose goroutine has not run yet
+// (hundreds of connections come in at once) is then not cut for an idle
+// one (#30). The caller holds s.mu.
+func (s *server) idlestLocked() int {
+	for i, c := range s.pending[:min(len(s.pending), cutScan)] {
+		if !waiting(c) {
+			return i
+		}
+	}
+	return 0
+}
+
+// waiting reports whether bytes sent by the client wait unread on c.
+func waiting(c net.Conn) bool {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var b [1]byte
+	var n int
+	// Control, not Read: c's goroutine may be blocked reading it, and
+	// holds its read lock meanwhile. A peek that never waits needs none.
+	_ = rc.Control(func(fd uintptr) {
+		n, _, _ = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	})
+	return n > 0
 }
 
 // read takes c out of the pending connections; it reports false when c

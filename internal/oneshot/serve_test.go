@@ -307,3 +307,52 @@ func TestServeCutsTheOldestPending(t *testing.T) {
 		}
 	}
 }
+
+// TestServeCutsIdleFirst: past MaxPending, the connection cut is the
+// oldest that sent nothing, not an older one whose request waits unread
+// (its goroutine not run yet, as in a burst of hundreds: #30, a scrape
+// cut with a reset); with every one of them waiting, the oldest.
+func TestServeCutsIdleFirst(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	// Server-side connections that nothing reads, as admit sees them.
+	accept := func(request string) net.Conn {
+		t.Helper()
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		sc, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sc.Close() })
+		if request != "" {
+			if _, err := io.WriteString(c, request); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return sc
+	}
+	scrape, idle, scrape2 := accept("GET /metrics HTTP/1.1\r\n\r\n"), accept(""), accept("GET / HTTP/1.1\r\n\r\n")
+	// The bytes sent must have arrived before the peek.
+	time.Sleep(50 * time.Millisecond)
+	for _, tt := range []struct {
+		name    string
+		pending []net.Conn
+		want    int
+	}{
+		{"request waits in the oldest", []net.Conn{scrape, idle, scrape2}, 1},
+		{"oldest idle", []net.Conn{idle, scrape, scrape2}, 0},
+		{"every one waits", []net.Conn{scrape, scrape2}, 0},
+	} {
+		s := &server{pending: tt.pending}
+		if got := s.idlestLocked(); got != tt.want {
+			t.Errorf("%s: idlestLocked() = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}

@@ -58,32 +58,6 @@ func IdleBurst(addr string, n int, stop <-chan struct{}) int {
 	return len(conns)
 }
 
-// Garbage keeps n clients sending what is not HTTP (a TLS hello's first
-// bytes), each on a new connection once the last was answered or cut (at
-// most 1000 each), until stop. It returns how many connections it opened.
-func Garbage(addr string, n int, stop <-chan struct{}) int {
-	return each(n, func() int {
-		opened := 0
-		for conn := 0; conn < 1000; conn++ {
-			select {
-			case <-stop:
-				return opened
-			default:
-			}
-			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-			if err != nil {
-				return opened
-			}
-			opened++
-			_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-			_, _ = io.WriteString(c, "\x16\x03\x01\x02\x00 not http\r\n\r\n")
-			_, _ = io.Copy(io.Discard, c)
-			c.Close()
-		}
-		return opened
-	})
-}
-
 // each runs client n times at once and sums what they return.
 func each(n int, client func() int) int {
 	var (
