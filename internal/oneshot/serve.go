@@ -31,7 +31,8 @@ type Limits struct {
 	// already read, for a slot in the order they came.
 	MaxConns int
 	// MaxPending is how many connections may be waiting for their
-	// request at once; a new one past it cuts the oldest waiting, so
+	// request at once; a new one past it cuts the oldest waiting (the
+	// oldest that sent nothing, when one of the 16 oldest did not), so
 	// that idle or slow clients cannot keep a prompt one out.
 	MaxPending int
 	// StopTimeout bounds how long Serve waits for answers in flight once
@@ -66,11 +67,12 @@ func (l Limits) withDefaults() Limits {
 
 // Serve accepts connections on ln until ctx ends, reads one request from
 // each (bounded by l.MaxRequest and l.ReadTimeout; at most l.MaxPending
-// connections wait for theirs, the oldest cut first), answers it with h
-// (l.MaxConns at once) and closes the connection ("Connection: close"; no keep-alive, no HTTP/2).
-// A request not sent within l.ReadTimeout is closed unanswered; one that is
-// malformed or too long gets 400 at once, without a slot. The handler's answer is written
-// as HTTP/1.1, its body ended by the close; for HEAD, without the body.
+// connections wait for theirs, the oldest idle one cut first), answers
+// it with h (l.MaxConns at once) and closes the connection ("Connection:
+// close"; no keep-alive, no HTTP/2). A request not sent within
+// l.ReadTimeout is closed unanswered; one that is malformed or too long
+// gets 400 at once, without a slot. The handler's answer is written as
+// HTTP/1.1, its body ended by the close; for HEAD, without the body.
 //
 // Serve closes ln. It returns nil once ctx ended and the connections in
 // flight were answered (or, after l.StopTimeout, cut), or the listener's
