@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh: pkwatchdogd's benchmarks (`make bench`). See bench/README.md.
 #
-#   bash bench/run.sh [footprint] [spread] [cost] [detect] [scale] [stacks]   (default: all six)
+#   bash bench/run.sh [footprint] [spread] [cost] [detect] [scale] [flood] [stacks]   (default: all seven)
 #
 # Builds the release binaries into a temp dir (make dist and the OpenWrt
 # binaries: the Makefile's own flags), runs each bench (go test -tags bench,
@@ -15,14 +15,15 @@
 # (1,100,1000,5000), BENCH_SCALE_INTERVAL (60s), BENCH_SCALE_TIMEOUT (5s),
 # BENCH_SCALE_CONCURRENCY (256), BENCH_SCALE_CPU_WINDOW (20s),
 # BENCH_MONIT_KITES (100), BENCH_SPREAD_RUNS (5), BENCH_COST_RUNS (3),
-# BENCH_FOOTPRINT_INTERVAL (20s), BENCH_FOOTPRINT_WINDOW (60s), BENCH_STACKS_RUNS (50),
+# BENCH_FOOTPRINT_INTERVAL (20s), BENCH_FOOTPRINT_WINDOW (60s),
+# BENCH_FLOOD_WINDOW (10s), BENCH_FLOOD_BURST (10000), BENCH_STACKS_RUNS (50),
 # PKWATCHDOGD_BIN (default: the stripped amd64 release binary built here).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 benches=("$@")
-[ ${#benches[@]} -gt 0 ] || benches=(footprint spread cost detect scale stacks)
+[ ${#benches[@]} -gt 0 ] || benches=(footprint spread cost detect scale flood stacks)
 
 tmp=$(mktemp -d /tmp/pkwatchdogd-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -56,8 +57,9 @@ for b in "${benches[@]}"; do
     cost) test=TestCostPerProbe; limit=8m ;;
     detect) test=TestDetectionLatency; limit=15m ;;
     scale) test=TestScale; limit=20m ;;
+    flood) test=TestMetricsFlood; limit=5m ;;
     stacks) test=TestStacksRead; limit=5m ;;
-    *) echo "unknown bench $b (want footprint, spread, cost, detect, scale, stacks)" >&2; exit 1 ;;
+    *) echo "unknown bench $b (want footprint, spread, cost, detect, scale, flood, stacks)" >&2; exit 1 ;;
   esac
   echo "== $b: go test -tags bench -count=1 -v -run '^$test\$' ./bench/"
   if ! "$GO" test -tags bench -count=1 -v -timeout "$limit" -run "^$test\$" ./bench/ >"$tmp/$b.out" 2>&1; then

@@ -46,8 +46,23 @@ func runValidate(path string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pkwatchdogd: %s: %v\n", path, err)
 		return exitConfig
 	}
+	// What run refuses at start (exit 78), validate refuses too: the
+	// uploader checks report.url and report.ca_file (#30).
+	if _, err := newUploader(log, cfg, storeLimiter{}); err != nil {
+		fmt.Fprintf(stderr, "pkwatchdogd: %s: %v\n", path, err)
+		return exitConfig
+	}
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintf(stderr, "pkwatchdogd: %s: warning: %s: %s\n", path, w.Key, w.Msg)
+	}
+	// A status file or log another user could have written is no
+	// verdict: run ignores it and warns once; validate says why.
+	for _, in := range instances {
+		if err := logSource(in).Trust(); err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				fmt.Fprintf(stderr, "pkwatchdogd: %s: warning: pagekite %s: ignored for verdicts: %s\n", path, in.Name, line)
+			}
+		}
 	}
 	fmt.Fprintf(stdout, "%s: valid; %d PageKite instance(s), %d kite(s) to watch:\n", path, len(instances), kites)
 	for i, in := range instances {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -125,10 +124,13 @@ func settingsFrom(cfg *config.Config, instances []config.Instance, restarters []
 	return s
 }
 
-// logSource is the instance's log, read for rejections.
+// logSource is the instance's log, read for rejections. Its status file
+// and log file count when root, pkwatchdogd's user or the instance's
+// restart.user owns them.
 func logSource(in config.Instance) *pklog.Source {
+	owner, _, _ := action.UserID(in.Action.User) // unknown: 0, root's
 	return &pklog.Source{LogFile: in.LogFile, JournalUnit: in.JournalUnit, Command: in.LogCommand, StatusFile: in.StatusFile,
-		Pagekitec: in.Kind == pagekite.C}
+		Owner: owner, Pagekitec: in.Kind == pagekite.C}
 }
 
 // parts are the daemon's components built from one config. The prober,
@@ -189,7 +191,9 @@ func assemble(log *zap.Logger, cfg *config.Config) (*parts, error) {
 		}
 	}()
 	if cfg.StatusFile != "" {
-		if err := os.MkdirAll(filepath.Dir(cfg.StatusFile), 0o755); err != nil {
+		// Its directory is trusted as the state dir is (config checked it
+		// too): status.Write will not write through another user's.
+		if err := safefile.MkdirTrustedPerm(filepath.Dir(cfg.StatusFile), 0o755); err != nil {
 			return nil, fmt.Errorf("status file dir: %w", err)
 		}
 	}

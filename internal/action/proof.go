@@ -159,6 +159,10 @@ func trustedFile(pid int, path string) error {
 	return nil
 }
 
+// UserID is the uid of user, a name or a number (restart.user); ok false
+// for "".
+func UserID(user string) (uid int, ok bool, err error) { return expectedUID(user, nil) }
+
 // expectedUID is the uid the process must run as: the configured user, else
 // --runas=USER[:GROUP] from its command line; ok false when unknown.
 func expectedUID(configured string, argv []string) (uid int, ok bool, err error) {

@@ -21,6 +21,7 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/redact"
 	"github.com/pagekite/pkwatchdogd/internal/report"
+	"github.com/pagekite/pkwatchdogd/internal/safefile"
 )
 
 // Warnings are what is allowed but likely a mistake, each with its key:
@@ -96,12 +97,14 @@ const (
 
 func (c *Config) problems() []Problem {
 	var ps problems
-	pathProblems(&ps, "state_dir", c.StateDir)
-	if c.StatusFile != "" {
-		pathProblems(&ps, "status_file", c.StatusFile)
+	if pathProblems(&ps, "state_dir", c.StateDir) {
+		trustProblems(&ps, "state_dir", c.StateDir)
+	}
+	if c.StatusFile != "" && pathProblems(&ps, "status_file", c.StatusFile) {
 		if st, err := os.Stat(c.StatusFile); err == nil && st.IsDir() {
 			ps.add("status_file", "%s is a directory; name a file in it", c.StatusFile)
 		}
+		trustProblems(&ps, "status_file", filepath.Dir(c.StatusFile))
 	}
 	oneOf(&ps, "log_level", c.LogLevel, "debug", "info", "warn", "error")
 	oneOf(&ps, "log_target", c.LogTarget, "auto", "journal", "stderr")
@@ -401,26 +404,38 @@ var systemDirs = []string{"/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64"
 
 // pathProblems checks a path pkwatchdogd writes to: absolute, not a
 // system directory, and never under /etc, /proc, /sys, /dev, /boot or
-// /usr.
-func pathProblems(ps *problems, key, path string) {
+// /usr. It reports whether the path passed.
+func pathProblems(ps *problems, key, path string) bool {
 	if path == "" {
 		ps.add(key, "must not be empty")
-		return
+		return false
 	}
 	if !filepath.IsAbs(path) {
 		ps.add(key, "must be an absolute path, got %q", path)
-		return
+		return false
 	}
 	clean := filepath.Clean(path)
 	if slices.Contains(systemDirs, clean) {
 		ps.add(key, "%s is a system directory: use a directory of pkwatchdogd's own (e.g. /var/lib/pkwatchdogd)", clean)
-		return
+		return false
 	}
 	for _, top := range []string{"/etc", "/proc", "/sys", "/dev", "/boot", "/usr"} {
 		if strings.HasPrefix(clean, top+"/") {
 			ps.add(key, "%s is under %s, which is not for pkwatchdogd's state", clean, top)
-			return
+			return false
 		}
+	}
+	return true
+}
+
+// trustProblems checks a directory pkwatchdogd writes into (state_dir,
+// status_file's) as run does before it writes there
+// (safefile.MkdirTrusted), in the same words, without making it: so that
+// validate says what run would refuse, and a reload to such a directory
+// is refused.
+func trustProblems(ps *problems, key, dir string) {
+	if err := safefile.CheckDir(dir); err != nil {
+		ps.add(key, "%v", err)
 	}
 }
 

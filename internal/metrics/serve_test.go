@@ -16,6 +16,7 @@ import (
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
+	"github.com/pagekite/pkwatchdogd/internal/pktest"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/report"
 )
@@ -185,4 +186,71 @@ func TestServeEndsWithContext(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve() did not return within 10s of cancel")
 	}
+}
+
+// TestServeScrapeUnderFlood: a scrape is answered within 1 s while 300
+// slowloris clients (reconnecting when cut) or a burst of 2000 idle
+// connections hold the endpoint, and after they end; the scrapes run past
+// the server's 2 s read timeout, when the flood's connections expire
+// (#30: 6.6 s, then about 2 s each, with 300 slowloris; 6.9 s during a
+// burst of 10,000, each expired connection answered 400 and lingered on
+// while holding one of the 16 answer slots).
+func TestServeScrapeUnderFlood(t *testing.T) {
+	tests := []struct {
+		name  string
+		flood func(addr string, stop <-chan struct{})
+	}{
+		{"300 slowloris", func(addr string, stop <-chan struct{}) { pktest.Slowloris(addr, 300, stop) }},
+		{"2000 idle burst", func(addr string, stop <-chan struct{}) { pktest.IdleBurst(addr, 2000, stop) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := serve(t, New())
+			addr := strings.TrimPrefix(base, "http://")
+			stop := make(chan struct{})
+			flooded := make(chan struct{})
+			go func() {
+				defer close(flooded)
+				tt.flood(addr, stop)
+			}()
+			// During the flood (2.5 s: past the 2 s read timeout of its
+			// first connections), then after it.
+			var worst time.Duration
+			for i, end := 0, time.Now().Add(3500*time.Millisecond); i < 40 && time.Now().Before(end); i++ {
+				worst = max(worst, timedScrape(t, addr, "during"))
+				time.Sleep(100 * time.Millisecond)
+			}
+			close(stop)
+			select {
+			case <-flooded:
+			case <-time.After(10 * time.Second):
+				t.Fatal("flood did not end within 10s")
+			}
+			for i := 0; i < 5; i++ {
+				worst = max(worst, timedScrape(t, addr, "after"))
+			}
+			t.Logf("slowest scrape %v", worst)
+		})
+	}
+}
+
+// timedScrape GETs /metrics on a new connection and fails the test when
+// the answer is not a 200 that came within 1 s; it returns how long it
+// took.
+func timedScrape(t *testing.T, addr, when string) time.Duration {
+	t.Helper()
+	begun := time.Now()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("scrape %s the flood: %v", when, err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	_, _ = io.WriteString(c, "GET /metrics HTTP/1.1\r\nHost: a\r\nUser-Agent: Prometheus/3.0\r\nAccept: text/plain\r\n\r\n")
+	b, err := io.ReadAll(c)
+	took := time.Since(begun)
+	if !strings.HasPrefix(string(b), "HTTP/1.1 200 ") || took > time.Second {
+		t.Errorf("scrape %s the flood = %.30q, %v after %v; want a 200 within 1s", when, b, err, took)
+	}
+	return took
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -30,7 +31,8 @@ type Limits struct {
 	// already read, for a slot in the order they came.
 	MaxConns int
 	// MaxPending is how many connections may be waiting for their
-	// request at once; a new one past it cuts the oldest waiting, so
+	// request at once; a new one past it cuts the oldest waiting (the
+	// oldest that sent nothing, when one of the 16 oldest did not), so
 	// that idle or slow clients cannot keep a prompt one out.
 	MaxPending int
 	// StopTimeout bounds how long Serve waits for answers in flight once
@@ -65,17 +67,20 @@ func (l Limits) withDefaults() Limits {
 
 // Serve accepts connections on ln until ctx ends, reads one request from
 // each (bounded by l.MaxRequest and l.ReadTimeout; at most l.MaxPending
-// connections wait for theirs, the oldest cut first), answers it with h
-// (l.MaxConns at once) and closes the connection ("Connection: close"; no keep-alive, no HTTP/2).
-// A request that cannot be read gets 400. The handler's answer is written
-// as HTTP/1.1, its body ended by the close; for HEAD, without the body.
+// connections wait for theirs, the oldest idle one cut first), answers
+// it with h (l.MaxConns at once) and closes the connection ("Connection:
+// close"; no keep-alive, no HTTP/2). A request not sent within
+// l.ReadTimeout is closed unanswered; one that is malformed or too long
+// gets 400 at once, without a slot. The handler's answer is written as
+// HTTP/1.1, its body ended by the close; for HEAD, without the body.
 //
 // Serve closes ln. It returns nil once ctx ended and the connections in
 // flight were answered (or, after l.StopTimeout, cut), or the listener's
 // error.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, l Limits) error {
 	l = l.withDefaults()
-	s := &server{h: h, l: l, conns: make(map[net.Conn]struct{}), slots: make(chan struct{}, l.MaxConns)}
+	s := &server{h: h, l: l, conns: make(map[net.Conn]struct{}), slots: make(chan struct{}, l.MaxConns),
+		lingering: make(chan struct{}, l.MaxPending)}
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer stop()
 	err := s.accept(ctx, ln)
@@ -91,7 +96,9 @@ type server struct {
 	h     http.Handler
 	l     Limits
 	slots chan struct{}
-	wg    sync.WaitGroup
+	// lingering bounds the connections lingering after their answer.
+	lingering chan struct{}
+	wg        sync.WaitGroup
 
 	mu    sync.Mutex // guards conns and pending
 	conns map[net.Conn]struct{}
@@ -144,10 +151,49 @@ func (s *server) admit(c net.Conn) {
 	s.conns[c] = struct{}{}
 	s.pending = append(s.pending, c)
 	if len(s.pending) > s.l.MaxPending {
-		old := s.pending[0]
-		s.pending = append(s.pending[:0], s.pending[1:]...)
+		i := s.idlestLocked()
+		old := s.pending[i]
+		s.pending = slices.Delete(s.pending, i, i+1)
 		_ = old.SetDeadline(time.Now()) // its read fails; it is closed unanswered
 	}
+}
+
+// cutScan is how many of the oldest pending connections a cut looks at
+// for one that sent nothing.
+const cutScan = 16
+
+// idlestLocked picks the pending connection to cut: the oldest of the
+// cutScan oldest whose request has not come (nothing waits to be read),
+// else the oldest. A prompt request whose goroutine has not run yet
+// (hundreds of connections come in at once) is then not cut for an idle
+// one (#30). The caller holds s.mu.
+func (s *server) idlestLocked() int {
+	for i, c := range s.pending[:min(len(s.pending), cutScan)] {
+		if !waiting(c) {
+			return i
+		}
+	}
+	return 0
+}
+
+// waiting reports whether bytes sent by the client wait unread on c.
+func waiting(c net.Conn) bool {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var b [1]byte
+	var n int
+	// Control, not Read: c's goroutine may be blocked reading it, and
+	// holds its read lock meanwhile. A peek that never waits needs none.
+	_ = rc.Control(func(fd uintptr) {
+		n, _, _ = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	})
+	return n > 0
 }
 
 // read takes c out of the pending connections; it reports false when c
@@ -219,28 +265,41 @@ func (s *server) serve(ctx context.Context, c net.Conn) {
 	if !s.read(c) {
 		return // cut to make room for a newer connection
 	}
-	if n == 0 && !isTimeout(err) {
-		return // closed by the client before a byte
-	}
-	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
-	case <-ctx.Done():
+	if n == 0 || isTimeout(err) {
+		// Closed, or not sent in time (idle, slowloris): closed
+		// unanswered, as net/http's server does. An answer here would
+		// take a slot and linger, and a flood's expiring connections
+		// then kept every prompt scrape waiting (#30).
 		return
 	}
 	_ = c.SetDeadline(time.Now().Add(s.l.WriteTimeout))
 	w := newAnswer(c, req)
 	if err != nil {
+		// A request that is not HTTP: answered at once, no handler, no
+		// slot.
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = io.WriteString(w, "bad request\n")
-	} else {
-		req.RemoteAddr = c.RemoteAddr().String()
-		s.h.ServeHTTP(w, req)
+	} else if !s.handle(ctx, w, c, req) {
+		return
 	}
 	if w.finish() == nil {
-		lingerClose(c)
+		s.lingerClose(c)
 	}
+}
+
+// handle answers req with the handler, in one of the l.MaxConns slots; it
+// reports false when ctx ended first.
+func (s *server) handle(ctx context.Context, w http.ResponseWriter, c net.Conn, req *http.Request) bool {
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-ctx.Done():
+		return false
+	}
+	req.RemoteAddr = c.RemoteAddr().String()
+	s.h.ServeHTTP(w, req)
+	return true
 }
 
 func isTimeout(err error) bool {
@@ -257,7 +316,15 @@ const (
 
 // lingerClose ends the writing side and reads what the client still
 // sends, for lingerTime or lingerBytes at most; the caller then closes c.
-func lingerClose(c net.Conn) {
+// It holds no answer slot, and at most l.MaxPending connections linger at
+// once: past that, c is closed at once.
+func (s *server) lingerClose(c net.Conn) {
+	select {
+	case s.lingering <- struct{}{}:
+		defer func() { <-s.lingering }()
+	default:
+		return
+	}
 	cw, ok := c.(interface{ CloseWrite() error })
 	if !ok || cw.CloseWrite() != nil {
 		return

@@ -11,8 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/pagekite/pkwatchdogd/internal/safefile"
 )
 
 const (
@@ -43,6 +44,10 @@ type Source struct {
 	// StatusFile is pagekitec's -Y status file, "" for none: a status
 	// "rejected" there is a rejection of every kite of the instance.
 	StatusFile string
+	// Owner is PageKite's uid (restart.user), 0 when not known: StatusFile
+	// and LogFile count only when they are regular files of root,
+	// pkwatchdogd's user or Owner, writable by no one else (Trust).
+	Owner int
 	// Journalctl is the journalctl binary; "" means "journalctl" on PATH.
 	Journalctl string
 	// Pagekitec: the log is libpagekite's (pagekitec), not pagekite.py's;
@@ -98,30 +103,55 @@ func (s *Source) Rejection(ctx context.Context, kite string, now time.Time) (Rej
 	if s == nil {
 		return Rejection{}, false, nil
 	}
-	if r, ok := s.statusRejection(kite, now); ok {
+	r, ok, untrusted := s.statusRejection(kite, now)
+	if ok {
 		return r, true, nil
 	}
 	if s.LogFile == "" && s.JournalUnit == "" && len(s.Command) == 0 {
-		return Rejection{}, false, nil
+		return Rejection{}, false, untrusted
 	}
 	seen, err := s.scan(ctx, now)
-	r, ok := seen.For(kite, now)
+	r, ok = seen.For(kite, now)
 	if ok {
 		r.Source = s.Name()
 	}
-	return r, ok, err
+	return r, ok, errors.Join(untrusted, err)
+}
+
+// ReadStatus reads the status file as verdicts do (ReadStatusTrusted).
+func (s *Source) ReadStatus() (Status, error) {
+	return ReadStatusTrusted(s.StatusFile, s.Owner)
+}
+
+// Trust says why the status file or the log file, as they are now, do
+// not count for verdicts (for validate); nil when both do, or are not
+// there.
+func (s *Source) Trust() error {
+	var errs []error
+	if s.StatusFile != "" {
+		errs = append(errs, safefile.CheckTrusted(s.StatusFile, s.Owner))
+	}
+	if s.LogFile != "" && s.JournalUnit == "" && len(s.Command) == 0 {
+		errs = append(errs, safefile.CheckTrusted(s.LogFile, s.Owner))
+	}
+	return errors.Join(errs...)
 }
 
 // statusRejection is the rejection pagekitec's status file shows for kite
-// at now, held across its retries (StatusHold).
-func (s *Source) statusRejection(kite string, now time.Time) (Rejection, bool) {
+// at now, held across its retries (StatusHold). untrusted is why the file
+// was not believed: then it shows none, and a rejection it showed before
+// no longer holds.
+func (s *Source) statusRejection(kite string, now time.Time) (r Rejection, ok bool, untrusted error) {
 	if s.StatusFile == "" {
-		return Rejection{}, false
+		return Rejection{}, false, nil
 	}
-	st, err := ReadStatus(s.StatusFile)
+	st, err := s.ReadStatus()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
+	case errors.Is(err, safefile.ErrUntrustedFile):
+		s.held = nil
+		return Rejection{}, false, err
 	case err == nil && st.Status == "rejected":
 		s.held = &Rejection{Reason: "pagekitec status rejected", At: st.Updated, Source: "pagekitec status file " + s.StatusFile}
 		s.heldSeen = now
@@ -129,11 +159,11 @@ func (s *Source) statusRejection(kite string, now time.Time) (Rejection, bool) {
 		s.held = nil
 	}
 	if s.held == nil || now.Sub(s.heldSeen) >= StatusHold || now.Before(s.heldSeen) {
-		return Rejection{}, false
+		return Rejection{}, false, nil
 	}
-	r := *s.held
+	r = *s.held
 	r.Kite = kite
-	return r, true
+	return r, true, nil
 }
 
 // scan returns the Seen of the log, read again only when it changed (a
@@ -168,7 +198,7 @@ func (s *Source) scan(ctx context.Context, now time.Time) (*Seen, error) {
 	if s.seen != nil && key == s.key {
 		return s.seen, nil
 	}
-	lines, err := tailFile(s.LogFile)
+	lines, err := tailFile(s.LogFile, s.Owner)
 	if err != nil {
 		return s.seen, err
 	}
@@ -177,10 +207,12 @@ func (s *Source) scan(ctx context.Context, now time.Time) (*Seen, error) {
 }
 
 // tailFile returns the lines of the last MaxTail bytes of path (the first,
-// cut, line dropped when the file is longer). It opens without blocking,
-// so a FIFO put in the log's place cannot hang it.
-func tailFile(path string) ([]string, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+// cut, line dropped when the file is longer). It opens without blocking
+// and without following a symlink, and reads only a file owner (or root,
+// or pkwatchdogd's user) wrote (safefile.OpenTrusted): a FIFO put in the
+// log's place cannot hang it, and another user's log is no verdict.
+func tailFile(path string, owner int) ([]string, error) {
+	f, err := safefile.OpenTrusted(path, owner)
 	if err != nil {
 		return nil, fmt.Errorf("read pagekite log: %w", err)
 	}
@@ -188,9 +220,6 @@ func tailFile(path string) ([]string, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("read pagekite log: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("read pagekite log %s: not a regular file", path)
 	}
 	from := max(st.Size()-MaxTail, 0)
 	r := io.NewSectionReader(f, from, MaxTail)

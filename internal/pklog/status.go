@@ -36,12 +36,31 @@ func (s Status) Stale(now time.Time) bool {
 }
 
 // ReadStatus reads pagekitec's status file at path, in either of its
-// formats (json, or text "key: value" lines).
+// formats (json, or text "key: value" lines), whoever wrote it: for the
+// evidence a crash report shows. Verdicts read it with ReadStatusTrusted.
 func ReadStatus(path string) (Status, error) {
 	data, err := safefile.ReadFile(path, maxStatusFile)
 	if err != nil {
 		return Status{}, fmt.Errorf("read pagekitec status file: %w", err)
 	}
+	return parseStatus(path, data)
+}
+
+// ReadStatusTrusted is ReadStatus for a file whose word is acted on: only
+// a regular file of root, pkwatchdogd's user or owner (PageKite's uid),
+// writable by no one else, opened without following a symlink; else the
+// error wraps safefile.ErrUntrustedFile (#30: a status file planted by
+// nobody in a sticky directory silenced every restart).
+func ReadStatusTrusted(path string, owner int) (Status, error) {
+	data, err := safefile.ReadTrusted(path, maxStatusFile, owner)
+	if err != nil {
+		return Status{}, fmt.Errorf("read pagekitec status file: %w", err)
+	}
+	return parseStatus(path, data)
+}
+
+// parseStatus parses the status file read from path.
+func parseStatus(path string, data []byte) (Status, error) {
 	fields := map[string]string{}
 	var js map[string]any
 	if err := json.Unmarshal(data, &js); err == nil {

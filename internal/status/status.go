@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path/filepath"
 	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/atomicfile"
@@ -109,7 +110,8 @@ func EncodeKite(k *Kite) []byte {
 // thousands of kites rewritten about once a second is most of the cost.
 //
 // The file is compact JSON with one kite per line: readable with grep and
-// a pager.
+// a pager. Its directory must be one that safefile.TrustDir trusts, else
+// nothing is written and the error wraps safefile.ErrUntrustedDir.
 func Write(path string, head *File, kites [][]byte) error {
 	h := *head
 	h.Kites = nil
@@ -122,8 +124,16 @@ func Write(path string, head *File, kites [][]byte) error {
 	if !bytes.HasSuffix(data, []byte(tail)) {
 		return fmt.Errorf("encode status: unexpected encoding %q", data[max(0, len(data)-20):])
 	}
+	// Never into a directory another user can swap (or did: a symlink in
+	// its place or among its parents): checked at every write, since the
+	// daemon runs for months.
+	if err := safefile.TrustDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("write status file: %w", err)
+	}
 	// Streamed to the file: with 5000 kites the file is 2.5 MB, which
-	// need not be assembled in memory first.
+	// need not be assembled in memory first. The temporary file is made
+	// with O_EXCL (never through a symlink) and renamed over path (a
+	// symlink there is replaced, not followed).
 	err = atomicfile.ReplaceFunc(path, 0o644, func(w io.Writer) error {
 		return writeKites(w, data[:len(data)-len(tail)], kites)
 	})

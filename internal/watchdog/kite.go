@@ -2,6 +2,7 @@ package watchdog
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
+	"github.com/pagekite/pkwatchdogd/internal/safefile"
 	"github.com/pagekite/pkwatchdogd/internal/sdnotify"
 )
 
@@ -253,10 +255,21 @@ func (l *kiteLoop) probe(ctx context.Context) (probe.Result, bool) {
 }
 
 // warnLog says once per log that it cannot be read to tell rejected kites
-// apart (a missing file, no journalctl), and logs later errors at debug.
+// apart (a missing file, no journalctl), or, once, that it or the status
+// file is not trusted, and logs later errors at debug.
 func (w *Watchdog) warnLog(src *pklog.Source, err error) {
-	if _, said := w.logWarned.LoadOrStore(src.Name(), true); said {
+	untrusted := errors.Is(err, safefile.ErrUntrustedFile)
+	key := src.Name()
+	if untrusted {
+		key += " untrusted"
+	}
+	if _, said := w.logWarned.LoadOrStore(key, true); said {
 		w.log.Debug("cannot read PageKite's log", zap.String("log", src.Name()), zap.Error(err))
+		return
+	}
+	if untrusted {
+		w.log.Warn("PageKite's status file or log not trusted: ignored for verdicts",
+			zap.String("log", src.Name()), zap.String("status_file", src.StatusFile), zap.Error(err))
 		return
 	}
 	w.log.Warn("cannot read PageKite's log: a kite the relay rejects will look like a PageKite to restart",

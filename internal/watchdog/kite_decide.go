@@ -137,7 +137,7 @@ func (l *kiteLoop) statusEvidence(src *pklog.Source, res probe.Result) {
 	if src == nil || src.StatusFile == "" {
 		return
 	}
-	st, err := pklog.ReadStatus(src.StatusFile)
+	st, err := src.ReadStatus() // only one it can trust
 	if err != nil {
 		return
 	}

@@ -34,8 +34,14 @@ func (w *Watchdog) publish(board *board, force bool) {
 	}
 	kites, lines := board.list()
 	if s.StatusFile != "" {
-		if err := status.Write(s.StatusFile, f, lines); err != nil {
+		switch err := status.Write(s.StatusFile, f, lines); {
+		case err == nil:
+			w.statusErr = ""
+		case err.Error() != w.statusErr:
+			w.statusErr = err.Error()
 			w.log.Warn("status file not written", zap.Error(err))
+		default:
+			w.log.Debug("status file not written", zap.Error(err))
 		}
 	}
 	if w.deps.Notify != nil {

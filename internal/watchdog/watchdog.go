@@ -78,6 +78,10 @@ type Watchdog struct {
 	// configErr is the last rejected config reload; only the main loop
 	// touches it.
 	configErr string
+	// statusErr is why the status file was last not written, "" once it
+	// is: warned about once, not at every write; only the main loop
+	// touches it.
+	statusErr string
 
 	mu sync.Mutex // guards kites
 	// kites are the running kite loops, by name.
