@@ -86,18 +86,7 @@ func TestReadTrusted(t *testing.T) {
 func TestTrustDirThroughSymlinks(t *testing.T) {
 	pktest.RequireRoot(t)
 	base := t.TempDir()
-	mkdir := func(p string, uid int, perm os.FileMode) string {
-		if err := os.MkdirAll(p, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(p, perm); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chown(p, uid, uid); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	mkdir := func(p string, uid int, perm os.FileMode) string { return pktest.MkdirOwned(t, p, uid, perm) }
 	symlink := func(target, p string, uid int) string {
 		if err := os.Symlink(target, p); err != nil {
 			t.Fatal(err)

@@ -20,19 +20,7 @@ func TestWriteNotThroughAnotherUsersDir(t *testing.T) {
 	pktest.RequireRoot(t)
 	const nobody = 65534
 	base := t.TempDir()
-	mkdir := func(p string, uid int, perm os.FileMode) string {
-		t.Helper()
-		if err := os.MkdirAll(p, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(p, perm); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chown(p, uid, uid); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	mkdir := func(p string, uid int, perm os.FileMode) string { return pktest.MkdirOwned(t, p, uid, perm) }
 	sticky := mkdir(filepath.Join(base, "tmp"), 0, os.ModeSticky|0o777)
 	theirs := mkdir(filepath.Join(base, "theirs"), nobody, 0o755)
 	mkdir(filepath.Join(theirs, "run"), nobody, 0o755)
