@@ -1,11 +1,13 @@
 package pymem
 
 import (
+	"bufio"
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"regexp"
@@ -133,18 +135,63 @@ func fromFile(maps []mapping, name, open string) (in interpreter, err error) {
 	return in, nil
 }
 
-// symbol finds a defined symbol, in .dynsym first, then .symtab.
+// symbol finds a defined symbol, in .dynsym first, then .symtab. It reads
+// each table entry by entry against the table's strings, read once:
+// debug/elf's Symbols would make every one of a libpython's thousands of
+// symbols a string and a struct (700 KB for Debian's python3.11, each
+// minute the desk checks that its stacks can be read).
 func symbol(f *elf.File, name string) (elf.Symbol, bool) {
-	for _, read := range []func() ([]elf.Symbol, error){f.DynamicSymbols, f.Symbols} {
-		syms, err := read()
-		if err != nil {
+	for _, typ := range []elf.SectionType{elf.SHT_DYNSYM, elf.SHT_SYMTAB} {
+		if s, ok := symbolIn(f, typ, name); ok {
+			return s, true
+		}
+	}
+	return elf.Symbol{}, false
+}
+
+// maxStrtab bounds a symbol table's strings read for a look-up.
+const maxStrtab = 16 << 20
+
+// symbolIn looks name up in f's first symbol table of type typ.
+func symbolIn(f *elf.File, typ elf.SectionType, name string) (elf.Symbol, bool) {
+	sec := f.SectionByType(typ)
+	if sec == nil || int(sec.Link) >= len(f.Sections) {
+		return elf.Symbol{}, false
+	}
+	strs := f.Sections[sec.Link]
+	if strs.Type != elf.SHT_STRTAB || strs.Size > maxStrtab {
+		return elf.Symbol{}, false
+	}
+	names, err := strs.Data()
+	if err != nil {
+		return elf.Symbol{}, false
+	}
+	size := 24 // Elf64_Sym: name, info, other, shndx, value, size
+	if f.Class == elf.ELFCLASS32 {
+		size = 16 // Elf32_Sym: name, value, size, info, other, shndx
+	}
+	r := bufio.NewReader(sec.Open())
+	e := make([]byte, size)
+	for n := sec.Size / uint64(size); n > 0; n-- {
+		if _, err := io.ReadFull(r, e); err != nil {
+			return elf.Symbol{}, false
+		}
+		off := f.ByteOrder.Uint32(e)
+		if uint64(off)+uint64(len(name)) >= uint64(len(names)) || string(names[off:int(off)+len(name)]) != name || names[int(off)+len(name)] != 0 {
 			continue
 		}
-		for _, s := range syms {
-			// An extension module imports _PyRuntime: SHN_UNDEF.
-			if s.Name == name && s.Section != elf.SHN_UNDEF && s.Value != 0 {
-				return s, true
-			}
+		var s elf.Symbol
+		if size == 24 {
+			s = elf.Symbol{Info: e[4], Other: e[5], Section: elf.SectionIndex(f.ByteOrder.Uint16(e[6:])),
+				Value: f.ByteOrder.Uint64(e[8:]), Size: f.ByteOrder.Uint64(e[16:])}
+		} else {
+			s = elf.Symbol{Value: uint64(f.ByteOrder.Uint32(e[4:])), Size: uint64(f.ByteOrder.Uint32(e[8:])),
+				Info: e[12], Other: e[13], Section: elf.SectionIndex(f.ByteOrder.Uint16(e[14:]))}
+		}
+		// An extension module imports _PyRuntime: SHN_UNDEF.
+		if s.Section != elf.SHN_UNDEF && s.Value != 0 {
+			s.Name = name
+			return s, true
 		}
 	}
 	return elf.Symbol{}, false
