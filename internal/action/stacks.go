@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -26,7 +27,7 @@ func (r *Restarter) readStacks(ctx context.Context, log *zap.Logger, p Process, 
 		fh := stacks.PythonFaulthandler(p.PID)
 		s.Faulthandler = &fh
 		if r.opts.AttachStacks {
-			r.readPython(ctx, log, p.PID, s)
+			r.readPython(ctx, log, p, s)
 		} else {
 			s.PythonNote = "restart.stacks = \"off\": memory not read"
 		}
@@ -57,9 +58,15 @@ func (r *Restarter) readStacks(ctx context.Context, log *zap.Logger, p Process, 
 	return s
 }
 
-// readPython reads pagekite.py's Python stacks from its memory into s.
-func (r *Restarter) readPython(ctx context.Context, log *zap.Logger, pid int, s *stacks.Snapshot) {
-	ps, err := pymem.Read(ctx, pid)
+// readPython reads pagekite.py's Python stacks from its memory into s,
+// if pid is still the process the restart proved: a PID reused meanwhile
+// is neither held nor read.
+func (r *Restarter) readPython(ctx context.Context, log *zap.Logger, p Process, s *stacks.Snapshot) {
+	if now, err := readProcess(p.PID); err != nil || !p.sameAs(now) {
+		s.PythonNote = fmt.Sprintf("not read from memory: pid %d is no longer the process the restart proved", p.PID)
+		return
+	}
+	ps, err := pymem.Read(ctx, p.PID)
 	if err != nil {
 		s.PythonNote = "not read from memory: " + err.Error()
 		log.Warn("python stacks not read", zap.Error(err))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pagekite/pkwatchdogd/internal/pktest"
+	"github.com/pagekite/pkwatchdogd/internal/stacks"
 )
 
 // TestRestartStacks: a restart reads the threads of the real process
@@ -67,5 +68,26 @@ func TestRestartStacks(t *testing.T) {
 				t.Errorf("NativeNote = %q, want it to say %q", s.NativeNote, tt.noteHas)
 			}
 		})
+	}
+}
+
+// TestReadPythonOnlyTheProvenProcess: the memory of a PID that is no
+// longer the process the restart proved (its start time differs: the PID
+// was reused) is neither held nor read.
+func TestReadPythonOnlyTheProvenProcess(t *testing.T) {
+	c := exec.Command("/bin/sleep", "30")
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Process.Kill(); _ = c.Wait() })
+	p, err := readProcess(c.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.StartTicks-- // what the proof saw of an earlier process with this PID
+	s := &stacks.Snapshot{PID: p.PID}
+	New(zapNop(), DefaultOptions()).readPython(t.Context(), zapNop(), p, s)
+	if !strings.Contains(s.PythonNote, "no longer the process the restart proved") || s.Python != nil {
+		t.Errorf("readPython(reused PID) = note %q, %d threads; want not read", s.PythonNote, len(s.Python))
 	}
 }
