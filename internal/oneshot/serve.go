@@ -79,7 +79,7 @@ func (l Limits) withDefaults() Limits {
 // error.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, l Limits) error {
 	l = l.withDefaults()
-	s := &server{h: h, l: l, conns: make(map[net.Conn]struct{}), slots: make(chan struct{}, l.MaxConns),
+	s := &server{h: h, l: l, conns: make(map[net.Conn]struct{}), began: make(map[net.Conn]time.Time), slots: make(chan struct{}, l.MaxConns),
 		lingering: make(chan struct{}, l.MaxPending)}
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer stop()
@@ -100,11 +100,14 @@ type server struct {
 	lingering chan struct{}
 	wg        sync.WaitGroup
 
-	mu    sync.Mutex // guards conns and pending
+	mu    sync.Mutex // guards conns, pending and began
 	conns map[net.Conn]struct{}
 	// pending are the connections waiting for their request, oldest
 	// first (at most MaxPending).
 	pending []net.Conn
+	// began is when the first byte of a pending connection's request
+	// was read: the longer ago, the slower its sender.
+	began map[net.Conn]time.Time
 }
 
 // accept runs until ln fails or closes. It never waits for a slot: a
@@ -154,6 +157,7 @@ func (s *server) admit(c net.Conn) {
 		i := s.idlestLocked()
 		old := s.pending[i]
 		s.pending = slices.Delete(s.pending, i, i+1)
+		delete(s.began, old)
 		_ = old.SetDeadline(time.Now()) // its read fails; it is closed unanswered
 	}
 }
@@ -162,18 +166,26 @@ func (s *server) admit(c net.Conn) {
 // for one that sent nothing.
 const cutScan = 16
 
-// idlestLocked picks the pending connection to cut: the oldest of the
-// cutScan oldest whose request has not come (nothing waits to be read),
-// else the oldest. A prompt request whose goroutine has not run yet
-// (hundreds of connections come in at once) is then not cut for an idle
-// one (#30). The caller holds s.mu.
+// idlestLocked picks the pending connection to cut, among the cutScan
+// oldest: one that sent nothing (no byte read, none waiting), else the
+// one whose request began longest ago (a slowloris), else the oldest. A
+// prompt request is never cut for a slow one: not while its bytes wait
+// for its goroutine (hundreds of connections come in at once), nor while
+// that goroutine reads them, the moment its request began (#30: a scrape
+// under 300 slowloris was cut there once, on a loaded CI). The caller
+// holds s.mu.
 func (s *server) idlestLocked() int {
+	slowest := -1
 	for i, c := range s.pending[:min(len(s.pending), cutScan)] {
-		if !waiting(c) {
+		at, began := s.began[c]
+		switch {
+		case !began && !waiting(c):
 			return i
+		case began && (slowest < 0 || at.Before(s.began[s.pending[slowest]])):
+			slowest = i
 		}
 	}
-	return 0
+	return max(slowest, 0)
 }
 
 // waiting reports whether bytes sent by the client wait unread on c.
@@ -196,11 +208,20 @@ func waiting(c net.Conn) bool {
 	return n > 0
 }
 
+// begin notes that c's request began: its first byte was read. read,
+// which serve always calls next, forgets it.
+func (s *server) begin(c net.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.began[c] = time.Now()
+}
+
 // read takes c out of the pending connections; it reports false when c
 // was cut meanwhile.
 func (s *server) read(c net.Conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.began, c)
 	for i, x := range s.pending {
 		if x == c {
 			s.pending = append(s.pending[:i], s.pending[i+1:]...)
@@ -254,6 +275,7 @@ func (s *server) serve(ctx context.Context, c net.Conn) {
 	n, err := c.Read(first[:])
 	var req *http.Request
 	if n == 1 {
+		s.begin(c)
 		br := readers.Get().(*bufio.Reader)
 		defer func() {
 			br.Reset(nil)

@@ -339,6 +339,12 @@ func TestServeCutsIdleFirst(t *testing.T) {
 		return sc
 	}
 	scrape, idle, scrape2 := accept("GET /metrics HTTP/1.1\r\n\r\n"), accept(""), accept("GET / HTTP/1.1\r\n\r\n")
+	// Connections whose goroutine has read what came (nothing waits): a
+	// prompt request being parsed right now, and a slowloris whose request
+	// began long ago.
+	reading, slow := accept(""), accept("")
+	now := time.Now()
+	began := map[net.Conn]time.Time{reading: now, slow: now.Add(-2 * time.Second)}
 	// The bytes sent must have arrived before the peek.
 	time.Sleep(50 * time.Millisecond)
 	for _, tt := range []struct {
@@ -349,8 +355,10 @@ func TestServeCutsIdleFirst(t *testing.T) {
 		{"request waits in the oldest", []net.Conn{scrape, idle, scrape2}, 1},
 		{"oldest idle", []net.Conn{idle, scrape, scrape2}, 0},
 		{"every one waits", []net.Conn{scrape, scrape2}, 0},
+		{"idle before a slow one", []net.Conn{reading, slow, idle}, 2},
+		{"the slowest, not the one being read", []net.Conn{reading, scrape, slow}, 2},
 	} {
-		s := &server{pending: tt.pending}
+		s := &server{pending: tt.pending, began: began}
 		if got := s.idlestLocked(); got != tt.want {
 			t.Errorf("%s: idlestLocked() = %d, want %d", tt.name, got, tt.want)
 		}
