@@ -13,7 +13,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/pagekite/pkwatchdogd/internal/safefile"
 )
 
 // ErrNotPython says the process maps no CPython interpreter.
@@ -94,18 +95,17 @@ func fromFile(maps []mapping, name, open string) (in interpreter, err error) {
 			err = fmt.Errorf("malformed ELF file: %v", p)
 		}
 	}()
-	// Opened without blocking, then checked: a FIFO put where the process
-	// maps its library must not hang the read.
-	file, err := os.OpenFile(open, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	// Opened without blocking, then checked as opened: a FIFO put where
+	// the process maps its library must not hang the read.
+	file, err := safefile.Open(open)
+	if errors.Is(err, safefile.ErrNotRegular) {
+		return in, errNoRuntime
+	}
 	if err != nil {
 		return in, err
 	}
 	defer file.Close()
-	st, err := file.Stat()
-	if err != nil {
-		return in, err
-	}
-	if !st.Mode().IsRegular() || st.Size() > maxELF {
+	if st, err := file.Stat(); err != nil || st.Size() > maxELF {
 		return in, errNoRuntime
 	}
 	f, err := elf.NewFile(file)

@@ -27,6 +27,12 @@ func ReadFile(path string, max int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return readAll(f, path, max)
+}
+
+// readAll reads f (path) to its end and closes it: at most max bytes,
+// else an error wrapping ErrTooLarge.
+func readAll(f *os.File, path string, max int64) ([]byte, error) {
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
