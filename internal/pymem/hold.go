@@ -151,33 +151,18 @@ func waitStops(held map[int]unix.Signal, deadline time.Time) map[int]bool {
 // allStopped reports whether every thread of pid is stopped (state T or
 // t in /proc/PID/task/TID/stat).
 func allStopped(pid int) bool {
-	tids := taskIDs(pid)
-	for tid := range tids {
-		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(tid) + "/stat")
-		if err != nil {
-			return false
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 || i+2 >= len(s) || (s[i+2] != 'T' && s[i+2] != 't') {
+	states := threadStates(pid)
+	for _, st := range states {
+		if st != 'T' && st != 't' {
 			return false
 		}
 	}
-	return len(tids) > 0
+	return len(states) > 0
 }
 
 // parentOf is pid's parent (0 when unknown).
 func parentOf(pid int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:]) // state, ppid, ...
+	f := strings.Fields(statTail("/proc/" + strconv.Itoa(pid) + "/stat")) // state, ppid, ...
 	if len(f) < 2 {
 		return 0
 	}
@@ -189,22 +174,44 @@ func parentOf(pid int) int {
 // detach each thread runs to re-enter the system call it was
 // interrupted in, which is not Python running.
 func settle(pid int) {
-	for i := 0; i < 50; i++ {
-		running := false
-		for tid := range taskIDs(pid) {
-			b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(tid) + "/stat")
-			if err != nil {
-				continue
-			}
-			s := string(b)
-			if j := strings.LastIndexByte(s, ')'); j >= 0 && j+2 < len(s) && s[j+2] == 'R' {
-				running = true
-				break
-			}
-		}
-		if !running {
-			return
-		}
+	for i := 0; i < 50 && running(pid); i++ {
 		time.Sleep(100 * time.Microsecond)
 	}
+}
+
+// running reports whether a thread of pid is on a CPU (state R).
+func running(pid int) bool {
+	for _, st := range threadStates(pid) {
+		if st == 'R' {
+			return true
+		}
+	}
+	return false
+}
+
+// threadStates is the state letter of each thread of pid, by TID; a
+// thread that ended meanwhile is left out.
+func threadStates(pid int) map[int]byte {
+	out := map[int]byte{}
+	for tid := range taskIDs(pid) {
+		if t := statTail("/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(tid) + "/stat"); t != "" {
+			out[tid] = t[0]
+		}
+	}
+	return out
+}
+
+// statTail is a stat file after its "(comm) ": the state letter first,
+// then the numeric fields; "" when it cannot be read.
+func statTail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+2 >= len(s) {
+		return ""
+	}
+	return s[i+2:]
 }
