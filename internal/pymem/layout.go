@@ -8,11 +8,11 @@ package pymem
 // version does not have.
 type Layout struct {
 	// Minor is the minor version (9 for 3.9); Lines says how a code
-	// object's line table is read.
+	// object's line table is read, and so whether a frame gives its
+	// position as f_lasti (PyFrameObject, 3.9/3.10) or as an instruction
+	// pointer (_PyInterpreterFrame, 3.11 on).
 	Minor int
 	Lines LineFormat
-	// FrameKind says what a thread state's frame pointer points to.
-	FrameKind FrameKind
 
 	// _PyRuntimeState: runtime.interpreters.head.
 	RuntimeInterpretersHead int64
@@ -70,16 +70,6 @@ type Layout struct {
 	BytesSize int64
 	BytesData int64
 }
-
-// FrameKind is what a thread state's frame chain is made of.
-type FrameKind int
-
-const (
-	// FrameObjects: PyFrameObject, 3.9 and 3.10.
-	FrameObjects FrameKind = iota
-	// InterpreterFrames: _PyInterpreterFrame, 3.11 on.
-	InterpreterFrames
-)
 
 // LineFormat is how a code object maps an instruction to its line.
 type LineFormat int

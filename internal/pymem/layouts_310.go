@@ -6,9 +6,8 @@ package pymem
 func layout310(abi ABI) Layout {
 	o := byABI(abi)
 	return Layout{
-		Minor:     10,
-		Lines:     Linetable310,
-		FrameKind: FrameObjects,
+		Minor: 10,
+		Lines: Linetable310,
 
 		// Include/internal/pycore_runtime.h 3.10: _PyRuntimeState.interpreters.head
 		RuntimeInterpretersHead: o(32, 24, 28),

@@ -7,9 +7,8 @@ package pymem
 func layout311(abi ABI) Layout {
 	o := byABI(abi)
 	return Layout{
-		Minor:     11,
-		Lines:     Locations,
-		FrameKind: InterpreterFrames,
+		Minor: 11,
+		Lines: Locations,
 
 		// Include/internal/pycore_runtime.h 3.11: _PyRuntimeState.interpreters.head
 		RuntimeInterpretersHead: o(40, 28, 28),

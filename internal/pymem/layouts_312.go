@@ -6,9 +6,8 @@ package pymem
 func layout312(abi ABI) Layout {
 	o := byABI(abi)
 	return Layout{
-		Minor:     12,
-		Lines:     Locations,
-		FrameKind: InterpreterFrames,
+		Minor: 12,
+		Lines: Locations,
 
 		// Include/internal/pycore_runtime.h 3.12: _PyRuntimeState.interpreters.head
 		RuntimeInterpretersHead: o(40, 28, 28),

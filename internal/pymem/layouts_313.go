@@ -9,9 +9,8 @@ package pymem
 func layout313(abi ABI) Layout {
 	o := byABI(abi)
 	return Layout{
-		Minor:     13,
-		Lines:     Locations,
-		FrameKind: InterpreterFrames,
+		Minor: 13,
+		Lines: Locations,
 
 		// Include/internal/pycore_runtime.h 3.13: _PyRuntimeState.interpreters.head
 		RuntimeInterpretersHead: o(632, 616, 620),

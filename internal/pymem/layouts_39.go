@@ -6,9 +6,8 @@ package pymem
 func layout39(abi ABI) Layout {
 	o := byABI(abi)
 	return Layout{
-		Minor:     9,
-		Lines:     Lnotab,
-		FrameKind: FrameObjects,
+		Minor: 9,
+		Lines: Lnotab,
 
 		// Include/internal/pycore_runtime.h 3.9: _PyRuntimeState.interpreters.head
 		RuntimeInterpretersHead: o(32, 24, 28),

@@ -65,15 +65,15 @@ func checkLayout(t *testing.T, abi ABI, l Layout, header map[string]int64) {
 			t.Errorf("offsets.c gives %s, which Layout has no field for", name)
 		}
 	}
-	wantKind, wantLines := InterpreterFrames, Locations
+	wantLines := Locations
 	switch l.Minor {
 	case 9:
-		wantKind, wantLines = FrameObjects, Lnotab
+		wantLines = Lnotab
 	case 10:
-		wantKind, wantLines = FrameObjects, Linetable310
+		wantLines = Linetable310
 	}
-	if l.FrameKind != wantKind || l.Lines != wantLines {
-		t.Errorf("layoutFor(%d, %v): FrameKind, Lines = %v, %v, want %v, %v", l.Minor, abi, l.FrameKind, l.Lines, wantKind, wantLines)
+	if l.Lines != wantLines {
+		t.Errorf("layoutFor(%d, %v).Lines = %v, want %v", l.Minor, abi, l.Lines, wantLines)
 	}
 }
 
