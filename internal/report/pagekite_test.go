@@ -41,31 +41,7 @@ func TestBundleFromRealPagekite(t *testing.T) {
 		"--service_cfg=foo.kite.test/80:password/alice:"+cfgPass,
 		"--logfile="+logFile)
 	cmd.Dir = dir
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start pagekite: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		data, _ := os.ReadFile(logFile)
-		if strings.Contains(string(data), "started=") && strings.HasSuffix(string(data), "\n") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pagekite wrote no log in 20s: %q", data)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	startLogging(t, cmd, logFile)
 	raw, _ := os.ReadFile(logFile)
 	if !strings.Contains(string(raw), svcSecret) {
 		t.Fatalf("pagekite's log lacks the secret: the test would prove nothing:\n%s", raw)
@@ -134,31 +110,7 @@ func TestBundleFromRealPagekiteColonSecrets(t *testing.T) {
 		"--service_on=http:colon.kite.test:127.0.0.1:1:"+argvSecret, "--logfile="+logFile)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "HOME="+dir)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start pagekite: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		data, _ := os.ReadFile(logFile)
-		if strings.Contains(string(data), "started=") && strings.HasSuffix(string(data), "\n") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pagekite wrote no log in 20s: %q", data)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	startLogging(t, cmd, logFile)
 	if raw, _ := os.ReadFile(logFile); !strings.Contains(string(raw), argvSecret) {
 		t.Fatalf("pagekite's log lacks the argv secret: the test would prove nothing:\n%s", raw)
 	}
@@ -213,5 +165,37 @@ func TestPagekitecInfo(t *testing.T) {
 		if got := pagekiteInfo(context.Background(), tt.in, ""); got != tt.want {
 			t.Errorf("pagekiteInfo(%+v) = %+v, want %+v", tt.in, got, tt.want)
 		}
+	}
+}
+
+// startLogging starts a real pagekite (cmd), ends it by PID at the end of
+// the test (SIGTERM, SIGKILL after 5 s), and waits (at most 20 s) for its
+// first whole log line in logFile.
+func startLogging(t *testing.T, cmd *exec.Cmd, logFile string) {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start pagekite: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		data, _ := os.ReadFile(logFile)
+		if strings.Contains(string(data), "started=") && strings.HasSuffix(string(data), "\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pagekite wrote no log in 20s: %q", data)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
