@@ -371,24 +371,34 @@ func TestOpenProvenRefusesChangedProcess(t *testing.T) {
 // TestStopDuringDiagnosticsKillsNothing: pkwatchdogd stopping (its context
 // cancelled, as on SIGTERM) while it waits after the diagnostics signals
 // abandons the restart: the kill signal is never sent, and the result
-// says so.
+// says so. The stop comes once the fake has handled both signals (not
+// after a fixed time, which a loaded machine can overrun).
 func TestStopDuringDiagnosticsKillsNothing(t *testing.T) {
 	rec := startSignalRecorder(t)
 	opts := rec.options()
 	opts.Diagnostics = true
-	opts.DiagnosticsWait = 5 * time.Second
+	opts.DiagnosticsWait = 30 * time.Second
 	ctx, cancel := context.WithCancel(t.Context())
-	time.AfterFunc(500*time.Millisecond, cancel)
+	defer cancel()
+	done := make(chan Result, 1)
+	go func() { done <- New(zapNop(), opts).Restart(ctx, "a.kite.test") }()
+	got := rec.signals(2)
+	if !slices.Equal(got, []string{"USR1", "USR2"}) {
+		t.Errorf("the fake got %v, want the diagnostics signals USR1 USR2", got)
+	}
+	cancel()
 	start := time.Now()
-	res := New(zapNop(), opts).Restart(ctx, "a.kite.test")
+	var res Result
+	select {
+	case res = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Restart did not return within 10s of the stop")
+	}
 	if res.Outcome != OutcomeFailed || !strings.Contains(res.Reason, "before the kill signal") {
 		t.Errorf("Restart(stopped during diagnostics) = %q %q, want failed, nothing killed", res.Outcome, res.Reason)
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("Restart took %v after the stop, want it to return at once", d)
-	}
-	if got := rec.signals(2); !slices.Equal(got, []string{"USR1", "USR2"}) {
-		t.Errorf("the fake got %v, want the diagnostics signals USR1 USR2", got)
 	}
 	time.Sleep(100 * time.Millisecond)
 	if !alive(rec.pid) {
