@@ -20,6 +20,7 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
 	"github.com/pagekite/pkwatchdogd/internal/logging"
 	"github.com/pagekite/pkwatchdogd/internal/metrics"
+	"github.com/pagekite/pkwatchdogd/internal/oneshot"
 	"github.com/pagekite/pkwatchdogd/internal/pagekite"
 	"github.com/pagekite/pkwatchdogd/internal/pklog"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
@@ -225,9 +226,12 @@ func assemble(log *zap.Logger, cfg *config.Config) (*parts, error) {
 		// Listen now: a metrics_listen that cannot be used stops the start
 		// (exit 78), rather than leaving the metrics silently off.
 		addr := cfg.MetricsListen
-		ln, err := net.Listen("tcp", addr)
+		ln, warn, err := oneshot.Listen(context.Background(), addr)
 		if err != nil {
 			return nil, fmt.Errorf("%w: metrics_listen %s: %w", errUnusableConfig, addr, err)
+		}
+		if warn != nil {
+			log.Warn("metrics listener without deferred accept", zap.Error(warn))
 		}
 		p.metricsLn = ln
 		p.serveMetrics = func(ctx context.Context) {

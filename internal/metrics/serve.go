@@ -21,15 +21,18 @@ const indexPage = `<!DOCTYPE html>
 // to them at /, until ctx ends. It returns nil once ctx ended and the
 // server shut down, or an error if it cannot listen or the server fails.
 func Serve(ctx context.Context, log *zap.Logger, addr string, m *Metrics) error {
-	ln, err := net.Listen("tcp", addr)
+	ln, warn, err := oneshot.Listen(ctx, addr)
 	if err != nil {
 		return fmt.Errorf("metrics listen: %w", err)
+	}
+	if warn != nil {
+		log.Warn("metrics listener without deferred accept", zap.Error(warn))
 	}
 	return ServeListener(ctx, log, ln, m)
 }
 
 // ServeListener is Serve on a listener the caller opened (for instance on
-// port 0, to learn the address). It closes ln.
+// port 0, to learn the address), best with oneshot.Listen. It closes ln.
 //
 // The server is package oneshot's: one request per connection, bounded
 // reads and writes, at most oneshot.DefaultLimits.MaxConns scrapes at once.

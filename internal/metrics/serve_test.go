@@ -16,18 +16,20 @@ import (
 
 	"github.com/pagekite/pkwatchdogd/internal/action"
 	"github.com/pagekite/pkwatchdogd/internal/fsm"
+	"github.com/pagekite/pkwatchdogd/internal/oneshot"
 	"github.com/pagekite/pkwatchdogd/internal/pktest"
 	"github.com/pagekite/pkwatchdogd/internal/probe"
 	"github.com/pagekite/pkwatchdogd/internal/report"
 )
 
-// serve runs ServeListener on a real loopback listener and returns its base
-// URL; the server ends with the test, and the test checks that it did.
+// serve runs ServeListener on a real loopback listener opened as the
+// daemon opens it (oneshot.Listen) and returns its base URL; the server
+// ends with the test, and the test checks that it did.
 func serve(t *testing.T, m *Metrics) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("net.Listen() error = %v", err)
+	ln, warn, err := oneshot.Listen(t.Context(), "127.0.0.1:0")
+	if err != nil || warn != nil {
+		t.Fatalf("oneshot.Listen() = %v, %v", warn, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

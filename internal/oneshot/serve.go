@@ -31,9 +31,9 @@ type Limits struct {
 	// already read, for a slot in the order they came.
 	MaxConns int
 	// MaxPending is how many connections may be waiting for their
-	// request at once; a new one past it cuts the oldest waiting (the
-	// oldest that sent nothing, when one of the 16 oldest did not), so
-	// that idle or slow clients cannot keep a prompt one out.
+	// request at once; a new one past it cuts one, the likeliest to be
+	// idle or slow first (see idlestLocked), so that idle or slow clients
+	// cannot keep a prompt one out.
 	MaxPending int
 	// StopTimeout bounds how long Serve waits for answers in flight once
 	// its context ends; then their connections are cut.
@@ -100,7 +100,7 @@ type server struct {
 	lingering chan struct{}
 	wg        sync.WaitGroup
 
-	mu    sync.Mutex // guards conns, pending and began
+	mu    sync.Mutex // guards conns, pending, began and peekBuf
 	conns map[net.Conn]struct{}
 	// pending are the connections waiting for their request, oldest
 	// first (at most MaxPending).
@@ -108,6 +108,8 @@ type server struct {
 	// began is when the first byte of a pending connection's request
 	// was read: the longer ago, the slower its sender.
 	began map[net.Conn]time.Time
+	// peekBuf is what a cut peeks into.
+	peekBuf [peekMax]byte
 }
 
 // accept runs until ln fails or closes. It never waits for a slot: a
@@ -160,52 +162,6 @@ func (s *server) admit(c net.Conn) {
 		delete(s.began, old)
 		_ = old.SetDeadline(time.Now()) // its read fails; it is closed unanswered
 	}
-}
-
-// cutScan is how many of the oldest pending connections a cut looks at
-// for one that sent nothing.
-const cutScan = 16
-
-// idlestLocked picks the pending connection to cut, among the cutScan
-// oldest: one that sent nothing (no byte read, none waiting), else the
-// one whose request began longest ago (a slowloris), else the oldest. A
-// prompt request is never cut for a slow one: not while its bytes wait
-// for its goroutine (hundreds of connections come in at once), nor while
-// that goroutine reads them, the moment its request began (#30: a scrape
-// under 300 slowloris was cut there once, on a loaded CI). The caller
-// holds s.mu.
-func (s *server) idlestLocked() int {
-	slowest := -1
-	for i, c := range s.pending[:min(len(s.pending), cutScan)] {
-		at, began := s.began[c]
-		switch {
-		case !began && !waiting(c):
-			return i
-		case began && (slowest < 0 || at.Before(s.began[s.pending[slowest]])):
-			slowest = i
-		}
-	}
-	return max(slowest, 0)
-}
-
-// waiting reports whether bytes sent by the client wait unread on c.
-func waiting(c net.Conn) bool {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return false
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	var b [1]byte
-	var n int
-	// Control, not Read: c's goroutine may be blocked reading it, and
-	// holds its read lock meanwhile. A peek that never waits needs none.
-	_ = rc.Control(func(fd uintptr) {
-		n, _, _ = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-	})
-	return n > 0
 }
 
 // begin notes that c's request began: its first byte was read. read,

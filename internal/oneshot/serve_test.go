@@ -311,7 +311,9 @@ func TestServeCutsTheOldestPending(t *testing.T) {
 // TestServeCutsIdleFirst: past MaxPending, the connection cut is the
 // oldest that sent nothing, not an older one whose request waits unread
 // (its goroutine not run yet, as in a burst of hundreds: #30, a scrape
-// cut with a reset); with every one of them waiting, the oldest.
+// cut with a reset); else the slowest; else one with an unfinished
+// request head waiting; a request that began only now is not slow; with
+// every one of them prompt, the newest.
 func TestServeCutsIdleFirst(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -338,7 +340,8 @@ func TestServeCutsIdleFirst(t *testing.T) {
 		}
 		return sc
 	}
-	scrape, idle, scrape2 := accept("GET /metrics HTTP/1.1\r\n\r\n"), accept(""), accept("GET / HTTP/1.1\r\n\r\n")
+	scrape, idle, scrape2 := accept("GET /metrics HTTP/1.1\r\n\r\n"), accept(""), accept("GET / HTTP/1.1\nHost: a\n\n")
+	partial := accept("GET /metrics HTTP/1.1\r\nHost: a\r\n")
 	// Connections whose goroutine has read what came (nothing waits): a
 	// prompt request being parsed right now, and a slowloris whose request
 	// began long ago.
@@ -354,13 +357,27 @@ func TestServeCutsIdleFirst(t *testing.T) {
 	}{
 		{"request waits in the oldest", []net.Conn{scrape, idle, scrape2}, 1},
 		{"oldest idle", []net.Conn{idle, scrape, scrape2}, 0},
-		{"every one waits", []net.Conn{scrape, scrape2}, 0},
+		{"every one waits", []net.Conn{scrape, scrape2}, 1},
 		{"idle before a slow one", []net.Conn{reading, slow, idle}, 2},
 		{"the slowest, not the one being read", []net.Conn{reading, scrape, slow}, 2},
+		{"slow before unfinished", []net.Conn{partial, slow, scrape}, 1},
+		{"unfinished before prompt", []net.Conn{scrape, partial, scrape2}, 1},
+		{"unfinished before one being read", []net.Conn{reading, partial}, 1},
+		{"one being read before prompt ones", []net.Conn{scrape, reading, scrape2}, 1},
 	} {
 		s := &server{pending: tt.pending, began: began}
 		if got := s.idlestLocked(); got != tt.want {
 			t.Errorf("%s: idlestLocked() = %d, want %d", tt.name, got, tt.want)
 		}
+	}
+	// Past the scanned oldest, only the newest is looked at: an idle one
+	// there is cut before prompt ones.
+	var many []net.Conn
+	for range cutScan {
+		many = append(many, scrape)
+	}
+	s := &server{pending: append(many, scrape2, idle), began: began}
+	if got := s.idlestLocked(); got != cutScan+1 {
+		t.Errorf("prompt oldest, idle newest: idlestLocked() = %d, want %d", got, cutScan+1)
 	}
 }
