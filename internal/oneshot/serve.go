@@ -31,9 +31,9 @@ type Limits struct {
 	// already read, for a slot in the order they came.
 	MaxConns int
 	// MaxPending is how many connections may be waiting for their
-	// request at once; a new one past it cuts one, the likeliest to be
-	// idle or slow first (see idlestLocked), so that idle or slow clients
-	// cannot keep a prompt one out.
+	// request at once; a new one past it cuts one: one that sent nothing
+	// first, then the slowest, one whose whole request waits unread last,
+	// so that idle or slow clients cannot keep a prompt one out.
 	MaxPending int
 	// StopTimeout bounds how long Serve waits for answers in flight once
 	// its context ends; then their connections are cut.
