@@ -66,6 +66,15 @@ var rules = sync.OnceValue(func() []rule {
 		// line, or is on the next line (a header folded, or logged apart).
 		{re: regexp.MustCompile(`(?i)(?:proxy-)?(?:authorization|cookie|set-cookie|x-api-key|x-auth-token|x-pagekite-auth)\s*:[ \t]*\r?\n[ \t]*([^\r\n]*[^\s])`), any: headerTriggers, span: true},
 		{re: regexp.MustCompile(`(?i)(?:proxy-)?(?:authorization|cookie|set-cookie|x-api-key|x-auth-token|x-pagekite-auth)\s*:[ \t]*([^\r\n]*[^\s])`), any: headerTriggers},
+		// The signature of a kite request (X-PageKite: proto:domain:bsalt:
+		// fsalt:SIG), which pagekitec logs at full verbosity (" * X-PageKite:
+		// ...", once pkwatchdogd raised its log level) and pagekite.py with
+		// --debugio: a SHA-1 of the kite's secret and the fields before it,
+		// so that a weak secret could be found from it offline. The last
+		// field goes, the kite's name stays. Also the session a tunnel
+		// replaces (X-PageKite-Replace).
+		{re: regexp.MustCompile(`(?i)x-pagekite[ \t]*:[ \t]*[^:\s]+:[^:\s]+(?::[^:\s]*)*:([^:\s;,'"\\]+)`), any: []string{"x-pagekite"}},
+		{re: regexp.MustCompile(`(?i)x-pagekite-replace[ \t]*:[ \t]*([^\s;,'"\\]+)`), any: []string{"x-pagekite-replace"}},
 		// Credentials anywhere, such as inside a Python list.
 		{re: regexp.MustCompile(`(?i)\b(?:basic|bearer|digest|token)\s+([A-Za-z0-9+/=._~-]{4,})`), any: []string{"basic", "bearer", "digest", "token"}},
 		// The same with a colon or an equals sign (bearer:TOKEN), and
