@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -91,5 +93,57 @@ func TestKiteRequestSignatureRedacted(t *testing.T) {
 		if out := r.String(in); out != in {
 			t.Errorf("%q -> %q, want it kept", in, out)
 		}
+	}
+}
+
+// TestPagekitecHandshakeLog redacts a real pagekitec's log of its
+// handshakes (testdata/pagekitec-handshake.log: at the verbosity SIGUSR1
+// gives, then with raw data dumps): no request signature, relay session
+// id or piece of one of them survives, whatever line it is in (a raw
+// dump cuts a header every 160 bytes); the kite's name, "session=new",
+// the dumps' sizes and the rest of the story stay.
+func TestPagekitecHandshakeLog(t *testing.T) {
+	data, err := os.ReadFile("testdata/pagekitec-handshake.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	text := strings.Join(lines, "\n")
+	// What must go, read from the log itself: each signature (the last
+	// field of an X-PageKite request) and session id, in pieces of 12.
+	var private []string
+	for _, m := range regexp.MustCompile(`X-PageKite: [^\s\\]*:([0-9a-f]{36})`).FindAllStringSubmatch(text, -1) {
+		private = append(private, m[1])
+	}
+	for _, m := range regexp.MustCompile(`[0-9a-f]{8}:[0-9a-f]{40}`).FindAllString(text, -1) {
+		private = append(private, m)
+	}
+	if len(private) < 10 {
+		t.Fatalf("found %d signatures and session ids in the log, want 10 or more", len(private))
+	}
+	got := New(Options{RedactIPs: true}).String(text)
+	for _, p := range private {
+		for i := 0; i+12 <= len(p); i += 6 {
+			if strings.Contains(got, p[i:i+12]) {
+				t.Errorf("%q (of %s) survived", p[i:i+12], p)
+			}
+		}
+	}
+	for _, k := range []string{
+		"msg= * X-PageKite: http:a.kite.test:", "(session=new, in DNS)", "msg=W/5(141/141): ", "msg=R/5(520/520): ",
+		"Session ID is: ", "msg= - Matched: http:a.kite.test", "Tick!  [repeating=yes, next=16, status=10, tunnels=0, v=0.91.251215C]",
+		"msg=5: Connected!",
+	} {
+		if !strings.Contains(got, k) {
+			t.Errorf("lost %q", k)
+		}
+	}
+	if t.Failed() {
+		t.Logf("redacted:\n%s", got)
 	}
 }

@@ -72,9 +72,16 @@ var rules = sync.OnceValue(func() []rule {
 		// --debugio: a SHA-1 of the kite's secret and the fields before it,
 		// so that a weak secret could be found from it offline. The last
 		// field goes, the kite's name stays. Also the session a tunnel
-		// replaces (X-PageKite-Replace).
+		// replaces (X-PageKite-Replace) and the one the relay gives
+		// (X-PageKite-SessionID).
 		{re: regexp.MustCompile(`(?i)x-pagekite[ \t]*:[ \t]*[^:\s]+:[^:\s]+(?::[^:\s]*)*:([^:\s;,'"\\]+)`), any: []string{"x-pagekite"}},
-		{re: regexp.MustCompile(`(?i)x-pagekite-replace[ \t]*:[ \t]*([^\s;,'"\\]+)`), any: []string{"x-pagekite-replace"}},
+		{re: regexp.MustCompile(`(?i)x-pagekite-(?:replace|sessionid)[ \t]*:[ \t]*([^\s;,'"\\]+)`), any: []string{"x-pagekite-replace", "x-pagekite-sessionid"}},
+		// pagekitec's dumps of raw data ("W/5(141/141): ...", "R/...", and
+		// "data/..." on a tunnel's parse error, at full verbosity): the
+		// bytes of the handshake and of end users' requests, cut every 160
+		// bytes wherever a header or a signature falls, so no rule could
+		// read them. The data goes whole; the sizes stay.
+		{re: regexp.MustCompile(`(?:^|[\s=])(?:W|R|data)/\d+\(\d+/\d+\): ?([^\r\n]+)`), any: []string{"): "}},
 		// Credentials anywhere, such as inside a Python list.
 		{re: regexp.MustCompile(`(?i)\b(?:basic|bearer|digest|token)\s+([A-Za-z0-9+/=._~-]{4,})`), any: []string{"basic", "bearer", "digest", "token"}},
 		// The same with a colon or an equals sign (bearer:TOKEN), and
@@ -94,8 +101,9 @@ var rules = sync.OnceValue(func() []rule {
 
 // isOpaque reports whether a session-like value is an opaque token (a
 // session id: eight or more token characters mixing letters and digits,
-// or twelve or more with letters), not a word or a number such as "new"
-// or "137", nor a URL (whose credentials and query the URL rules remove).
+// or twelve or more with letters; colons inside, as in pagekitec's
+// "6b1616fb:80daf93d…"), not a word or a number such as "new" or "137",
+// nor a URL (whose credentials and query the URL rules remove).
 func isOpaque(v string) bool {
 	letters, digits := 0, 0
 	for i := 0; i < len(v); i++ {
@@ -104,6 +112,7 @@ func isOpaque(v string) bool {
 			digits++
 		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
 			letters++
+		case c == ':' && i > 0 && i < len(v)-1 && v[i+1] != '/':
 		case !isTokenByte(c):
 			return false
 		}
