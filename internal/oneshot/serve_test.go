@@ -365,6 +365,7 @@ func TestServeCutsIdleFirst(t *testing.T) {
 		{"unfinished before one being read", []net.Conn{reading, partial}, 1},
 		{"one being read before prompt ones", []net.Conn{scrape, reading, scrape2}, 1},
 	} {
+		began[reading] = time.Now() // being read now, however long the test took
 		s := &server{pending: tt.pending, began: began}
 		if got := s.idlestLocked(); got != tt.want {
 			t.Errorf("%s: idlestLocked() = %d, want %d", tt.name, got, tt.want)
