@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -103,17 +102,7 @@ func TestKiteRequestSignatureRedacted(t *testing.T) {
 // dump cuts a header every 160 bytes); the kite's name, "session=new",
 // the dumps' sizes and the rest of the story stay.
 func TestPagekitecHandshakeLog(t *testing.T) {
-	data, err := os.ReadFile("testdata/pagekitec-handshake.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines []string
-	for _, l := range strings.Split(string(data), "\n") {
-		if !strings.HasPrefix(l, "#") {
-			lines = append(lines, l)
-		}
-	}
-	text := strings.Join(lines, "\n")
+	text := readLog(t, "testdata/pagekitec-handshake.log")
 	// What must go, read from the log itself: each signature (the last
 	// field of an X-PageKite request) and session id, in pieces of 12.
 	var private []string

@@ -37,17 +37,7 @@ func TestLog(t *testing.T) {
 // in the shapes of libpagekite's format strings): byte counts, states,
 // stream and relay ids stay, session ids and secrets go (#31 item 3).
 func TestPagekitecLog(t *testing.T) {
-	data, err := os.ReadFile("testdata/pagekitec.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines []string
-	for _, l := range strings.Split(string(data), "\n") {
-		if l != "" && !strings.HasPrefix(l, "#") {
-			lines = append(lines, l)
-		}
-	}
-	text := strings.Join(lines, "\n") + "\n"
+	text := readLog(t, "testdata/pagekitec.log")
 	got := New(Options{Secrets: []string{"pkc-Secret/9:x"}, RedactIPs: true}).String(text)
 	for _, k := range []string{
 		"(session=new, is fast, in DNS)", "fe_0/request_count: 3", "fe_0/fe_port: 29081", "fe_0/conn/status: 00000011",
@@ -67,4 +57,21 @@ func TestPagekitecLog(t *testing.T) {
 			t.Errorf("String(pagekitec.log) kept %q:\n%s", g, got)
 		}
 	}
+}
+
+// readLog returns the log in file without its comment lines (those that
+// start with "#"), every other line as it is.
+func readLog(t *testing.T, file string) string {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n")
 }
