@@ -1,9 +1,6 @@
 package redact
 
-import (
-	"sort"
-	"strings"
-)
+import "strings"
 
 // splitSecrets returns s with the pieces of secrets that a line break
 // splits removed: a secret whose first part ends one line and whose rest
@@ -14,8 +11,7 @@ func splitSecrets(s string, secrets []string) string {
 	if len(secrets) == 0 || !strings.Contains(s, "\n") && len(s) < minDerived {
 		return s
 	}
-	type span struct{ from, to int }
-	var cut []span
+	var cuts []cut
 	for start := 0; start <= len(s); {
 		nl := strings.IndexByte(s[start:], '\n')
 		end := len(s)
@@ -43,12 +39,12 @@ func splitSecrets(s string, secrets []string) string {
 						}
 					}
 					if at >= 0 {
-						cut = append(cut, span{lineEnd - k, lineEnd}, span{at, at + len(sec) - k})
+						cuts = append(cuts, cut{lineEnd - k, lineEnd}, cut{at, at + len(sec) - k})
 						break
 					}
 				}
 				if k >= minDerived {
-					cut = append(cut, span{lineEnd - k, lineEnd})
+					cuts = append(cuts, cut{lineEnd - k, lineEnd})
 					break
 				}
 			}
@@ -58,23 +54,5 @@ func splitSecrets(s string, secrets []string) string {
 		}
 		start = end + 1
 	}
-	if len(cut) == 0 {
-		return s
-	}
-	sort.Slice(cut, func(i, j int) bool { return cut[i].from < cut[j].from })
-	var b strings.Builder
-	last := 0
-	for _, c := range cut {
-		if c.from < last {
-			c.from = last
-		}
-		if c.to <= c.from {
-			continue
-		}
-		b.WriteString(s[last:c.from])
-		b.WriteString(Marker)
-		last = c.to
-	}
-	b.WriteString(s[last:])
-	return b.String()
+	return cutAll(s, cuts)
 }

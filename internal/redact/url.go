@@ -12,14 +12,7 @@ import "strings"
 // through URL (or URLs).
 func URL(raw string) string {
 	rest, tail := splitFragment(raw)
-	start := 0
-	if i := strings.Index(rest, "://"); i >= 0 {
-		start = i + 3
-	}
-	hostEnd := len(rest)
-	if q := strings.IndexByte(rest[start:], '?'); q >= 0 {
-		hostEnd = start + q
-	}
+	start, hostEnd := authority(rest)
 	var b strings.Builder
 	b.Grow(len(raw))
 	b.WriteString(rest[:start])
@@ -61,6 +54,20 @@ func splitFragment(raw string) (string, string) {
 		return rest, "#"
 	}
 	return rest, "#" + Marker
+}
+
+// authority returns where the authority of rest (a URL without its
+// fragment) starts, after "://" (0 when there is none), and where the
+// text userinfoEnd looks in ends: at the query, or the end.
+func authority(rest string) (start, end int) {
+	if i := strings.Index(rest, "://"); i >= 0 {
+		start = i + 3
+	}
+	end = len(rest)
+	if q := strings.IndexByte(rest[start:], '?'); q >= 0 {
+		end = start + q
+	}
+	return start, end
 }
 
 // userinfoEnd returns the index of the '@' that ends the user information
@@ -131,14 +138,7 @@ func URLSecrets(raw string) []string {
 		}
 	}
 	add(frag)
-	start := 0
-	if i := strings.Index(rest, "://"); i >= 0 {
-		start = i + 3
-	}
-	hostEnd := len(rest)
-	if q := strings.IndexByte(rest[start:], '?'); q >= 0 {
-		hostEnd = start + q
-	}
+	start, hostEnd := authority(rest)
 	if at := userinfoEnd(rest[start:hostEnd]); at > 0 {
 		user, pass, ok := strings.Cut(rest[start:start+at], ":")
 		if ok {
