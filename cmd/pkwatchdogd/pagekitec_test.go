@@ -142,7 +142,7 @@ func TestPagekitecDiscoveredAndRejected(t *testing.T) {
 // not the other's, and does not fail with "several pagekitec processes".
 func TestOtherUsersPagekitecIgnored(t *testing.T) {
 	pktest.RequireRoot(t)
-	const nobody = 65534
+	const nobody = pktest.Nobody
 	relay := pktest.StartRelay(t)
 	host, port, _ := strings.Cut(relay.Addr, ":")
 	startFakePagekitec(t, "-F", host, "-P", port, "80", "http", "mine."+relay.Domain, "80", "s3cret")

@@ -22,18 +22,13 @@ import (
 // nobody's symlink was written through). A trusted one is valid.
 func TestValidateSaysWhatRunRefuses(t *testing.T) {
 	pktest.RequireRoot(t)
-	const nobody = 65534
+	const nobody = pktest.Nobody
 	base := t.TempDir()
 	mkdir := func(p string, uid int, perm os.FileMode) string { return pktest.MkdirOwned(t, p, uid, perm) }
 	sticky := mkdir(filepath.Join(base, "tmp"), 0, os.ModeSticky|0o777)
 	theirs := mkdir(filepath.Join(base, "theirs"), nobody, 0o755)
 	link := filepath.Join(sticky, "pkw")
-	if err := os.Symlink(theirs, link); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Lchown(link, nobody, nobody); err != nil {
-		t.Fatal(err)
-	}
+	pktest.SymlinkOwned(t, theirs, link, nobody)
 	good := mkdir(filepath.Join(base, "good"), 0, 0o700)
 	open := mkdir(filepath.Join(base, "open"), 0, 0o777)
 	nobodysState := mkdir(filepath.Join(base, "nobodys-state"), nobody, 0o700)

@@ -23,7 +23,7 @@ import (
 // nobody's status file gave 7 "rejected" verdicts and no restart.
 func TestUntrustedFilesAreNoVerdict(t *testing.T) {
 	pktest.RequireRoot(t)
-	const nobody = 65534
+	const nobody = pktest.Nobody
 	dir := t.TempDir()
 	if err := os.Chmod(dir, os.ModeSticky|0o777); err != nil {
 		t.Fatal(err)
@@ -34,17 +34,7 @@ func TestUntrustedFilesAreNoVerdict(t *testing.T) {
 	plant := func(body string, uid int, perm os.FileMode) string {
 		t.Helper()
 		n++
-		p := filepath.Join(dir, fmt.Sprintf("f%d", n))
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(p, perm); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chown(p, uid, uid); err != nil {
-			t.Fatal(err)
-		}
-		return p
+		return pktest.WriteOwned(t, filepath.Join(dir, fmt.Sprintf("f%d", n)), body, uid, perm)
 	}
 	link := func(to string) string {
 		t.Helper()
@@ -110,7 +100,7 @@ func TestUntrustedStatusFileEndsAHeldRejection(t *testing.T) {
 	if err := os.WriteFile(path, []byte(body[:len(body)-2]+", \"x\": 1}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chown(path, 65534, 65534); err != nil {
+	if err := os.Chown(path, pktest.Nobody, pktest.Nobody); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok, err := src.Rejection(context.Background(), "a.kite.test", now.Add(time.Second)); ok || !errors.Is(err, safefile.ErrUntrustedFile) {

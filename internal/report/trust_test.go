@@ -17,7 +17,7 @@ import (
 // the target keeps its mode and its files, and nothing is written there.
 func TestStateDirOfAnotherUser(t *testing.T) {
 	pktest.RequireRoot(t)
-	const nobody = 65534
+	const nobody = pktest.Nobody
 	log := filepath.Join(t.TempDir(), "pagekite.log")
 	writeLog(t, log, []string{pkLine(t0, "x=1")})
 	for _, tt := range []struct {

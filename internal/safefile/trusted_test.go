@@ -11,7 +11,7 @@ import (
 	"github.com/pagekite/pkwatchdogd/internal/pktest"
 )
 
-const nobody = 65534
+const nobody = pktest.Nobody
 
 // TestReadTrusted: a regular file of root, pkwatchdogd's user or
 // PageKite's, writable by no one else, is read; a symlink (even to such a
@@ -22,17 +22,7 @@ func TestReadTrusted(t *testing.T) {
 	pktest.RequireRoot(t)
 	dir := t.TempDir()
 	mk := func(name string, perm os.FileMode, uid int) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(p, perm); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chown(p, uid, uid); err != nil {
-			t.Fatal(err)
-		}
-		return p
+		return pktest.WriteOwned(t, filepath.Join(dir, name), "x", uid, perm)
 	}
 	own := mk("own", 0o644, os.Geteuid())
 	link := filepath.Join(dir, "link")
@@ -87,15 +77,7 @@ func TestTrustDirThroughSymlinks(t *testing.T) {
 	pktest.RequireRoot(t)
 	base := t.TempDir()
 	mkdir := func(p string, uid int, perm os.FileMode) string { return pktest.MkdirOwned(t, p, uid, perm) }
-	symlink := func(target, p string, uid int) string {
-		if err := os.Symlink(target, p); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Lchown(p, uid, uid); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	symlink := func(target, p string, uid int) string { return pktest.SymlinkOwned(t, target, p, uid) }
 	sticky := mkdir(filepath.Join(base, "tmp"), 0, os.ModeSticky|0o777) // as /tmp
 	good := mkdir(filepath.Join(base, "good", "run"), 0, 0o755)
 	mkdir(filepath.Join(good, "state"), 0, 0o700)

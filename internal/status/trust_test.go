@@ -18,19 +18,14 @@ import (
 // daemon wrote through nobody's symlink).
 func TestWriteNotThroughAnotherUsersDir(t *testing.T) {
 	pktest.RequireRoot(t)
-	const nobody = 65534
+	const nobody = pktest.Nobody
 	base := t.TempDir()
 	mkdir := func(p string, uid int, perm os.FileMode) string { return pktest.MkdirOwned(t, p, uid, perm) }
 	sticky := mkdir(filepath.Join(base, "tmp"), 0, os.ModeSticky|0o777)
 	theirs := mkdir(filepath.Join(base, "theirs"), nobody, 0o755)
 	mkdir(filepath.Join(theirs, "run"), nobody, 0o755)
 	link := filepath.Join(sticky, "pkwatchdogd")
-	if err := os.Symlink(theirs, link); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Lchown(link, nobody, nobody); err != nil {
-		t.Fatal(err)
-	}
+	pktest.SymlinkOwned(t, theirs, link, nobody)
 	open := mkdir(filepath.Join(base, "open"), 0, 0o777)
 
 	head := &File{Updated: "2026-12-06T00:00:00Z", PID: 1}
