@@ -92,6 +92,17 @@ func waitPID(t *testing.T, path string, timeout time.Duration) string {
 	return ""
 }
 
+// waitLogged waits, at most timeout, for the file at path to hold text.
+func waitLogged(t *testing.T, path, text string, timeout time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if b, _ := os.ReadFile(path); strings.Contains(string(b), text) {
+			return
+		}
+	}
+	t.Fatalf("%s never held %q", path, text)
+}
+
 // TestOneRestartPerInstanceRealPagekite runs the daemon (in-process, the
 // real wiring) over two real Debian pagekite.py processes under respawning
 // supervisors. Instance "main" flies three kites (two http names and one

@@ -204,14 +204,7 @@ func TestPrometheusDashboardAndRules(t *testing.T) {
 		pktest.SuperviseOptions{MaxRestarts: 3, Dir: dir})
 	waitPID(t, mainPID, 20*time.Second)
 	waitPID(t, badPID, 20*time.Second)
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if b, _ := os.ReadFile(badLog); strings.Contains(string(b), "err=Rejected") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the kite with the wrong secret never logged err=Rejected")
-		}
-	}
+	waitLogged(t, badLog, "err=Rejected", 20*time.Second) // the kite with the wrong secret
 	collector := pktest.StartHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		_, _ = io.WriteString(w, "thanks\n")

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -112,5 +114,30 @@ func TestUnusableConfigWritesNothing(t *testing.T) {
 	state := filepath.Join(filepath.Dir(path), "state")
 	if _, err := os.Stat(state); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("state dir after a refused start: %v, want none created", err)
+	}
+}
+
+// TestMetricsListenerDefersAccept: the metrics port the daemon opens
+// holds back connections that sent nothing (TCP_DEFER_ACCEPT, as
+// oneshot.Listen sets it), so that a scrape under a flood is not cut
+// before its request came.
+func TestMetricsListenerDefersAccept(t *testing.T) {
+	p, _ := assembled(t, func(cfg *config.Config) { cfg.MetricsListen = "127.0.0.1:0" })
+	if p.metricsLn == nil {
+		t.Fatal("no metrics listener with metrics_listen set")
+	}
+	rc, err := p.metricsLn.(*net.TCPListener).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secs int
+	var optErr error
+	if err := rc.Control(func(fd uintptr) {
+		secs, optErr = syscall.GetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_DEFER_ACCEPT)
+	}); err != nil || optErr != nil {
+		t.Fatalf("getsockopt(TCP_DEFER_ACCEPT) = %v, %v", err, optErr)
+	}
+	if secs <= 0 {
+		t.Errorf("TCP_DEFER_ACCEPT on the metrics listener = %d, want it on", secs)
 	}
 }
