@@ -176,7 +176,7 @@ func (r *Restarter) restartBySignal(ctx context.Context, log *zap.Logger, res Re
 			}
 			return res
 		}
-		exited, res.Escalated, err = r.waitOrEscalate(ctx, log, h)
+		res.Escalated, err = r.waitOrEscalate(ctx, log, h)
 		if err != nil {
 			res.Outcome, res.Reason = OutcomeFailed, err.Error()
 			return res
@@ -282,26 +282,26 @@ func (r *Restarter) kill(ctx context.Context, log *zap.Logger, h *pidHandle, nam
 }
 
 // waitOrEscalate waits KillTimeout for the exit, then sends SIGKILL and
-// waits KillTimeout again.
-func (r *Restarter) waitOrEscalate(ctx context.Context, log *zap.Logger, h *pidHandle) (exited, escalated bool, err error) {
-	exited, err = h.waitExit(ctx, r.opts.KillTimeout)
+// waits KillTimeout again. A nil error means the process exited.
+func (r *Restarter) waitOrEscalate(ctx context.Context, log *zap.Logger, h *pidHandle) (escalated bool, err error) {
+	exited, err := h.waitExit(ctx, r.opts.KillTimeout)
 	if err != nil || exited {
-		return exited, false, err
+		return false, err
 	}
 	if h.proc.InnerPID == 1 {
 		// The init of a PID namespace (a container's PageKite): SIGKILL
 		// would end the whole container.
-		return false, false, fmt.Errorf("pagekite (pid %d) outlived the kill signal and is PID 1 of its namespace: never SIGKILLed", h.proc.PID)
+		return false, fmt.Errorf("pagekite (pid %d) outlived the kill signal and is PID 1 of its namespace: never SIGKILLed", h.proc.PID)
 	}
 	log.Warn("pagekite outlived the kill signal, escalating to SIGKILL", zap.Duration("kill_timeout", r.opts.KillTimeout))
 	if err := h.signal(unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
-		return false, true, err
+		return true, err
 	}
 	exited, err = h.waitExit(ctx, r.opts.KillTimeout)
 	if err == nil && !exited {
 		err = errors.New("pagekite did not exit after SIGKILL")
 	}
-	return exited, true, err
+	return true, err
 }
 
 // findCore looks for the core the kill left, when one could come.
