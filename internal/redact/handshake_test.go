@@ -22,7 +22,8 @@ func kiteSignature(secret, payload, token string) string {
 // SHA-1 of the kite's secret that a weak secret could be found from
 // offline, survives in no shape pagekitec (" * X-PageKite: ..." at full
 // verbosity, which pkwatchdogd asks for on a suspect kite) or pagekite.py
-// (--debugio) logs it in, nor in a report's JSON; the kite's name and the
+// (--debugio: a repr of the whole request, on one line) logs it in, nor
+// in a report's JSON; the kite's name and the
 // rest of the line stay. The session a tunnel replaces goes too.
 func TestKiteRequestSignatureRedacted(t *testing.T) {
 	r := New(Options{Secrets: []string{"unrelated-known-secret"}})
@@ -45,10 +46,11 @@ func TestKiteRequestSignatureRedacted(t *testing.T) {
 		"pagekitec buffer": func(h string) string {
 			return "msg= - Partial buffer: HTTP/1.1 200 OK\r\nX-PageKite-UUID: u\r\n" + h + "\r\n\r\n"
 		},
-		"debugio":    func(h string) string { return "t=2026-12-07T01:00:00; debug=>> " + h + "; id=s1" },
-		"lower case": func(h string) string { return strings.ToLower(h) },
-		"tab":        func(h string) string { return strings.Replace(h, ": ", ":\t", 1) },
-		"twice":      func(h string) string { return h + "\r\n" + h },
+		"debugio":     func(h string) string { return "t=2026-12-07T01:00:00; debug=>> " + h + "; id=s1" },
+		"lower case":  func(h string) string { return strings.ToLower(h) },
+		"tab":         func(h string) string { return strings.Replace(h, ": ", ":\t", 1) },
+		"twice":       func(h string) string { return h + "\r\n" + h },
+		"python repr": func(h string) string { return `'CONNECT PageKite:1 HTTP/1.0\r\n` + h + `\r\n` + h + `\r\n\r\n'` },
 		"json": func(h string) string {
 			b, _ := json.Marshal(map[string]string{"msg": "\r\n" + h + "\r\n"})
 			return string(b)
